@@ -1,0 +1,90 @@
+"""Shared fixtures: each database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, delete, text
+from sqlmodel import Session, SQLModel
+
+from cases.clock import FixedClock
+from cases.database import make_engine, migrate
+from cases.policy import bundled_policy, load_policy
+from cases.schools import set_up_school
+
+POSTGRES_URL = os.environ.get(
+    "ATTENDANCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CALENDAR = Path(__file__).resolve().parent.parent / "policies" / "calendars" / "england-2025-27.toml"
+NOW = datetime(2026, 7, 22, 12, 0, tzinfo=UTC)
+
+
+def _postgres_database() -> Iterator[str]:
+    """A private database for this test run, so parallel runs and CI never share rows."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"attendance_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL means the same
+        admin.dispose()
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but PostgreSQL at {POSTGRES_URL} is not usable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set CI=true to make this a failure")
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    databases = _postgres_database()
+    url = next(databases)
+    engine = make_engine(url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+    next(databases, None)
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    """A migrated database, emptied before each test."""
+    with migrated_engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(delete(table))
+    yield migrated_engine
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def school(session: Session, clock: FixedClock) -> str:
+    """Emmanuel Middle on the bundled two-year calendar."""
+    set_up_school(session, "emmanuel-middle", load_policy(bundled_policy("emmanuel-middle")),
+                  CALENDAR.read_text(), str(CALENDAR), clock)
+    session.commit()
+    return "emmanuel-middle"

@@ -38,16 +38,46 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(resolved, pool_pre_ping=True)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest Alembic revision."""
-    from alembic import command
+def _alembic_config():  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest Alembic revision."""
+    from alembic import command
+
+    config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+class SchemaNotReady(LookupError):
+    """The database has not been created, or was made by an older version of the engine."""
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is missing or behind the code."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        raise SchemaNotReady(
+            f"the database {engine.url.render_as_string()} has not been set up: run "
+            "`attendance init --school ID --policy FILE --calendar FILE` first"
+        )
+    if current != head:
+        raise SchemaNotReady(
+            f"the database is at schema revision {current}, this engine needs {head}: run "
+            "`attendance init` for the school to upgrade it"
+        )
 
 
 def session_for(engine: Engine) -> Session:

@@ -236,20 +236,27 @@ Cadence = Literal["daily", "weekly", "fortnightly", "half_term", "term"]
 
 
 class LadderRung(_Strict):
-    """One step of the school's letter and meeting ladder, in the order the school uses."""
+    """One step of the school's letter and meeting ladder, in the order the school uses.
+
+    A rung applies when every condition it gives holds: its band, its `after`/`after_any`
+    rungs, `requires_*`, and `on_national_threshold`.
+    """
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     title: str
     stage: Stage
-    band: str | None = None  # a Band id; None for rungs triggered only by `after`
+    band: str | None = None  # a Band id; None for rungs triggered by other conditions only
     actions: list[RungAction] = Field(min_length=1)
     letter: str | None = None  # template name under templates/letters/
     after: list[str] = []  # rung ids that must all already have happened
     after_any: list[str] = []  # rung ids of which at least one must already have happened
-    # Rung ids this rung is an alternative to (seed 003: Fast Track 1 or 2 or a congratulations
-    # letter): once any of them has happened this rung is no longer applied or proposed.
+    # Rung ids this rung is an alternative to (seed 003: Fast Track Letter 1 or 2): once any of
+    # them has happened this rung is no longer applied or proposed.
     instead_of: list[str] = []
     requires_no_improvement: bool = False
+    # When the national threshold is met (spec §5), e.g. seed 001 §9 "10 sessions ... a referral
+    # will be made". Rungs proposing legal action are gated by the threshold whatever this says.
+    on_national_threshold: bool = False
     # Only when the parent did not attend the meeting of a rung in `after` (seed 001 Level 4).
     requires_meeting_missed: bool = False
     # Also applies to pupils not of compulsory school age (seed 003 letters include under-5s).

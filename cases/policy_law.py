@@ -148,9 +148,10 @@ def _ladder_problems(policy: Policy) -> list[str]:
         for ref in refs:
             if ref not in rung_ids:
                 problems.append(f"{key}: refers to {ref!r}, which is not a ladder id")
-        if rung.band is None and not rung.after and not rung.after_any:
+        if rung.band is None and not (rung.after or rung.after_any or rung.on_national_threshold):
             problems.append(
-                f"{key}: needs a band, an `after` or an `after_any` to say when it applies"
+                f"{key}: needs a band, an `after`, an `after_any` or on_national_threshold to "
+                "say when it applies"
             )
         if rung.requires_meeting_missed and not any(
             ref in rungs and "meeting" in rungs[ref].actions for ref in rung.after
@@ -190,11 +191,12 @@ def _lateness_problems(policy: Policy) -> list[str]:
 def _duty_problems(policy: Policy) -> list[str]:
     problems = []
     duties, legal = policy.la_duties, policy.legal
-    if duties.continuous_unauthorised_school_days > MAX_CONTINUOUS_UNAUTHORISED_DAYS:
+    days = duties.continuous_unauthorised_school_days
+    if days > MAX_CONTINUOUS_UNAUTHORISED_DAYS:
         problems.append(
-            "la_duties.continuous_unauthorised_school_days: "
-            f"{duties.continuous_unauthorised_school_days} is later than the law allows; the LA must hear at {MAX_CONTINUOUS_UNAUTHORISED_DAYS} "
-            "continuous school days of unauthorised absence (spec §4)"
+            f"la_duties.continuous_unauthorised_school_days: {days} is later than the law "
+            f"allows; the LA must hear at {MAX_CONTINUOUS_UNAUTHORISED_DAYS} continuous school "
+            "days of unauthorised absence (spec §4)"
         )
     if duties.sickness_school_days > MAX_SICKNESS_DAYS:
         problems.append(

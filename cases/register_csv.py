@@ -101,7 +101,11 @@ def read_rows(
         problems.add(source, line, f"not UTF-8 (byte {exc.start}); save the file as UTF-8")
         return
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.add(source, 1, f"the header cannot be read as CSV: {exc}")
+        return
     if header is None:
         problems.add(source, 1, f"the file is empty; expected the header {','.join(columns)}")
         return
@@ -119,18 +123,34 @@ def read_rows(
         problems.add(source, 1, f"header must be {','.join(columns)} ({'; '.join(detail)})")
         return
     total = max(text.count("\n") - 1, 1)
-    for index, values in enumerate(reader, start=2):
-        if progress and index % _PROGRESS_EVERY == 0:
-            progress(source, index, total)
+    rows = 0
+    while True:
+        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.add(source, line, f"cannot be read as CSV: {exc}")
+            return  # the reader cannot resynchronise after a broken row
+        rows += 1
+        if progress and rows % _PROGRESS_EVERY == 0:
+            progress(source, rows, total)
         if not values or all(not v.strip() for v in values):
             continue
-        line = reader.line_num
         if len(values) != len(header):
             problems.add(source, line, f"has {len(values)} fields; the header has {len(header)}")
             continue
         yield line, {name: value.strip() for name, value in zip(header, values, strict=True)}
     if progress:
         progress(source, total, total)
+
+
+def whole_number(value: str, column: str) -> int:
+    """Digits only: int() would also take "+5", " 5" and "1_0"."""
+    if not re.fullmatch(r"\d{1,6}", value):
+        raise ValueError(f"{column} {value!r} is not a whole number")
+    return int(value)
 
 
 def parse_date(value: str, column: str) -> date:
@@ -145,10 +165,10 @@ def parse_date(value: str, column: str) -> date:
 def _year_group(value: str) -> int:
     if value.upper() in _YEAR_NAMES:
         return _YEAR_NAMES[value.upper()]
-    try:
-        year = int(value.upper().removeprefix("Y"))
-    except ValueError:
-        raise ValueError(f"year_group {value!r} is not a year group (R, 1 to 14, N1, N2)") from None
+    digits = value.upper().removeprefix("Y")
+    if not re.fullmatch(r"-?\d{1,2}", digits):  # N1 and N2 may also be written -2 and -1
+        raise ValueError(f"year_group {value!r} is not a year group (R, 1 to 14, N1, N2)")
+    year = int(digits)
     if not -2 <= year <= 14:
         raise ValueError(f"year_group {value!r} is outside N1 to 14")
     return year
@@ -227,10 +247,7 @@ def parse_contacts(
     for line, row in read_rows(path, CONTACT_COLUMNS, problems, progress):
         try:
             upn = row["upn"].upper()
-            try:
-                priority = int(row["priority"])
-            except ValueError:
-                raise ValueError(f"priority {row['priority']!r} is not a whole number") from None
+            priority = whole_number(row["priority"], "priority")
             if priority < 1:
                 raise ValueError(f"priority {priority} must be 1 or more (1 is called first)")
             if (upn, priority) in seen:
@@ -294,10 +311,7 @@ def _minutes_late(value: str, code: str) -> int | None:
         return None
     if code not in ("L", "U"):
         raise ValueError(f"minutes_late is given for code {code}; only L and U marks are late")
-    try:
-        minutes = int(value)
-    except ValueError:
-        raise ValueError(f"minutes_late {value!r} is not a whole number") from None
+    minutes = whole_number(value, "minutes_late")
     if not 0 <= minutes <= MAX_MINUTES_LATE:
         raise ValueError(f"minutes_late {minutes} is outside 0 to {MAX_MINUTES_LATE}")
     return minutes

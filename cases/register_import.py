@@ -141,6 +141,7 @@ def import_register(
     known.update({r.upn: _KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date) for r in pupil_rows})
     _check_contacts(contact_rows, known, files.contacts, problems)
     _check_marks(mark_rows, known, calendar, files.marks, problems)
+    _check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
         raise RegisterImportError(problems.items)
 
@@ -174,21 +175,55 @@ def _check_marks(
         if pupil is None:
             problems.add(source, row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll")
             continue
-        if row.session not in calendar.sessions_on(row.date):
-            if row.code == "#" and row.date in calendar.closures:
-                pass  # a closure marked as such agrees with the calendar
-            elif calendar.is_school_day(row.date):
+        closure_marked = row.code == "#" and row.date in calendar.closures
+        if row.session not in calendar.sessions_on(row.date) and not closure_marked:
+            if calendar.is_school_day(row.date):
                 problems.add(source, row.line, f"{row.date} has no {row.session} session in the school calendar")
             else:
                 problems.add(source, row.line, f"{row.date} is not a school day in the school calendar")
             continue
-        if row.code == "#":
+        if row.code == "#" and not closure_marked:
             problems.add(source, row.line, f"code # (planned closure) on {row.date}, which the calendar says is a school day; add the closure to the calendar")
         if row.date < pupil.admission_date or (pupil.leaving_date and row.date > pupil.leaving_date):
-            on_roll = f"{pupil.admission_date} to {pupil.leaving_date or 'now'}"
-            problems.add(source, row.line, f"{row.date} is outside {row.upn}'s time on roll ({on_roll})")
+            problems.add(source, row.line, f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})")
         elif row.code == "X" and is_compulsory_school_age(pupil.date_of_birth, row.date):
             problems.add(source, row.line, f"code X is for pupils not of compulsory school age; {row.upn} is of compulsory school age on {row.date}")
+
+
+def _on_roll(pupil: _KnownPupil) -> str:
+    return f"{pupil.admission_date} to {pupil.leaving_date or 'now'}"
+
+
+def _check_stored_marks_stay_on_roll(
+    session: Session, stored: dict[str, Pupil], rows: list[PupilRow], marks: list[MarkRow],
+    path: Path | None, problems: Problems,
+) -> None:
+    """A new admission or leaving date must not strand marks already in the register."""
+    moved = {
+        stored[r.upn].id: r
+        for r in rows
+        if r.upn in stored
+        and (stored[r.upn].admission_date, stored[r.upn].leaving_date) != (r.admission_date, r.leaving_date)
+    }
+    if not moved:
+        return
+    replaced = {(r.upn, r.date, r.session) for r in marks}
+    found = session.execute(
+        select(AttendanceMark.pupil_id, AttendanceMark.date, AttendanceMark.session)
+        .where(AttendanceMark.pupil_id.in_(list(moved)))  # type: ignore[union-attr]
+        .order_by(AttendanceMark.date)
+    ).all()
+    reported: set[int] = set()
+    for pid, on, sess in found:
+        row = moved[pid]
+        outside = on < row.admission_date or (row.leaving_date is not None and on > row.leaving_date)
+        if outside and (row.upn, on, sess) not in replaced and pid not in reported:
+            reported.add(pid)
+            problems.add(
+                _name(path), row.line,
+                f"{row.upn} already has a mark on {on} {sess}, outside the new time on roll "
+                f"({row.admission_date} to {row.leaving_date or 'now'})",
+            )  # fmt: skip
 
 
 def _name(path: Path | None) -> str:
@@ -209,7 +244,7 @@ def _write(
 ) -> ImportResult:
     new_pupils = [r for r in pupil_rows if r.upn not in stored]
     pupil_changes = [
-        (stored[r.upn], field, old, new)
+        (stored[r.upn], r.line, field, old, new)
         for r in pupil_rows
         if r.upn in stored
         for field, old, new in _pupil_differences(stored[r.upn], r)
@@ -270,10 +305,13 @@ def _pupil_differences(pupil: Pupil, row: PupilRow) -> list[tuple[str, object, o
     ]
 
 
+PupilChange = tuple[Pupil, int, str, object, object]  # pupil, line, field, stored, imported
+
+
 def _apply_pupil_changes(
-    session: Session, changes: list[tuple[Pupil, str, object, object]], audit: dict[str, Any]
+    session: Session, changes: list[PupilChange], audit: dict[str, Any]
 ) -> None:
-    for pupil, field, old, new in changes:
+    for pupil, _line, field, old, new in changes:
         setattr(pupil, field, new)
         session.add(pupil)
         session.add(
@@ -381,19 +419,23 @@ def _replace_contacts(session: Session, replacements: dict[int, list[ContactRow]
     )
 
 
+def _entry(code: str, minutes: int | None) -> str:
+    return code if minutes is None else f"{code} ({minutes} min late)"
+
+
 def _amendment_refusal(
     amended: list[tuple[MarkRow, int, str, int | None]],
-    pupil_changes: list[tuple[Pupil, str, object, object]],
+    pupil_changes: list[PupilChange],
     files: RegisterFiles,
 ) -> list[str]:
     lines = [
         f"{_name(files.marks)}:{row.line}: would amend {row.upn} {row.date} {row.session} "
-        f"from {code} to {row.code}"
-        for row, _, code, _ in amended[:_SHOW_AMENDMENTS]
+        f"from {_entry(code, minutes)} to {_entry(row.code, row.minutes_late)}"
+        for row, _, code, minutes in amended[:_SHOW_AMENDMENTS]
     ]
     lines += [
-        f"{_name(files.pupils)}: would amend {pupil.upn} {field} from {old} to {new}"
-        for pupil, field, old, new in pupil_changes[: max(0, _SHOW_AMENDMENTS - len(lines))]
+        f"{_name(files.pupils)}:{line}: would amend {pupil.upn} {field} from {old} to {new}"
+        for pupil, line, field, old, new in pupil_changes[: max(0, _SHOW_AMENDMENTS - len(lines))]
     ]
     total = len(amended) + len(pupil_changes)
     if total > len(lines):

@@ -14,10 +14,17 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy import Engine
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cases.clock import SystemClock, school_today
-from cases.database import database_url, make_engine, migrate, session_for
+from cases.database import (
+    database_url,
+    make_engine,
+    migrate,
+    require_current_schema,
+    session_for,
+)
 from cases.errors import InputError
 from cases.policy import POLICY_DIR, bundled_policy, load_policy
 from cases.register_import import Amender, RegisterFiles, import_register
@@ -75,10 +82,13 @@ def refused() -> Iterator[None]:
         fail([str(exc.args[0] if exc.args else exc)])
 
 
-def _engine(migrated: bool = False):  # type: ignore[no-untyped-def]
+def _engine(migrated: bool = False) -> Engine:
+    """The database engine; set up (migrated) for `init`, else checked to be set up."""
     engine = make_engine(_State.database)
     if migrated:
         migrate(engine)
+    else:
+        require_current_schema(engine)
     return engine
 
 

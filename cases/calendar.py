@@ -30,7 +30,9 @@ class TermFile(BaseModel):
     @model_validator(mode="after")
     def _in_order(self) -> TermFile:
         if self.end < self.start:
-            raise ValueError(f"term {self.name!r} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(
+                f"term {self.name!r} ends ({self.end}) before it starts ({self.start})"
+            )
         return self
 
 
@@ -47,18 +49,20 @@ class CalendarFile(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> CalendarFile:
         problems = []
-        for earlier, later in zip(self.term, self.term[1:], strict=False):
+        for i, (earlier, later) in enumerate(zip(self.term, self.term[1:], strict=False), 2):
             if later.start <= earlier.end:
                 problems.append(
-                    f"term {later.name!r} starts {later.start}, not after {earlier.name!r} "
+                    f"term[{i}]: {later.name!r} starts {later.start}, not after {earlier.name!r} "
                     f"ends {earlier.end}: terms must be in date order and must not overlap"
                 )
         for key in ("closures", "morning_only", "afternoon_only"):
             for day in getattr(self, key):
-                if not any(t.start <= day <= t.end for t in self.term):
-                    problems.append(f"{key}: {day} is not inside any term")
-                elif day.weekday() >= 5:
+                if day.weekday() >= 5:
                     problems.append(f"{key}: {day} is a weekend day")
+                # A closure outside the terms listed is harmless (the documented example has
+                # one in a term it leaves out); a one-session day must be a school day.
+                elif key != "closures" and not any(t.start <= day <= t.end for t in self.term):
+                    problems.append(f"{key}: {day} is not inside any term")
         both = set(self.morning_only) & set(self.afternoon_only)
         if both:
             problems.append(f"morning_only and afternoon_only both list {sorted(both)[0]}")
@@ -113,9 +117,7 @@ class SchoolCalendar:
 
     def __init__(self, parsed: CalendarFile, source: str = "calendar") -> None:
         self.source = source
-        self.terms = [
-            Term(t.name, t.start, t.end, academic_year_of(t.start)) for t in parsed.term
-        ]
+        self.terms = [Term(t.name, t.start, t.end, academic_year_of(t.start)) for t in parsed.term]
         self.closures = frozenset(parsed.closures)
         self._single: dict[date, tuple[Session, ...]] = {d: ("AM",) for d in parsed.morning_only}
         self._single.update({d: ("PM",) for d in parsed.afternoon_only})

@@ -36,5 +36,6 @@ def pydantic_problems(exc: ValidationError) -> list[str]:
         # Tagged unions and validators add their own parts to the location; keep the keys.
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         message = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{key_path(loc)}: {message}")
+        # Whole-file checks already name their keys in the message.
+        problems.append(f"{key_path(loc)}: {message}" if loc else message)
     return problems

@@ -15,12 +15,24 @@ from cases.pupil_flags import PUPIL_FLAGS
 from cases.upn import upn_problem
 
 PUPIL_COLUMNS = (
-    "upn", "given_name", "family_name", "date_of_birth", "year_group",
-    "admission_date", "leaving_date", "flags",
-)  # fmt: skip
+    "upn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "year_group",
+    "admission_date",
+    "leaving_date",
+    "flags",
+)
 CONTACT_COLUMNS = (
-    "upn", "priority", "name", "relationship", "parental_responsibility", "mobile", "email",
-)  # fmt: skip
+    "upn",
+    "priority",
+    "name",
+    "relationship",
+    "parental_responsibility",
+    "mobile",
+    "email",
+)
 MARK_COLUMNS = ("upn", "date", "session", "code", "minutes_late")
 
 # Progress is reported as (what is being read, rows done, rows in all).
@@ -178,7 +190,9 @@ def _flags(value: str) -> frozenset[str]:
     flags = frozenset(f.strip() for f in value.split(";") if f.strip())
     unknown = sorted(flags - set(PUPIL_FLAGS))
     if unknown:
-        raise ValueError(f"unknown flag(s) {', '.join(unknown)}; flags are {', '.join(PUPIL_FLAGS)}")
+        raise ValueError(
+            f"unknown flag(s) {', '.join(unknown)}; flags are {', '.join(PUPIL_FLAGS)}"
+        )
     return flags
 
 
@@ -207,9 +221,16 @@ def parse_pupils(
                 raise ValueError(f"leaving_date {left} is before admission_date {admitted}")
             rows.append(
                 PupilRow(
-                    line, upn, row["given_name"], row["family_name"], born,
-                    _year_group(row["year_group"]), admitted, left, _flags(row["flags"]),
-                )  # fmt: skip
+                    line,
+                    upn,
+                    row["given_name"],
+                    row["family_name"],
+                    born,
+                    _year_group(row["year_group"]),
+                    admitted,
+                    left,
+                    _flags(row["flags"]),
+                )
             )
         except ValueError as exc:
             problems.add(path.name, line, str(exc))
@@ -226,7 +247,9 @@ def normalise_mobile(value: str) -> str | None:
     elif number.startswith("07"):
         number = "+44" + number[1:]
     if not _E164.match(number):
-        raise ValueError(f"mobile {value!r} is not a phone number (e.g. 07700 900123 or +447700900123)")
+        raise ValueError(
+            f"mobile {value!r} is not a phone number (e.g. 07700 900123 or +447700900123)"
+        )
     return number
 
 
@@ -266,10 +289,15 @@ def parse_contacts(
                 raise ValueError("the contact has neither a mobile nor an email")
             rows.append(
                 ContactRow(
-                    line, upn, priority, row["name"], row["relationship"],
+                    line,
+                    upn,
+                    priority,
+                    row["name"],
+                    row["relationship"],
                     _boolean(row["parental_responsibility"], "parental_responsibility"),
-                    mobile, email,
-                )  # fmt: skip
+                    mobile,
+                    email,
+                )
             )
         except ValueError as exc:
             problems.add(path.name, line, str(exc))

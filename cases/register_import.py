@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from cases.calendar import SchoolCalendar
 from cases.clock import Clock
@@ -34,10 +34,16 @@ from cases.register_csv import (
 )
 from cases.school_age import is_compulsory_school_age
 from cases.schools import calendar_of, get_school
+from cases.tables import CONTACTS, MARKS, PUPILS
 
 _PUPIL_FIELDS = (
-    "given_name", "family_name", "date_of_birth", "year_group", "admission_date", "leaving_date",
-)  # fmt: skip
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "year_group",
+    "admission_date",
+    "leaving_date",
+)
 _SHOW_AMENDMENTS = 20
 
 
@@ -52,7 +58,9 @@ class Amender:
     def parse(cls, text: str) -> Amender:
         name, _, position = text.partition(",")
         if not name.strip() or not position.strip():
-            raise ValueError(f'--by {text!r} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"')
+            raise ValueError(
+                f'--by {text!r} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"'
+            )
         return cls(name.strip(), position.strip())
 
 
@@ -87,9 +95,14 @@ class ImportResult:
     @property
     def changed(self) -> bool:
         return any(
-            (self.pupils_added, self.pupils_changed, self.contacts_changed, self.marks_added,
-             self.marks_amended)
-        )  # fmt: skip
+            (
+                self.pupils_added,
+                self.pupils_changed,
+                self.contacts_changed,
+                self.marks_added,
+                self.marks_amended,
+            )
+        )
 
 
 class RegisterImportError(InputError):
@@ -128,7 +141,9 @@ def import_register(
     amendment and needs `by` and `reason`; otherwise the import is refused.
     """
     if files.pupils is None and files.contacts is None and files.marks is None:
-        raise RegisterImportError(["no files to import: give pupils.csv, contacts.csv or marks.csv"])
+        raise RegisterImportError(
+            ["no files to import: give pupils.csv, contacts.csv or marks.csv"]
+        )
     school = get_school(session, school_id)
     calendar = calendar_of(school)
     problems = Problems()
@@ -136,9 +151,19 @@ def import_register(
     contact_rows = parse_contacts(files.contacts, problems, progress) if files.contacts else []
     mark_rows = parse_marks(files.marks, problems, progress) if files.marks else []
 
-    stored = {p.upn: p for p in session.scalars(select(Pupil).where(Pupil.school_id == school_id))}
-    known = {upn: _KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date) for upn, p in stored.items()}
-    known.update({r.upn: _KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date) for r in pupil_rows})
+    stored = {
+        p.upn: p for p in session.scalars(select(Pupil).where(col(Pupil.school_id) == school_id))
+    }
+    known = {
+        upn: _KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date)
+        for upn, p in stored.items()
+    }
+    known.update(
+        {
+            r.upn: _KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date)
+            for r in pupil_rows
+        }
+    )
     _check_contacts(contact_rows, known, files.contacts, problems)
     _check_marks(mark_rows, known, calendar, files.marks, problems)
     _check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
@@ -146,7 +171,18 @@ def import_register(
         raise RegisterImportError(problems.items)
 
     try:
-        result = _write(session, school_id, stored, pupil_rows, contact_rows, mark_rows, files, clock, by, reason)
+        result = _write(
+            session,
+            school_id,
+            stored,
+            pupil_rows,
+            contact_rows,
+            mark_rows,
+            files,
+            clock,
+            by,
+            reason,
+        )
     except BaseException:
         session.rollback()
         raise
@@ -159,7 +195,9 @@ def _check_contacts(
 ) -> None:
     for row in rows:
         if row.upn not in known:
-            problems.add(_name(path), row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll")
+            problems.add(
+                _name(path), row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll"
+            )
 
 
 def _check_marks(
@@ -178,16 +216,38 @@ def _check_marks(
         closure_marked = row.code == "#" and row.date in calendar.closures
         if row.session not in calendar.sessions_on(row.date) and not closure_marked:
             if calendar.is_school_day(row.date):
-                problems.add(source, row.line, f"{row.date} has no {row.session} session in the school calendar")
+                problems.add(
+                    source,
+                    row.line,
+                    f"{row.date} has no {row.session} session in the school calendar",
+                )
             else:
-                problems.add(source, row.line, f"{row.date} is not a school day in the school calendar")
+                problems.add(
+                    source, row.line, f"{row.date} is not a school day in the school calendar"
+                )
             continue
         if row.code == "#" and not closure_marked:
-            problems.add(source, row.line, f"code # (planned closure) on {row.date}, which the calendar says is a school day; add the closure to the calendar")
-        if row.date < pupil.admission_date or (pupil.leaving_date and row.date > pupil.leaving_date):
-            problems.add(source, row.line, f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})")
+            problems.add(
+                source,
+                row.line,
+                f"code # (planned closure) on {row.date}, which the calendar says is a school "
+                "day; add the closure to the calendar",
+            )
+        if row.date < pupil.admission_date or (
+            pupil.leaving_date and row.date > pupil.leaving_date
+        ):
+            problems.add(
+                source,
+                row.line,
+                f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})",
+            )
         elif row.code == "X" and is_compulsory_school_age(pupil.date_of_birth, row.date):
-            problems.add(source, row.line, f"code X is for pupils not of compulsory school age; {row.upn} is of compulsory school age on {row.date}")
+            problems.add(
+                source,
+                row.line,
+                f"code X is for pupils not of compulsory school age; {row.upn} is of "
+                f"compulsory school age on {row.date}",
+            )
 
 
 def _on_roll(pupil: _KnownPupil) -> str:
@@ -195,35 +255,43 @@ def _on_roll(pupil: _KnownPupil) -> str:
 
 
 def _check_stored_marks_stay_on_roll(
-    session: Session, stored: dict[str, Pupil], rows: list[PupilRow], marks: list[MarkRow],
-    path: Path | None, problems: Problems,
+    session: Session,
+    stored: dict[str, Pupil],
+    rows: list[PupilRow],
+    marks: list[MarkRow],
+    path: Path | None,
+    problems: Problems,
 ) -> None:
     """A new admission or leaving date must not strand marks already in the register."""
-    moved = {
+    moved: dict[int | None, PupilRow] = {
         stored[r.upn].id: r
         for r in rows
         if r.upn in stored
-        and (stored[r.upn].admission_date, stored[r.upn].leaving_date) != (r.admission_date, r.leaving_date)
+        and (stored[r.upn].admission_date, stored[r.upn].leaving_date)
+        != (r.admission_date, r.leaving_date)
     }
     if not moved:
         return
     replaced = {(r.upn, r.date, r.session) for r in marks}
     found = session.execute(
-        select(AttendanceMark.pupil_id, AttendanceMark.date, AttendanceMark.session)
-        .where(AttendanceMark.pupil_id.in_(list(moved)))  # type: ignore[union-attr]
-        .order_by(AttendanceMark.date)
+        select(MARKS.c.pupil_id, MARKS.c.date, MARKS.c.session)
+        .where(MARKS.c.pupil_id.in_(list(moved)))
+        .order_by(MARKS.c.date)
     ).all()
     reported: set[int] = set()
     for pid, on, sess in found:
         row = moved[pid]
-        outside = on < row.admission_date or (row.leaving_date is not None and on > row.leaving_date)
+        outside = on < row.admission_date or (
+            row.leaving_date is not None and on > row.leaving_date
+        )
         if outside and (row.upn, on, sess) not in replaced and pid not in reported:
             reported.add(pid)
             problems.add(
-                _name(path), row.line,
+                _name(path),
+                row.line,
                 f"{row.upn} already has a mark on {on} {sess}, outside the new time on roll "
                 f"({row.admission_date} to {row.leaving_date or 'now'})",
-            )  # fmt: skip
+            )
 
 
 def _name(path: Path | None) -> str:
@@ -251,10 +319,15 @@ def _write(
     ]
     if new_pupils:
         session.execute(insert(Pupil), [_pupil_values(school_id, r) for r in new_pupils])
-    ids = dict(session.execute(select(Pupil.upn, Pupil.id).where(Pupil.school_id == school_id)).all())  # type: ignore[call-overload]
+    ids: dict[str, int] = {
+        upn: pid
+        for upn, pid in session.execute(
+            select(PUPILS.c.upn, PUPILS.c.id).where(PUPILS.c.school_id == school_id)
+        )
+    }
 
     new_marks, amended_marks, unchanged = _mark_changes(session, school_id, ids, mark_rows)
-    contact_replacements = _contact_changes(session, ids, contact_rows)
+    contact_replacements = _contact_changes(session, school_id, ids, contact_rows)
     amendments_needed = len(amended_marks) + len(pupil_changes)
     if amendments_needed and (by is None or not reason):
         raise RegisterImportError(_amendment_refusal(amended_marks, pupil_changes, files))
@@ -271,16 +344,27 @@ def _write(
         return result
     now = clock.now()
     run = RegisterImport(
-        school_id=school_id, imported_at=now, by_name=by.name if by else None,
-        by_position=by.position if by else None, reason=reason, files=files.names(),
-        pupils_added=result.pupils_added, pupils_changed=result.pupils_changed,
-        contacts_changed=result.contacts_changed, marks_added=result.marks_added,
+        school_id=school_id,
+        imported_at=now,
+        by_name=by.name if by else None,
+        by_position=by.position if by else None,
+        reason=reason,
+        files=files.names(),
+        pupils_added=result.pupils_added,
+        pupils_changed=result.pupils_changed,
+        contacts_changed=result.contacts_changed,
+        marks_added=result.marks_added,
         marks_amended=result.marks_amended,
-    )  # fmt: skip
+    )
     session.add(run)
     session.flush()
-    audit = {"reason": reason, "amended_at": now, "import_id": run.id,
-             "amended_by_name": by.name if by else "", "amended_by_position": by.position if by else ""}  # fmt: skip
+    audit = {
+        "reason": reason,
+        "amended_at": now,
+        "import_id": run.id,
+        "amended_by_name": by.name if by else "",
+        "amended_by_position": by.position if by else "",
+    }
     _apply_pupil_changes(session, pupil_changes, audit)
     _replace_contacts(session, contact_replacements)
     if new_marks:
@@ -316,12 +400,19 @@ def _apply_pupil_changes(
         session.add(pupil)
         session.add(
             AdmissionAmendment(
-                pupil_id=pupil.id, field=field,  # type: ignore[arg-type]
+                pupil_id=_saved(pupil.id),
+                field=field,
                 original=None if old is None else str(old),
-                amended=None if new is None else str(new), **audit,
-            )  # fmt: skip
+                amended=None if new is None else str(new),
+                **audit,
+            )
         )
     session.flush()
+
+
+def _saved(pupil_id: int | None) -> int:
+    assert pupil_id is not None, "a stored pupil always has an id"
+    return pupil_id
 
 
 def _mark_changes(
@@ -335,12 +426,16 @@ def _mark_changes(
         (pid, on, sess): (mark_id, code, minutes)
         for mark_id, pid, on, sess, code, minutes in session.execute(
             select(
-                AttendanceMark.id, AttendanceMark.pupil_id, AttendanceMark.date,
-                AttendanceMark.session, AttendanceMark.code, AttendanceMark.minutes_late,
+                MARKS.c.id,
+                MARKS.c.pupil_id,
+                MARKS.c.date,
+                MARKS.c.session,
+                MARKS.c.code,
+                MARKS.c.minutes_late,
             )
-            .join(Pupil, Pupil.id == AttendanceMark.pupil_id)  # type: ignore[arg-type]
-            .where(Pupil.school_id == school_id, AttendanceMark.date.between(low, high))  # type: ignore[attr-defined]
-        )  # fmt: skip
+            .join(PUPILS, PUPILS.c.id == MARKS.c.pupil_id)
+            .where(PUPILS.c.school_id == school_id, MARKS.c.date.between(low, high))
+        )
     }
     new: list[dict[str, Any]] = []
     amended: list[tuple[MarkRow, int, str, int | None]] = []
@@ -349,8 +444,15 @@ def _mark_changes(
         pid = ids[row.upn]
         found = existing.get((pid, row.date, row.session))
         if found is None:
-            new.append({"pupil_id": pid, "date": row.date, "session": row.session,
-                        "code": row.code, "minutes_late": row.minutes_late})  # fmt: skip
+            new.append(
+                {
+                    "pupil_id": pid,
+                    "date": row.date,
+                    "session": row.session,
+                    "code": row.code,
+                    "minutes_late": row.minutes_late,
+                }
+            )
         elif (found[1], found[2]) == (row.code, row.minutes_late):
             unchanged += 1
         else:
@@ -363,25 +465,33 @@ def _apply_mark_amendments(
 ) -> None:
     if not amended:
         return
-    table = AttendanceMark.__table__  # type: ignore[attr-defined]
     session.execute(
-        update(table).where(table.c.id == bindparam("mark_id")).values(
-            code=bindparam("new_code"), minutes_late=bindparam("new_minutes")
-        ),
-        [{"mark_id": mid, "new_code": r.code, "new_minutes": r.minutes_late} for r, mid, _, _ in amended],
+        update(MARKS)
+        .where(MARKS.c.id == bindparam("mark_id"))
+        .values(code=bindparam("new_code"), minutes_late=bindparam("new_minutes")),
+        [
+            {"mark_id": mid, "new_code": r.code, "new_minutes": r.minutes_late}
+            for r, mid, _, _ in amended
+        ],
     )
     session.execute(
         insert(MarkAmendment),
         [
-            {"mark_id": mid, "original_code": code, "original_minutes_late": minutes,
-             "amended_code": r.code, "amended_minutes_late": r.minutes_late, **audit}
+            {
+                "mark_id": mid,
+                "original_code": code,
+                "original_minutes_late": minutes,
+                "amended_code": r.code,
+                "amended_minutes_late": r.minutes_late,
+                **audit,
+            }
             for r, mid, code, minutes in amended
-        ],  # fmt: skip
+        ],
     )
 
 
 def _contact_changes(
-    session: Session, ids: dict[str, int], rows: list[ContactRow]
+    session: Session, school_id: str, ids: dict[str, int], rows: list[ContactRow]
 ) -> dict[int, list[ContactRow]]:
     """Pupils whose contact list in the file differs from the stored one, with the new list."""
     if not rows:
@@ -390,7 +500,12 @@ def _contact_changes(
     for row in rows:
         by_pupil.setdefault(ids[row.upn], []).append(row)
     stored: dict[int, set[tuple[object, ...]]] = {}
-    for contact in session.scalars(select(Contact).where(Contact.pupil_id.in_(list(by_pupil)))):  # type: ignore[attr-defined]
+    school_contacts = (
+        select(CONTACTS)
+        .join(PUPILS, PUPILS.c.id == CONTACTS.c.pupil_id)
+        .where(PUPILS.c.school_id == school_id)
+    )
+    for contact in session.execute(school_contacts):
         stored.setdefault(contact.pupil_id, set()).add(_contact_key(contact))
     return {
         pid: contacts
@@ -399,7 +514,8 @@ def _contact_changes(
     }
 
 
-def _contact_key(c: Contact | ContactRow) -> tuple[object, ...]:
+def _contact_key(c: Any) -> tuple[object, ...]:
+    """What makes two contacts the same, for a stored row or a file row alike."""
     return (c.priority, c.name, c.relationship, c.parental_responsibility, c.mobile, c.email)
 
 
@@ -407,15 +523,26 @@ def _replace_contacts(session: Session, replacements: dict[int, list[ContactRow]
     """A pupil in contacts.csv gets exactly the contacts listed there, in that order."""
     if not replacements:
         return
-    session.execute(delete(Contact).where(Contact.pupil_id.in_(list(replacements))))  # type: ignore[attr-defined]
+    pupils = list(replacements)
+    # Chunked: SQLite and PostgreSQL both cap the number of bound parameters per statement.
+    for start in range(0, len(pupils), 5000):
+        chunk = pupils[start : start + 5000]
+        session.execute(delete(CONTACTS).where(CONTACTS.c.pupil_id.in_(chunk)))
     session.execute(
         insert(Contact),
         [
-            {"pupil_id": pid, "priority": c.priority, "name": c.name, "relationship": c.relationship,
-             "parental_responsibility": c.parental_responsibility, "mobile": c.mobile, "email": c.email}
+            {
+                "pupil_id": pid,
+                "priority": c.priority,
+                "name": c.name,
+                "relationship": c.relationship,
+                "parental_responsibility": c.parental_responsibility,
+                "mobile": c.mobile,
+                "email": c.email,
+            }
             for pid, contacts in replacements.items()
             for c in contacts
-        ],  # fmt: skip
+        ],
     )
 
 

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from cases.calendar import SchoolCalendar
 from cases.clock import Clock
 from cases.errors import InputError
-from cases.models import AttendanceMark, Pupil, School, SchoolDay
+from cases.models import School, SchoolDay
 from cases.policy import LoadedPolicy, parse_policy
+from cases.tables import MARKS, PUPILS, SCHOOL_DAYS
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def set_up_school(
         school.updated_at = now
     if calendar_changed:
         _refuse_orphaned_marks(session, school_id, calendar, calendar_source)
-        session.execute(delete(SchoolDay).where(SchoolDay.school_id == school_id))  # type: ignore[arg-type]
+        session.execute(delete(SCHOOL_DAYS).where(SCHOOL_DAYS.c.school_id == school_id))
         session.execute(insert(SchoolDay), _school_day_rows(school_id, calendar))
     return SchoolSetup(
         school_id, created, policy_changed, calendar_changed, policy.version, len(calendar.days)
@@ -100,20 +101,23 @@ def _refuse_orphaned_marks(
     session: Session, school_id: str, calendar: SchoolCalendar, source: str
 ) -> None:
     rows = session.execute(
-        select(AttendanceMark.date, AttendanceMark.session, AttendanceMark.code, func.count())
-        .join(Pupil, Pupil.id == AttendanceMark.pupil_id)  # type: ignore[arg-type]
-        .where(Pupil.school_id == school_id)
-        .group_by(AttendanceMark.date, AttendanceMark.session, AttendanceMark.code)
+        select(MARKS.c.date, MARKS.c.session, MARKS.c.code, func.count())
+        .join(PUPILS, PUPILS.c.id == MARKS.c.pupil_id)
+        .where(PUPILS.c.school_id == school_id)
+        .group_by(MARKS.c.date, MARKS.c.session, MARKS.c.code)
     ).all()
     orphans = sorted(
         {
             f"{on} {sess}"
             for on, sess, code, _ in rows
-            if sess not in calendar.sessions_on(on) and not (code == "#" and on in calendar.closures)
+            if sess not in calendar.sessions_on(on)
+            and not (code == "#" and on in calendar.closures)
         }
     )
     if orphans:
-        shown = ", ".join(orphans[:10]) + (f" and {len(orphans) - 10} more" if len(orphans) > 10 else "")
+        shown = ", ".join(orphans[:10]) + (
+            f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""
+        )
         raise InputError(
             source,
             [f"the school already has marks on sessions this calendar does not hold: {shown}"],

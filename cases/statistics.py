@@ -24,9 +24,9 @@ from cases.codes import (
     PRESENT_CODES,
     UNAUTHORISED_CODES,
 )
-from cases.models import AttendanceMark, Pupil, SchoolDay
 from cases.school_age import is_compulsory_school_age
 from cases.schools import calendar_of, get_school
+from cases.tables import MARKS, PUPILS, SCHOOL_DAYS
 
 NATIONAL_THRESHOLD_SESSIONS = 10  # spec §5: 10 unauthorised sessions ...
 NATIONAL_THRESHOLD_WEEKS = 10  # ... in a rolling 10 school weeks
@@ -102,7 +102,7 @@ def period_for(calendar: SchoolCalendar, as_of: date) -> Period:
 
 def statistics_query(school_id: str, period: Period) -> Select[Any]:
     """The one statement computing every pupil's figures; kept public so the benchmark runs it."""
-    mark_t, pupil_t, day_t = (m.__table__ for m in (AttendanceMark, Pupil, SchoolDay))  # type: ignore[attr-defined]
+    mark_t, pupil_t, day_t = MARKS, PUPILS, SCHOOL_DAYS
     mark, pupil, day = mark_t.c, pupil_t.c, day_t.c
     code = mark.code
     on_roll = and_(
@@ -126,7 +126,9 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
         )
         .select_from(mark_t.join(pupil_t, pupil.id == mark.pupil_id))
         .where(on_roll, mark.date <= period.as_of)
-        .group_by(mark.pupil_id, mark.code, "in_year", "in_window", "in_half_term", "in_term", "overdue")
+        .group_by(
+            mark.pupil_id, mark.code, "in_year", "in_window", "in_half_term", "in_term", "overdue"
+        )
         .subquery("buckets")
     )
     g = buckets.c
@@ -199,7 +201,10 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
         select(
             mark.pupil_id,
             day.day_index,
-            (day.day_index - func.row_number().over(partition_by=mark.pupil_id, order_by=day.day_index)).label("island"),
+            (
+                day.day_index
+                - func.row_number().over(partition_by=mark.pupil_id, order_by=day.day_index)
+            ).label("island"),
         )
         .select_from(
             mark_t.join(pupil_t, pupil.id == mark.pupil_id).join(

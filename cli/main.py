@@ -14,8 +14,15 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy import Engine
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cases.clock import SystemClock, school_today
 from cases.database import (
@@ -32,7 +39,7 @@ from cases.schools import calendar_of, get_school, set_up_school
 from cases.statistics import attendance_statistics
 
 app = typer.Typer(
-    help="Attendance engine for English schools: registers, statistics and (soon) the morning chase.",
+    help="Attendance engine for English schools: registers, policies and attendance figures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -57,7 +64,9 @@ class _State:
 def main(
     database: Annotated[
         str | None,
-        typer.Option(help="Database URL (default: ATTENDANCE_DATABASE_URL, else sqlite:///attendance.db)."),
+        typer.Option(
+            help="Database URL (default: ATTENDANCE_DATABASE_URL, else sqlite:///attendance.db)."
+        ),
     ] = None,
 ) -> None:
     _State.database = database
@@ -104,7 +113,9 @@ def init(
         calendar_text = _read(calendar)
         engine = _engine(migrated=True)
         with session_for(engine) as session:
-            done = set_up_school(session, school, loaded, calendar_text, str(calendar), SystemClock())
+            done = set_up_school(
+                session, school, loaded, calendar_text, str(calendar), SystemClock()
+            )
             session.commit()
     verb = "Created" if done.created else "Updated"
     console.print(
@@ -124,11 +135,17 @@ def _read(path: Path) -> str:
 @app.command("import")
 def import_(
     school: Annotated[str, typer.Option(help="The school's id.")],
-    folder: Annotated[Path | None, typer.Argument(help="A folder holding pupils.csv, contacts.csv and/or marks.csv.")] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="A folder holding pupils.csv, contacts.csv and/or marks.csv."),
+    ] = None,
     pupils: Annotated[Path | None, typer.Option(help="pupils.csv")] = None,
     contacts: Annotated[Path | None, typer.Option(help="contacts.csv")] = None,
     marks: Annotated[Path | None, typer.Option(help="marks.csv")] = None,
-    by: Annotated[str | None, typer.Option(help='Who is amending: "Name, Position" (needed when marks change).')] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(help='Who is amending: "Name, Position" (needed when marks change).'),
+    ] = None,
     reason: Annotated[str | None, typer.Option(help="Why marks are being amended.")] = None,
 ) -> None:
     """Import register CSVs in one transaction; changed marks are audited amendments."""
@@ -139,7 +156,7 @@ def import_(
     except ValueError as exc:
         fail([str(exc)])
     with refused(), _progress() as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int, total: int) -> None:
             if name not in tasks:
@@ -162,15 +179,22 @@ def import_(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=errors, transient=True,
-    )  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )
 
 
 @app.command()
 def stats(
     school: Annotated[str, typer.Option(help="The school's id.")],
-    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD; its last session is included. Default: today.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM-DD; its last session is included. Default: today."),
+    ] = None,
     format: Annotated[Format, typer.Option(help="table or json")] = Format.table,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
@@ -221,8 +245,15 @@ def demo_data(
     pupils: Annotated[int, typer.Option(min=1, help="How many pupils.")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     calendar: Annotated[Path, typer.Option(help="Calendar TOML.")] = DEFAULT_CALENDAR,
-    year_groups: Annotated[str, typer.Option(help="Comma-separated year groups, e.g. 5,6,7,8.")] = "7,8,9,10,11",
-    until: Annotated[str | None, typer.Option(help="Last date to generate marks for (default: end of the first academic year).")] = None,
+    year_groups: Annotated[
+        str, typer.Option(help="Comma-separated year groups, e.g. 5,6,7,8.")
+    ] = "7,8,9,10,11",
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Last date to generate marks for (default: end of the first academic year)."
+        ),
+    ] = None,
 ) -> None:
     """Write a realistic, deterministic school year of register data as the three CSVs."""
     from cases.calendar import SchoolCalendar
@@ -240,9 +271,13 @@ def demo_data(
 
 @app.command()
 def demo(
-    school: Annotated[str, typer.Option(help="Which seed school's policy to run.")] = "emmanuel-middle",
+    school: Annotated[
+        str, typer.Option(help="Which seed school's policy to run.")
+    ] = "emmanuel-middle",
     pupils: Annotated[int, typer.Option(min=1)] = 300,
-    folder: Annotated[Path, typer.Option(help="Where the demo's files and SQLite database go.")] = Path("demo"),
+    folder: Annotated[
+        Path, typer.Option(help="Where the demo's files and SQLite database go.")
+    ] = Path("demo"),
 ) -> None:
     """Set up a demo school from scratch and print its attendance report."""
     from cases.demo_data import generate, write_csvs
@@ -255,7 +290,9 @@ def demo(
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     _State.database = f"sqlite:///{folder / 'attendance.db'}"
-    console.print(f"[bold]Demo: {loaded.policy.school.name}[/] ({loaded.source}, version {loaded.version})")
+    console.print(
+        f"[bold]Demo: {loaded.policy.school.name}[/] ({loaded.source}, version {loaded.version})"
+    )
     engine = _engine(migrated=True)
     with refused(), session_for(engine) as session:
         set_up_school(session, school, loaded, calendar_text, str(DEFAULT_CALENDAR), SystemClock())
@@ -267,9 +304,12 @@ def demo(
         with _progress() as progress:
             task = progress.add_task("Importing", total=None)
             result = import_register(
-                session, school, RegisterFiles.in_folder(folder), SystemClock(),
+                session,
+                school,
+                RegisterFiles.in_folder(folder),
+                SystemClock(),
                 progress=lambda _n, done, total: progress.update(task, completed=done, total=total),
-            )  # fmt: skip
+            )
         console.print(f"Imported {result.pupils_added} pupils and {result.marks_added} marks.")
         as_of = max(d.date for d in cal.days if d.academic_year == cal.days[0].academic_year)
         figures = attendance_statistics(session, school, as_of)

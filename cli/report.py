@@ -26,12 +26,27 @@ def summary_table(school_name: str, as_of: date, figures: Sequence[PupilStatisti
     rows = [
         ("Pupils on roll", str(len(figures))),
         ("Overall attendance", _pct(100.0 * attended / possible if possible else None)),
-        ("Persistently absent (absence ≥ 10%)", _share(sum(f.persistent_absence for f in counted), len(counted))),
-        ("Severely absent (absence ≥ 50%)", _share(sum(f.severe_absence for f in counted), len(counted))),
-        ("National threshold met now (10 unauthorised in 10 school weeks)", str(sum(f.national_threshold_met for f in figures))),
-        ("10+ continuous school days unauthorised (LA return due)", str(sum(f.consecutive_unauthorised_school_days >= 10 for f in figures))),
-        ("Pupils with N codes older than 5 school days", str(sum(f.overdue_n_codes > 0 for f in figures))),
-    ]  # fmt: skip
+        (
+            "Persistently absent (absence ≥ 10%)",
+            _share(sum(f.persistent_absence for f in counted), len(counted)),
+        ),
+        (
+            "Severely absent (absence ≥ 50%)",
+            _share(sum(f.severe_absence for f in counted), len(counted)),
+        ),
+        (
+            "National threshold met now (10 unauthorised in 10 school weeks)",
+            str(sum(f.national_threshold_met for f in figures)),
+        ),
+        (
+            "10+ continuous school days unauthorised (LA return due)",
+            str(sum(f.consecutive_unauthorised_school_days >= 10 for f in figures)),
+        ),
+        (
+            "Pupils with N codes older than 5 school days",
+            str(sum(f.overdue_n_codes > 0 for f in figures)),
+        ),
+    ]
     for measure, value in rows:
         table.add_row(measure, value)
     return table
@@ -44,21 +59,41 @@ def _share(count: int, total: int) -> str:
 def pupil_table(figures: Sequence[PupilStatistics], title: str = "Pupils") -> Table:
     table = Table(title=title)
     for heading in (
-        "UPN", "Possible", "Attendance", "PA", "SA", "Unauth 10 wks", "Threshold first met",
-        "Unauth days in a row", "Illness days", "L term", "U term", "Overdue N", "CSA",
-    ):  # fmt: skip
+        "UPN",
+        "Possible",
+        "Attendance",
+        "PA",
+        "SA",
+        "Unauth 10 wks",
+        "Threshold first met",
+        "Unauth days in a row",
+        "Illness days",
+        "L term",
+        "U term",
+        "Overdue N",
+        "CSA",
+    ):
         table.add_column(heading, justify="left" if heading == "UPN" else "right")
     for f in figures:
         table.add_row(
-            f.upn, str(f.possible_sessions), _pct(f.attendance_pct), _yes(f.persistent_absence),
+            f.upn,
+            str(f.possible_sessions),
+            _pct(f.attendance_pct),
+            _yes(f.persistent_absence),
             _yes(f.severe_absence),
-            f"[bold red]{f.unauthorised_sessions_rolling_10_school_weeks}[/]" if f.national_threshold_met
+            f"[bold red]{f.unauthorised_sessions_rolling_10_school_weeks}[/]"
+            if f.national_threshold_met
             else str(f.unauthorised_sessions_rolling_10_school_weeks),
-            f.national_threshold_first_met_on.isoformat() if f.national_threshold_first_met_on else "",
-            str(f.consecutive_unauthorised_school_days), str(f.illness_school_days),
-            str(f.late_before_close_term), str(f.late_after_close_term), str(f.overdue_n_codes),
+            f.national_threshold_first_met_on.isoformat()
+            if f.national_threshold_first_met_on
+            else "",
+            str(f.consecutive_unauthorised_school_days),
+            str(f.illness_school_days),
+            str(f.late_before_close_term),
+            str(f.late_after_close_term),
+            str(f.overdue_n_codes),
             _yes(f.compulsory_school_age),
-        )  # fmt: skip
+        )
     return table
 
 
@@ -71,8 +106,14 @@ def print_attention_list(console: Console, figures: Sequence[PupilStatistics], l
     concern = [
         f
         for f in figures
-        if f.persistent_absence or f.national_threshold_met or f.overdue_n_codes
+        if f.persistent_absence
+        or f.national_threshold_met
+        or f.overdue_n_codes
         or f.consecutive_unauthorised_school_days >= 10
-    ]  # fmt: skip
-    concern.sort(key=lambda f: (f.attendance_pct if f.attendance_pct is not None else 101.0))
-    console.print(pupil_table(concern[:limit], f"Lowest attendance among {len(concern)} pupils with a concern"))
+    ]
+    concern.sort(key=lambda f: f.attendance_pct if f.attendance_pct is not None else 101.0)
+    console.print(
+        pupil_table(
+            concern[:limit], f"Lowest attendance among {len(concern)} pupils with a concern"
+        )
+    )

@@ -20,7 +20,9 @@ from cases.schools import set_up_school
 POSTGRES_URL = os.environ.get(
     "ATTENDANCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-CALENDAR = Path(__file__).resolve().parent.parent / "policies" / "calendars" / "england-2025-27.toml"
+CALENDAR = (
+    Path(__file__).resolve().parent.parent / "policies" / "calendars" / "england-2025-27.toml"
+)
 NOW = datetime(2026, 7, 22, 12, 0, tzinfo=UTC)
 
 
@@ -31,11 +33,14 @@ def _postgres_database() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL means the same
+    except Exception as exc:
         admin.dispose()
         if os.environ.get("CI"):
             pytest.fail(f"CI is set but PostgreSQL at {POSTGRES_URL} is not usable: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); set CI=true to make this a failure")
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}); "
+            "set CI=true to make this a failure"
+        )
     try:
         yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
@@ -45,7 +50,9 @@ def _postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def migrated_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
         migrate(engine)
@@ -84,7 +91,13 @@ def clock() -> FixedClock:
 @pytest.fixture
 def school(session: Session, clock: FixedClock) -> str:
     """Emmanuel Middle on the bundled two-year calendar."""
-    set_up_school(session, "emmanuel-middle", load_policy(bundled_policy("emmanuel-middle")),
-                  CALENDAR.read_text(), str(CALENDAR), clock)
+    set_up_school(
+        session,
+        "emmanuel-middle",
+        load_policy(bundled_policy("emmanuel-middle")),
+        CALENDAR.read_text(),
+        str(CALENDAR),
+        clock,
+    )
     session.commit()
     return "emmanuel-middle"

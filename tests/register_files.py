@@ -23,8 +23,15 @@ def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object
     return path
 
 
-def pupil_row(n: int, *, year: int = 7, born: str = "2013-03-10", admitted: str = "2025-09-03",
-              left: str = "", flags: str = "") -> list[object]:
+def pupil_row(
+    n: int,
+    *,
+    year: int = 7,
+    born: str = "2013-03-10",
+    admitted: str = "2025-09-03",
+    left: str = "",
+    flags: str = "",
+) -> list[object]:
     return [upn(n), f"Pupil{n}", "Test", born, year, admitted, left, flags]
 
 

@@ -25,7 +25,9 @@ from tests.register_files import pupil_row, upn, write_marks
 D = date.fromisoformat
 
 
-def test_every_code_counts_as_its_row_says(session: Session, school: str, clock, tmp_path: Path) -> None:
+def test_every_code_counts_as_its_row_says(
+    session: Session, school: str, clock, tmp_path: Path
+) -> None:
     """One session of each code beside one present session, for a pupil each (spec §1)."""
     cal = calendar(session, school)
     first = days_between(cal, D("2025-09-08"), D("2025-09-08"))
@@ -47,21 +49,37 @@ def test_every_code_counts_as_its_row_says(session: Session, school: str, clock,
         assert f.aea_sessions == int(code.aea), code.code
         assert f.authorised_sessions == int(code.authorised), code.code
         assert f.unauthorised_sessions == int(code.unauthorised), code.code
-        assert f.unauthorised_sessions_rolling_10_school_weeks == int(code.national_threshold), code.code
+        assert f.unauthorised_sessions_rolling_10_school_weeks == int(code.national_threshold), (
+            code.code
+        )
         # Invariants: possible = attendance + authorised + unauthorised; rates add to 100.
         attended = f.present_sessions + f.aea_sessions
         assert f.possible_sessions == attended + f.authorised_sessions + f.unauthorised_sessions
         absent_pct = 100.0 * (f.authorised_sessions + f.unauthorised_sessions) / f.possible_sessions
         assert f.attendance_pct == pytest.approx(100.0 - absent_pct)
     assert {c.code for c in codes if c.national_threshold} == {"G", "N", "O", "U"}
-    assert {c.code for c in codes if not c.possible} == {"D", "X", "Q", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6", "Y7", "Z"}
+    assert {c.code for c in codes if not c.possible} == {
+        "D",
+        "X",
+        "Q",
+        "Y1",
+        "Y2",
+        "Y3",
+        "Y4",
+        "Y5",
+        "Y6",
+        "Y7",
+        "Z",
+    }
 
 
 def test_scenario_1_a_week_of_holiday_meets_the_threshold(session, school, clock, tmp_path) -> None:
     """Spec §8.1: 10 G sessions Monday to Friday → threshold met on the Friday."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-08"), D("2025-09-26"))
-    holiday = lambda day, sess: "G" if D("2025-09-15") <= day.date <= D("2025-09-19") else present(day, sess)  # noqa: E731
+    holiday = lambda day, sess: (
+        "G" if D("2025-09-15") <= day.date <= D("2025-09-19") else present(day, sess)
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1, year=8)}, {1: holiday}, days)
 
     thursday = figures(session, school, D("2025-09-18"))[1]
@@ -80,7 +98,9 @@ def test_scenario_3_lates_before_close_are_present(session, school, clock, tmp_p
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-08"), D("2025-10-03"))
     late_days = {d.date for d in days[:14]}
-    pattern = lambda day, sess: "L" if sess == "AM" and day.date in late_days else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: (
+        "L" if sess == "AM" and day.date in late_days else present(day, sess)
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
 
     f = figures(session, school, D("2025-10-03"))[1]
@@ -103,12 +123,12 @@ def test_scenario_5_threshold_never_met(session, school, clock, tmp_path) -> Non
     by_week: dict[int, list] = {}
     for day in days:
         by_week.setdefault(day.school_week - week_one + 1, []).append(day)
-    assert [d.date for d in by_week[8]][0] == D("2025-11-03")  # half-term week skipped
+    assert by_week[8][0].date == D("2025-11-03")  # half-term week skipped
     absent: set[tuple[date, str]] = set()
     for week, count in [(1, 3), *[(w, 1) for w in range(2, 8)], (11, 3)]:
         sessions = [(d.date, s) for d in by_week[week] for s in d.sessions]
         absent.update(sessions[:count])
-    pattern = lambda day, sess: "O" if (day.date, sess) in absent else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: "O" if (day.date, sess) in absent else present(day, sess)
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
 
     end_week_10 = by_week[10][-1].date
@@ -125,15 +145,23 @@ def test_scenario_7_n_code_overdue_after_five_school_days(session, school, clock
     """Spec §8.7: an N from Monday AM is overdue at the end of the following Monday."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-08"), D("2025-09-19"))
-    pattern = lambda day, sess: "N" if (day.date, sess) == (D("2025-09-08"), "AM") else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: (
+        "N" if (day.date, sess) == (D("2025-09-08"), "AM") else present(day, sess)
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
 
     assert figures(session, school, D("2025-09-12"))[1].overdue_n_codes == 0
     assert figures(session, school, D("2025-09-15"))[1].overdue_n_codes == 1
     # Recoded after enquiries: I removes it from the threshold count, O would keep it.
     write_marks(tmp_path, [[upn(1), "2025-09-08", "AM", "I", ""]])
-    import_register(session, school, RegisterFiles(marks=tmp_path / "marks.csv"), clock,
-                    by=Amender("Jo Bloggs", "Attendance Officer"), reason="Parent phoned: ill")
+    import_register(
+        session,
+        school,
+        RegisterFiles(marks=tmp_path / "marks.csv"),
+        clock,
+        by=Amender("Jo Bloggs", "Attendance Officer"),
+        reason="Parent phoned: ill",
+    )
     after = figures(session, school, D("2025-09-15"))[1]
     assert after.overdue_n_codes == 0
     assert after.unauthorised_sessions_rolling_10_school_weeks == 0
@@ -144,7 +172,9 @@ def test_n_code_overdue_counts_school_days_not_closures(session, school, clock, 
     """Friday 14 Nov 2025 is an INSET day: five school days from Monday 10th end on Tuesday 18th."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-11-10"), D("2025-11-18"))
-    pattern = lambda day, sess: "N" if (day.date, sess) == (D("2025-11-10"), "AM") else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: (
+        "N" if (day.date, sess) == (D("2025-11-10"), "AM") else present(day, sess)
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
 
     assert figures(session, school, D("2025-11-17"))[1].overdue_n_codes == 0
@@ -153,9 +183,17 @@ def test_n_code_overdue_counts_school_days_not_closures(session, school, clock, 
 
 @pytest.mark.parametrize(
     ("absent", "possible", "persistent", "severe"),
-    [(10, 100, True, False), (9, 100, False, False), (2, 21, False, False), (50, 100, True, True), (49, 100, True, False)],
+    [
+        (10, 100, True, False),
+        (9, 100, False, False),
+        (2, 21, False, False),
+        (50, 100, True, True),
+        (49, 100, True, False),
+    ],
 )
-def test_persistent_and_severe_absence_boundaries(session, school, clock, tmp_path, absent, possible, persistent, severe) -> None:
+def test_persistent_and_severe_absence_boundaries(
+    session, school, clock, tmp_path, absent, possible, persistent, severe
+) -> None:
     """Spec §8.13 and §2: PA is absence ≥ 10% and SA ≥ 50%, on the unrounded rate."""
     cal = calendar(session, school)
     days = cal.days[: (possible + 1) // 2]
@@ -177,26 +215,47 @@ def test_persistent_and_severe_absence_boundaries(session, school, clock, tmp_pa
     assert (f.persistent_absence, f.severe_absence) == (persistent, severe)
 
 
-def test_scenario_13_exactly_ninety_percent_is_persistent_absence(session, school, clock, tmp_path) -> None:
+def test_scenario_13_exactly_ninety_percent_is_persistent_absence(
+    session, school, clock, tmp_path
+) -> None:
     """Spec §8.13: 100 sessions, 90 present or L, 8 I, 2 O → 10.0% absence → PA under DfE."""
     cal = calendar(session, school)
     days = cal.days[:50]
     sessions = [(d.date, s) for d in days for s in d.sessions]
-    codes = {key: "I" for key in sessions[:8]} | {key: "O" for key in sessions[8:10]} | {key: "L" for key in sessions[10:20]}
-    pattern = lambda day, sess: codes.get((day.date, sess)) or present(day, sess)  # noqa: E731
+    codes = (
+        {key: "I" for key in sessions[:8]}
+        | {key: "O" for key in sessions[8:10]}
+        | {key: "L" for key in sessions[10:20]}
+    )
+    pattern = lambda day, sess: codes.get((day.date, sess)) or present(day, sess)
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
     f = figures(session, school, days[-1].date)[1]
-    assert (f.possible_sessions, f.present_sessions, f.authorised_sessions, f.unauthorised_sessions) == (100, 90, 8, 2)
+    assert (
+        f.possible_sessions,
+        f.present_sessions,
+        f.authorised_sessions,
+        f.unauthorised_sessions,
+    ) == (100, 90, 8, 2)
     assert f.attendance_pct == 90.0
     assert f.persistent_absence and not f.severe_absence
 
 
-def test_scenario_15_part_time_timetable_is_severe_absence_without_threshold(session, school, clock, tmp_path) -> None:
+def test_scenario_15_part_time_timetable_is_severe_absence_without_threshold(
+    session, school, clock, tmp_path
+) -> None:
     """Spec §8.15: 5 C2 sessions of 10 a week for 6 weeks → SA in the figures, no threshold."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-08"), D("2025-10-17"))
-    pattern = lambda day, sess: "C2" if sess == "PM" else "/"  # noqa: E731
-    build_register(session, school, tmp_path, clock, {1: pupil_row(1, admitted="2025-09-08")}, {1: pattern}, days)
+    pattern = lambda day, sess: "C2" if sess == "PM" else "/"
+    build_register(
+        session,
+        school,
+        tmp_path,
+        clock,
+        {1: pupil_row(1, admitted="2025-09-08")},
+        {1: pattern},
+        days,
+    )
     f = figures(session, school, D("2025-10-17"))[1]
     assert (f.possible_sessions, f.authorised_sessions, f.unauthorised_sessions) == (60, 30, 0)
     assert f.attendance_pct == 50.0
@@ -210,17 +269,21 @@ def test_scenario_19_illness_days_count_once_per_day(session, school, clock, tmp
     days = days_between(cal, D("2025-10-01"), D("2025-10-24"))
     ill = {d.date for d in days[2:10]}
     half_day = days[2].date
+
     def pattern(day, sess):
         if day.date == half_day and sess == "PM":
             return "\\"
         return "I" if day.date in ill else present(day, sess)
+
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
     f = figures(session, school, D("2025-10-24"))[1]
     assert f.illness_school_days == 8
     assert f.authorised_sessions == 15
 
 
-def test_scenario_25_reception_child_not_of_compulsory_school_age(session: Session, clock, tmp_path) -> None:
+def test_scenario_25_reception_child_not_of_compulsory_school_age(
+    session: Session, clock, tmp_path
+) -> None:
     """Spec §8.25: born 15 Jan 2020, 12 O in Oct 2024 → not CSA until 31 Mar 2025."""
     calendar_text = """
 closures = []
@@ -233,13 +296,19 @@ name = "Spring 2"
 start = 2025-03-24
 end = 2025-04-04
 """
-    set_up_school(session, "emmanuel-middle", load_policy(bundled_policy("emmanuel-middle")),
-                  calendar_text, "test-calendar.toml", clock)
+    set_up_school(
+        session,
+        "emmanuel-middle",
+        load_policy(bundled_policy("emmanuel-middle")),
+        calendar_text,
+        "test-calendar.toml",
+        clock,
+    )
     session.commit()
     cal = calendar(session, "emmanuel-middle")
     october = days_between(cal, D("2024-10-01"), D("2024-10-25"))
     absent = {d.date for d in october[:6]}
-    pattern = lambda day, sess: "O" if day.date in absent else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: "O" if day.date in absent else present(day, sess)
     pupils = {1: pupil_row(1, year=0, born="2020-01-15", admitted="2024-09-02")}
     build_register(session, "emmanuel-middle", tmp_path, clock, pupils, {1: pattern}, october)
 
@@ -251,12 +320,14 @@ end = 2025-04-04
     assert figures(session, "emmanuel-middle", D("2025-03-31"))[1].compulsory_school_age
 
 
-def test_rolling_window_spans_the_summer_holiday_and_years(session, school, clock, tmp_path) -> None:
+def test_rolling_window_spans_the_summer_holiday_and_years(
+    session, school, clock, tmp_path
+) -> None:
     """Spec §5: 2 sessions in the summer term + 8 in the autumn term meet the threshold."""
     cal = calendar(session, school)
     days = days_between(cal, D("2026-07-13"), D("2026-09-11"))
     absent = {D("2026-07-20"), D("2026-09-04"), D("2026-09-07"), D("2026-09-08"), D("2026-09-09")}
-    pattern = lambda day, sess: "O" if day.date in absent else present(day, sess)  # noqa: E731
+    pattern = lambda day, sess: "O" if day.date in absent else present(day, sess)
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
 
     f = figures(session, school, D("2026-09-09"))[1]
@@ -270,7 +341,9 @@ def test_rolling_window_spans_the_summer_holiday_and_years(session, school, cloc
     assert summer.possible_sessions == 2 * len(days_between(cal, D("2026-07-13"), D("2026-07-20")))
 
 
-def test_consecutive_unauthorised_days_skip_closures_and_break_on_attendance(session, school, clock, tmp_path) -> None:
+def test_consecutive_unauthorised_days_skip_closures_and_break_on_attendance(
+    session, school, clock, tmp_path
+) -> None:
     """Runs of whole-day unauthorised absence count school days only (Fri 14 Nov is INSET)."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-11-03"), D("2025-11-20"))
@@ -290,8 +363,15 @@ def test_consecutive_unauthorised_days_skip_closures_and_break_on_attendance(ses
             return None
         return "N" if D("2025-11-10") <= day.date <= D("2025-11-17") else present(day, sess)
 
-    build_register(session, school, tmp_path, clock, {1: pupil_row(1), 2: pupil_row(2), 3: pupil_row(3)},
-                   {1: truant, 2: half_present, 3: unmarked}, days)
+    build_register(
+        session,
+        school,
+        tmp_path,
+        clock,
+        {1: pupil_row(1), 2: pupil_row(2), 3: pupil_row(3)},
+        {1: truant, 2: half_present, 3: unmarked},
+        days,
+    )
     on_monday = figures(session, school, D("2025-11-17"))
     assert on_monday[1].consecutive_unauthorised_school_days == 5
     assert on_monday[2].consecutive_unauthorised_school_days == 2  # Thu 13 and Mon 17
@@ -306,7 +386,7 @@ def test_one_session_day_counts_as_a_whole_day(session, school, clock, tmp_path)
     cal = calendar(session, school)
     days = days_between(cal, D("2025-12-17"), D("2025-12-19"))
     assert days[-1].sessions == ("AM",)
-    pattern = lambda day, sess: "O"  # noqa: E731
+    pattern = lambda day, sess: "O"
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
     f = figures(session, school, D("2025-12-19"))[1]
     assert f.consecutive_unauthorised_school_days == 3
@@ -316,9 +396,18 @@ def test_one_session_day_counts_as_a_whole_day(session, school, clock, tmp_path)
 def test_lateness_counts_by_half_term_and_term(session, school, clock, tmp_path) -> None:
     cal = calendar(session, school)
     days = days_between(cal, D("2025-10-20"), D("2025-12-10"))
-    marks = {D("2025-10-20"): "L", D("2025-10-21"): "L", D("2025-10-22"): "L", D("2025-11-04"): "L",
-             D("2025-11-05"): "L", D("2025-11-06"): "U", D("2025-10-23"): "U"}
-    pattern = lambda day, sess: marks.get(day.date) if sess == "AM" and day.date in marks else present(day, sess)  # noqa: E731
+    marks = {
+        D("2025-10-20"): "L",
+        D("2025-10-21"): "L",
+        D("2025-10-22"): "L",
+        D("2025-11-04"): "L",
+        D("2025-11-05"): "L",
+        D("2025-11-06"): "U",
+        D("2025-10-23"): "U",
+    }
+    pattern = lambda day, sess: (
+        marks.get(day.date) if sess == "AM" and day.date in marks else present(day, sess)
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {1: pattern}, days)
     f = figures(session, school, D("2025-12-10"))[1]
     assert (f.late_before_close_half_term, f.late_before_close_term) == (2, 5)
@@ -330,15 +419,25 @@ def test_lateness_counts_by_half_term_and_term(session, school, clock, tmp_path)
 def test_only_pupils_on_roll_are_reported(session, school, clock, tmp_path) -> None:
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-04"), D("2025-11-07"))
-    pupils = {1: pupil_row(1), 2: pupil_row(2, left="2025-10-01"), 3: pupil_row(3, admitted="2025-11-03"),
-              4: pupil_row(4, admitted="2025-09-08")}
+    pupils = {
+        1: pupil_row(1),
+        2: pupil_row(2, left="2025-10-01"),
+        3: pupil_row(3, admitted="2025-11-03"),
+        4: pupil_row(4, admitted="2025-09-08"),
+    }
+
     def within(n):
         row = pupils[n]
-        return lambda day, sess: present(day, sess) if D(row[5]) <= day.date <= D(row[6] or "2099-01-01") else None
+        return lambda day, sess: (
+            present(day, sess) if D(row[5]) <= day.date <= D(row[6] or "2099-01-01") else None
+        )
+
     build_register(session, school, tmp_path, clock, pupils, {n: within(n) for n in pupils}, days)
     october = figures(session, school, D("2025-10-10"))
     assert set(october) == {1, 4}
-    assert october[1].possible_sessions == october[4].possible_sessions + 4  # 4 joined on Monday 8th
+    assert (
+        october[1].possible_sessions == october[4].possible_sessions + 4
+    )  # 4 joined on Monday 8th
     november = figures(session, school, D("2025-11-07"))
     assert set(november) == {1, 3, 4}
     assert november[3].possible_sessions == 10
@@ -355,12 +454,25 @@ def test_as_json_has_exactly_the_documented_keys(session, school, clock, tmp_pat
     build_register(session, school, tmp_path, clock, {1: pupil_row(1)}, {}, [])
     data = figures(session, school, D("2025-09-10"))[1].as_json()
     assert list(data) == [
-        "upn", "possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
-        "unauthorised_sessions", "attendance_pct", "persistent_absence", "severe_absence",
-        "unauthorised_sessions_rolling_10_school_weeks", "national_threshold_met",
-        "national_threshold_first_met_on", "consecutive_unauthorised_school_days",
-        "illness_school_days", "late_before_close_half_term", "late_before_close_term",
-        "late_after_close_half_term", "late_after_close_term", "overdue_n_codes",
+        "upn",
+        "possible_sessions",
+        "present_sessions",
+        "aea_sessions",
+        "authorised_sessions",
+        "unauthorised_sessions",
+        "attendance_pct",
+        "persistent_absence",
+        "severe_absence",
+        "unauthorised_sessions_rolling_10_school_weeks",
+        "national_threshold_met",
+        "national_threshold_first_met_on",
+        "consecutive_unauthorised_school_days",
+        "illness_school_days",
+        "late_before_close_half_term",
+        "late_before_close_term",
+        "late_after_close_half_term",
+        "late_after_close_term",
+        "overdue_n_codes",
         "compulsory_school_age",
     ]
 
@@ -369,17 +481,30 @@ def test_other_schools_marks_do_not_leak(session, school, clock, tmp_path) -> No
     """Two schools share the database (a trust): each school's figures are its own."""
     cal = calendar(session, school)
     days = days_between(cal, D("2025-09-08"), D("2025-09-12"))
-    build_register(session, school, tmp_path / "a", clock, {1: pupil_row(1)}, {1: lambda d, s: "O"}, days)
+    build_register(
+        session, school, tmp_path / "a", clock, {1: pupil_row(1)}, {1: lambda d, s: "O"}, days
+    )
     other = load_policy(bundled_policy("emmanuel-middle"))
     text = other.text.replace('id = "emmanuel-middle"', 'id = "other-school"')
     from cases.policy import parse_policy
-    set_up_school(session, "other-school", parse_policy(text, "other.toml"), cal_text(), "cal", FixedClock(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    set_up_school(
+        session,
+        "other-school",
+        parse_policy(text, "other.toml"),
+        cal_text(),
+        "cal",
+        FixedClock(datetime(2026, 1, 1, tzinfo=UTC)),
+    )
     session.commit()
-    build_register(session, "other-school", tmp_path / "b", clock, {1: pupil_row(1)}, {1: present}, days)
+    build_register(
+        session, "other-school", tmp_path / "b", clock, {1: pupil_row(1)}, {1: present}, days
+    )
     assert figures(session, school, D("2025-09-12"))[1].unauthorised_sessions == 10
     assert figures(session, "other-school", D("2025-09-12"))[1].unauthorised_sessions == 0
 
 
 def cal_text() -> str:
     from tests.conftest import CALENDAR
+
     return CALENDAR.read_text()

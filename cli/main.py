@@ -198,18 +198,20 @@ def stats(
     format: Annotated[Format, typer.Option(help="table or json")] = Format.table,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
+    from cases.roll import roll_by_upn
     from cli.report import pupil_table, summary_table
 
     on = _date(as_of) if as_of else school_today(SystemClock())
     with refused(), session_for(_engine()) as session:
         name = get_school(session, school).name
         figures = attendance_statistics(session, school, on)
+        roll = roll_by_upn(session, school)
     if format is Format.json:
         json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
     console.print(summary_table(name, on, figures))
-    console.print(pupil_table(figures))
+    console.print(pupil_table(figures, roll))
 
 
 def _date(text: str) -> date:
@@ -281,7 +283,8 @@ def demo(
 ) -> None:
     """Set up a demo school from scratch and print its attendance report."""
     from cases.demo_data import generate, write_csvs
-    from cli.report import print_attention_list, summary_table
+    from cases.roll import roll_by_upn
+    from cli.report import print_report
 
     with refused():
         loaded = load_policy(bundled_policy(school))
@@ -313,8 +316,8 @@ def demo(
         console.print(f"Imported {result.pupils_added} pupils and {result.marks_added} marks.")
         as_of = max(d.date for d in cal.days if d.academic_year == cal.days[0].academic_year)
         figures = attendance_statistics(session, school, as_of)
-    console.print(summary_table(loaded.policy.school.name, as_of, figures))
-    print_attention_list(console, figures, limit=15)
+        roll = roll_by_upn(session, school)
+    print_report(console, loaded.policy.school.name, as_of, figures, roll, limit=15)
     console.print(
         f"Full figures: attendance --database sqlite:///{folder / 'attendance.db'} stats "
         f"--school {school} --as-of {as_of} [--format json]"

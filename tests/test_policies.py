@@ -480,3 +480,16 @@ def test_after_any_and_instead_of_must_name_rungs() -> None:
     problems = problems_of(text)
     assert has(problems, "ladder[4]: refers to 'further_actoin'")
     assert has(problems, "ladder[4]: refers to 'nope'")
+
+
+def test_scenario_21_basildon_arrival_marks_follow_the_chosen_windows() -> None:
+    """Spec §8.21: a Y7 pupil at 9.20am is U (close 9.15 chosen); a Y9 pupil at 13.10 is L."""
+    from cases.arrival import register_mark_for_arrival
+
+    basildon = load_policy(POLICY_DIR / "basildon-lower.toml").policy
+    assert register_mark_for_arrival(basildon, 7, "AM", time(9, 20)) == ("U", 20)
+    assert register_mark_for_arrival(basildon, 7, "AM", time(9, 15)) == ("L", 15)
+    assert register_mark_for_arrival(basildon, 9, "PM", time(13, 10)) == ("L", 10)
+    assert register_mark_for_arrival(basildon, 9, "PM", time(13, 16)) == ("U", 16)
+    assert register_mark_for_arrival(basildon, 8, "AM", time(8, 55)) == ("/", None)
+    assert register_mark_for_arrival(basildon, 7, "PM", time(14, 0)) == ("\\", None)

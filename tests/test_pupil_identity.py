@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cases.school_age import csa_end, csa_start, is_compulsory_school_age, last_friday_in_june
-from cases.upn import check_letter, make_upn, upn_problem
+from cases.upn import make_upn, upn_problem
 
 D = date.fromisoformat
 

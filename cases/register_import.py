@@ -23,6 +23,7 @@ from cases.models import (
 )
 from cases.pupil_flags import PUPIL_FLAGS
 from cases.register_csv import (
+    PUPIL_COLUMNS,
     ContactRow,
     MarkRow,
     Problems,
@@ -36,14 +37,8 @@ from cases.school_age import is_compulsory_school_age
 from cases.schools import calendar_of, get_school
 from cases.tables import CONTACTS, MARKS, PUPILS
 
-_PUPIL_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "year_group",
-    "admission_date",
-    "leaving_date",
-)
+# The admission-register details a pupils.csv row sets (flags are stored one column each).
+_PUPIL_FIELDS = tuple(c for c in PUPIL_COLUMNS if c not in ("upn", "flags"))
 _SHOW_AMENDMENTS = 20
 
 

@@ -18,38 +18,25 @@ from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
 from cases.calendar import SchoolCalendar
-from cases.models import AttendanceMark, MarkAmendment, Pupil, RegisterImport, School, SchoolDay
+from cases.models import MarkAmendment, Pupil, RegisterImport, School, SchoolDay
 from cases.policy import load_policy
 from cases.statistics import attendance_statistics
 from cli.main import app
-from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
+from tests.register_files import (
+    DOCUMENTED_STATISTICS_KEYS,
+    pupil_row,
+    stored_marks,
+    upn,
+    write_contacts,
+    write_marks,
+    write_pupils,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "emmanuel-middle.toml"
 CALENDAR = ROOT / "policies" / "calendars" / "england-2025-27.toml"
 SCHOOL = "emmanuel-middle"
-JSON_KEYS = {
-    "upn",
-    "possible_sessions",
-    "present_sessions",
-    "aea_sessions",
-    "authorised_sessions",
-    "unauthorised_sessions",
-    "attendance_pct",
-    "persistent_absence",
-    "severe_absence",
-    "unauthorised_sessions_rolling_10_school_weeks",
-    "national_threshold_met",
-    "national_threshold_first_met_on",
-    "consecutive_unauthorised_school_days",
-    "illness_school_days",
-    "late_before_close_half_term",
-    "late_before_close_term",
-    "late_after_close_half_term",
-    "late_after_close_term",
-    "overdue_n_codes",
-    "compulsory_school_age",
-}
+JSON_KEYS = set(DOCUMENTED_STATISTICS_KEYS)
 MARKS = [
     [upn(1), "2025-09-08", "AM", "/", ""],
     [upn(1), "2025-09-08", "PM", "N", ""],
@@ -99,16 +86,7 @@ def imported(initialised: str, register: Path) -> str:
 
 def marks_in(engine: Engine) -> set[tuple[object, ...]]:
     with Session(engine) as s:
-        rows = s.execute(
-            select(
-                Pupil.upn,
-                AttendanceMark.date,
-                AttendanceMark.session,
-                AttendanceMark.code,
-                AttendanceMark.minutes_late,
-            ).join(Pupil, Pupil.id == AttendanceMark.pupil_id)  # type: ignore[arg-type]
-        ).all()
-    return {tuple(r) for r in rows}
+        return stored_marks(s)
 
 
 def test_init_creates_the_school(engine: Engine, url: str) -> None:

@@ -31,6 +31,7 @@ from cases.register_import import (
 )
 from tests.register_files import (
     pupil_row,
+    stored_marks,
     upn,
     write_contacts,
     write_csv,
@@ -111,19 +112,6 @@ def refused(
 def the_problem(problems: list[str]) -> str:
     assert len(problems) == 1, problems
     return problems[0]
-
-
-def stored_marks(session: Session) -> set[tuple[str, date, str, str, int | None]]:
-    rows = session.execute(
-        select(
-            Pupil.upn,
-            AttendanceMark.date,
-            AttendanceMark.session,
-            AttendanceMark.code,
-            AttendanceMark.minutes_late,
-        ).join(Pupil, Pupil.id == AttendanceMark.pupil_id)  # type: ignore[arg-type]
-    ).all()
-    return {tuple(r) for r in rows}  # type: ignore[misc]
 
 
 def as_utc(moment: datetime) -> datetime:

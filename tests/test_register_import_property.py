@@ -29,7 +29,7 @@ from cases.models import (
 from cases.register_csv import CONTACT_COLUMNS, MARK_COLUMNS, PUPIL_COLUMNS
 from cases.register_import import RegisterFiles, RegisterImportError, import_register
 from cases.schools import calendar_of, get_school
-from tests.register_files import pupil_row, upn, write_marks, write_pupils
+from tests.register_files import pupil_row, stored_marks, upn, write_marks, write_pupils
 
 ON_ROLL = [1, 2, 3]  # on roll all year
 LEAVER, LEFT = 4, date(2025, 10, 10)
@@ -112,19 +112,6 @@ def restore(session: Session, roll: Roll) -> None:
     session.execute(delete(Pupil).where(Pupil.upn.not_in(VALID_UPNS)))  # type: ignore[attr-defined]
     session.commit()
     assert counts(session) == roll.baseline
-
-
-def stored_marks(session: Session) -> set[tuple[Any, ...]]:
-    rows = session.execute(
-        select(
-            Pupil.upn,
-            AttendanceMark.date,
-            AttendanceMark.session,
-            AttendanceMark.code,
-            AttendanceMark.minutes_late,
-        ).join(Pupil, Pupil.id == AttendanceMark.pupil_id)  # type: ignore[arg-type]
-    ).all()
-    return {tuple(r) for r in rows}
 
 
 # --- strategies --------------------------------------------------------------------------------

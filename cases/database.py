@@ -8,6 +8,7 @@ from typing import Any
 
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///attendance.db"
@@ -83,3 +84,38 @@ def require_current_schema(engine: Engine) -> None:
 
 def session_for(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def insert_ignoring_duplicates(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    unique: list[str],
+    returning: Any = None,
+    chunk: int = 500,
+) -> list[Any]:
+    """Insert rows, silently skipping any that would break the given unique key.
+
+    This is how a second run, or a second worker, can repeat an insert without doing it twice.
+    Returns the `returning` column of the rows actually inserted.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted: list[Any] = []
+    for start in range(0, len(rows), chunk):
+        statement = dialect_insert(table).values(rows[start : start + chunk])
+        statement = statement.on_conflict_do_nothing(index_elements=unique)
+        if returning is not None:
+            inserted += [r[0] for r in session.execute(statement.returning(returning))]
+        else:
+            session.execute(statement)
+    return inserted
+
+
+def id_of(row: Any) -> int:
+    """The primary key of a row that has been flushed (SQLModel types ids as optional)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush the session first")
+    return int(row.id)

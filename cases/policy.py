@@ -101,6 +101,7 @@ class SchoolInfo(_Strict):
     trust: str | None = None
     local_authority: str
     year_groups: list[YearGroup] = Field(min_length=1)
+    phone: str | None = None  # the number parents call; quoted in the texts they receive
     source: str = Field(description="The published policy this file was written from.")
     # The school's own whole-school target (seed 003: 93.5%); reporting only, never a trigger.
     attendance_target_pct: float | None = Field(default=None, ge=0, le=100)

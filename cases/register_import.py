@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 
 from cases.calendar import SchoolCalendar
 from cases.clock import Clock
+from cases.database import id_of
 from cases.errors import InputError
 from cases.models import (
     AdmissionAmendment,
@@ -395,7 +396,7 @@ def _apply_pupil_changes(
         session.add(pupil)
         session.add(
             AdmissionAmendment(
-                pupil_id=_saved(pupil.id),
+                pupil_id=id_of(pupil),
                 field=field,
                 original=None if old is None else str(old),
                 amended=None if new is None else str(new),
@@ -403,11 +404,6 @@ def _apply_pupil_changes(
             )
         )
     session.flush()
-
-
-def _saved(pupil_id: int | None) -> int:
-    assert pupil_id is not None, "a stored pupil always has an id"
-    return pupil_id
 
 
 def _mark_changes(

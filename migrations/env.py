@@ -9,16 +9,20 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import cases.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import cases.chase_models
+import cases.models  # noqa: F401
 from cases.database import make_engine
+from cases.db_types import UtcDateTime
 
 target_metadata = SQLModel.metadata
 
 
 def _render_item(kind: str, obj: Any, _context: Any) -> str | Literal[False]:
-    """Write SQLModel's AutoString as plain sa.String, so migrations need only SQLAlchemy."""
+    """Write our column types as plain SQLAlchemy ones, so migrations need nothing of ours."""
     if kind == "type" and isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
     return False
 
 

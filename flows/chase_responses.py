@@ -1,0 +1,320 @@
+"""What staff, parents and the SMS provider tell the engine during a chase, and what it does.
+
+Parent replies and delivery reports arrive through the web app's webhooks; task outcomes and
+alert acknowledgements from staff. Each is one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cases.chase_models import (
+    DslAlert,
+    OutboxMessage,
+    ParentReply,
+    ReportedAbsence,
+    StaffTask,
+    WelfareCheck,
+    WelfareCheckEvent,
+)
+from cases.clock import Clock, school_today
+from cases.database import id_of, insert_ignoring_duplicates
+from cases.models import Contact
+from flows.chase_effects import ChaseEffects
+from flows.welfare_checks import school_morning
+from state_machines.welfare_check import FINISHED, OPEN, CheckAdapter, fire
+
+REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
+
+# A reply that suggests the parent did not know the child was absent is a safeguarding alarm.
+PARENT_UNAWARE = re.compile(
+    r"left for school|went to school|gone to school|set off|not with me|isn'?t with me|"
+    r"(did ?n[o']?t|do ?n[o']?t|dont|didnt) know|no idea|should be (at|in) school|"
+    r"thought (he|she|they) (was|were|is|are) (at|in) school|(he|she|they)('s| is| are) at school|"
+    r"on (his|her|their) way",
+    re.IGNORECASE,
+)
+REASONS = [
+    (
+        "I",
+        re.compile(
+            r"\b(ill|sick|unwell|poorly|temperature|fever|vomit\w*|flu|covid|cold|cough|"
+            r"headache|migraine|stomach|tummy|diarrh\w*|d ?& ?v|chicken ?pox|tonsil\w*)\b",
+            re.I,
+        ),
+    ),
+    (
+        "M",
+        re.compile(
+            r"\b(doctor|gp|dentist|dental|hospital|appointment|appt|orthodontist|clinic|"
+            r"optician)\b",
+            re.I,
+        ),
+    ),
+    ("R", re.compile(r"\b(religious|eid|diwali|yom kippur|vaisakhi|festival)\b", re.I)),
+]
+TASK_OUTCOMES = {
+    "answered_explained": "explain",
+    "answered_reason_to_follow": "confirm_safe",
+    "no_answer": None,
+    "voicemail_left": None,
+    "wrong_number": None,
+    "visited_child_seen": "confirm_safe",
+    "visited_nobody_home": None,
+    "done": None,  # e.g. the social worker has been told
+}
+
+
+@dataclass(frozen=True)
+class ReplyMeaning:
+    meaning: str  # reason_given, parent_unaware, unclear
+    suggested_code: str | None
+
+
+def read_reply(body: str) -> ReplyMeaning:
+    """What a parent's text most likely means; staff confirm any code it suggests."""
+    if PARENT_UNAWARE.search(body):
+        return ReplyMeaning("parent_unaware", None)
+    for code, pattern in REASONS:
+        if pattern.search(body):
+            return ReplyMeaning("reason_given", code)
+    return ReplyMeaning("reason_given" if len(body.split()) >= 2 else "unclear", None)
+
+
+def handle_reply(
+    session: Session, message_sid: str, from_number: str, body: str, clock: Clock
+) -> ParentReply:
+    """Record a parent's text and act on it for every open check of that family, once."""
+    existing = session.scalars(
+        select(ParentReply).where(col(ParentReply.message_sid) == message_sid)
+    ).first()
+    if existing is not None:
+        return existing  # Twilio retries webhooks: the same MessageSid changes nothing twice
+    now = clock.now()
+    contacts = list(session.scalars(select(Contact).where(col(Contact.mobile) == from_number)))
+    checks = _open_checks_for(session, {c.pupil_id for c in contacts}, school_today(clock))
+    meaning = read_reply(body) if contacts else ReplyMeaning("unmatched", None)
+    reply = ParentReply(
+        message_sid=message_sid,
+        from_number=from_number,
+        body=body,
+        received_at=now,
+        contact_ids=[id_of(c) for c in contacts],
+        check_ids=[id_of(c) for c in checks],
+        meaning=meaning.meaning,
+        suggested_code=meaning.suggested_code,
+    )
+    session.add(reply)
+    who = f"parent reply from {contacts[0].relationship or 'contact'}" if contacts else ""
+    family = {c.pupil_id for c in contacts}
+    if not checks and meaning.meaning == "reason_given" and len(family) == 1:
+        # Reported before the register closed: no check will open. With brothers or sisters
+        # it is not clear which child the text is about, so the chase goes ahead for staff.
+        _report_rest_of_day(session, family.pop(), school_today(clock), "AM",
+                            meaning.suggested_code, who, now)  # fmt: skip
+    for check in checks:
+        effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
+        effects.load([check.pupil_id])
+        adapter = CheckAdapter(check, effects)
+        if meaning.meaning == "parent_unaware":
+            if check.state in OPEN:
+                unaware = "the parent's reply suggests they did not know the child was absent"
+                step = {"action": "alert_dsl", "index": check.next_step, "alert_reason": unaware}
+                fire(adapter, "alert_dsl", step=step, actor=who, reason=unaware)
+        elif meaning.meaning == "reason_given":
+            fire(
+                adapter,
+                "explain",
+                actor=who,
+                reason=f"parent replied: {body[:300]}",
+                suggested_code=meaning.suggested_code,
+            )
+            _report_rest_of_day(session, check.pupil_id, check.date, check.session,
+                                meaning.suggested_code, who, now)  # fmt: skip
+        else:  # unclear ("ok"): the check goes on, staff read the reply in the timeline
+            session.add(_note(check, now, who, f"parent replied, meaning unclear: {body[:300]}"))
+    session.commit()
+    return reply
+
+
+def _open_checks_for(session: Session, pupil_ids: set[int], on: object) -> list[WelfareCheck]:
+    if not pupil_ids:
+        return []
+    return list(
+        session.scalars(
+            select(WelfareCheck).where(
+                col(WelfareCheck.pupil_id).in_(pupil_ids),
+                col(WelfareCheck.date) == on,
+                col(WelfareCheck.state).not_in(FINISHED),
+            )
+        )
+    )
+
+
+def _report_rest_of_day(
+    session: Session, pupil_id: int, on: date, from_session: str, code: str | None, who: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The reason covers the rest of the day, so the afternoon register opens no new check."""
+    sessions = ["AM", "PM"] if from_session == "AM" else ["PM"]
+    rows = [
+        {"pupil_id": pupil_id, "date": on, "session": s, "reason": "parent reply",
+         "suggested_code": code, "source": "parent_reply", "recorded_by": who, "recorded_at": now}
+        for s in sessions
+    ]  # fmt: skip
+    insert_ignoring_duplicates(session, REPORTED, rows, ["pupil_id", "date", "session"])
+
+
+def _note(check: WelfareCheck, now: datetime, actor: str, reason: str) -> WelfareCheckEvent:
+    return WelfareCheckEvent(
+        check_id=id_of(check),
+        at=now,
+        from_state=check.state,
+        to_state=check.state,
+        trigger="note",
+        actor=actor,
+        reason=reason,
+        policy_version=check.policy_version,
+    )
+
+
+def handle_delivery_status(
+    session: Session, message_sid: str, status: str, error_code: str | None, clock: Clock
+) -> OutboxMessage | None:
+    """Twilio's status callback: a failed or undelivered text moves the chase on at once."""
+    message = session.scalars(
+        select(OutboxMessage).where(col(OutboxMessage.provider_id) == message_sid)
+    ).first()
+    if message is None:
+        return None
+    if status == "delivered" and message.status == "sent":
+        message.status = "delivered"
+    elif status in ("failed", "undelivered") and message.status in ("sent", "delivered"):
+        message.status, message.last_error = (
+            "failed",
+            f"twilio status {status} {error_code or ''}".strip(),
+        )
+        message_failed(session, message, clock.now())
+    session.add(message)
+    session.commit()
+    return message
+
+
+def message_failed(session: Session, message: OutboxMessage, now: datetime) -> None:
+    """A parent message failed for good: try the next contact, else bring the next step forward."""
+    if message.check_id is None or message.template != "unexplained_absence":
+        return
+    check = session.get(WelfareCheck, message.check_id)
+    if check is None or check.state not in OPEN:
+        return
+    prefix = message.idempotency_key.rsplit(":contact:", 1)[0] + ":contact:"
+    same_step = list(
+        session.scalars(
+            select(OutboxMessage).where(col(OutboxMessage.idempotency_key).startswith(prefix))
+        )
+    )
+    if any(
+        m.status in ("pending", "sending", "sent", "delivered")
+        for m in same_step
+        if m.id != message.id
+    ):
+        return  # another contact or channel is still on its way
+    step_index = int(prefix.split(":")[3])
+    effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
+    effects.load([check.pupil_id])
+    tried = {m.contact_id for m in same_step}
+    untried = [c for c in effects.contacts[check.pupil_id] if c.id not in tried]
+    step = {**check.plan[step_index], "index": step_index}
+    for contact in untried:
+        if effects.message_contacts(check, step, [contact]):
+            session.add(
+                _note(
+                    check,
+                    now,
+                    "engine",
+                    f"messages failed: trying {contact.relationship or 'next contact'}",
+                )
+            )
+            return
+    if check.next_due_at is None or check.next_due_at > now:
+        check.next_due_at = now
+        session.add(check)
+        session.add(
+            _note(
+                check,
+                now,
+                "engine",
+                "every message to the family failed: next step brought forward",
+            )
+        )
+
+
+def record_task_outcome(
+    session: Session,
+    task_id: int,
+    outcome: str,
+    by: str,
+    clock: Clock,
+    *,
+    note: str | None = None,
+    suggested_code: str | None = None,
+) -> StaffTask:
+    """Record what a member of staff found; it moves the check on where it settles something."""
+    if outcome not in TASK_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(TASK_OUTCOMES)}")
+    task = session.get(StaffTask, task_id)
+    if task is None:
+        raise LookupError(f"no task {task_id}")
+    now = clock.now()
+    task.state, task.outcome, task.recorded_by, task.recorded_at, task.note = (
+        "done",
+        outcome,
+        by,
+        now,
+        note,
+    )
+    session.add(task)
+    check = session.get(WelfareCheck, task.check_id)
+    assert check is not None
+    trigger = TASK_OUTCOMES[outcome]
+    reason = f"{task.kind}: {outcome.replace('_', ' ')}" + (f" — {note}" if note else "")
+    if trigger and check.state not in FINISHED:
+        effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
+        fire(
+            CheckAdapter(check, effects),
+            trigger,
+            actor=by,
+            reason=reason,
+            suggested_code=suggested_code,
+        )
+    elif _no_answer_from_primary(task, outcome, check) and (
+        check.next_due_at is None or check.next_due_at > now
+    ):
+        # No answer from the primary contact: the other contacts are called now, not later.
+        check.next_due_at = now
+        session.add(check)
+    session.commit()
+    return task
+
+
+def _no_answer_from_primary(task: StaffTask, outcome: str, check: WelfareCheck) -> bool:
+    no_contact = outcome in ("no_answer", "voicemail_left", "wrong_number")
+    return task.kind == "call" and no_contact and check.state == "calling_primary"
+
+
+def acknowledge_alert(
+    session: Session, alert_id: int, by: str, note: str, clock: Clock
+) -> DslAlert:
+    alert = session.get(DslAlert, alert_id)
+    if alert is None:
+        raise LookupError(f"no alert {alert_id}")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by, alert.note = clock.now(), by, note
+        session.add(alert)
+        session.commit()
+    return alert

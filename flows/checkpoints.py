@@ -1,0 +1,19 @@
+"""Named points between claiming, committing and sending, where tests make a run crash.
+
+Production code calls `reached(name)`, which does nothing; the crash-safety tests replace it
+with one that raises at the point under test, then run again and count what was sent.
+"""
+
+from __future__ import annotations
+
+POINTS = (
+    "open.before_commit",  # checks opened, not yet committed
+    "advance.claimed",  # due checks claimed in the batch's transaction
+    "advance.before_commit",  # steps run, events/tasks/outbox rows written, not committed
+    "dispatch.claimed",  # messages marked `sending` and committed, nothing sent yet
+    "dispatch.sent",  # the channel accepted them, the outcome not yet recorded
+)
+
+
+def reached(name: str) -> None:
+    """Does nothing; tests patch it to stop a run at `name` (one of POINTS)."""

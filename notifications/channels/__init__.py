@@ -1,0 +1,109 @@
+"""The sending channels, and the choice between real providers and the local outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from notifications.channels.local_outbox import LocalOutboxChannel
+from notifications.channels.smtp_email import SmtpEmailChannel
+from notifications.channels.twilio_sms import TwilioSmsChannel
+from notifications.message import Channel
+
+__all__ = [
+    "LocalOutboxChannel",
+    "SmtpEmailChannel",
+    "TwilioSmsChannel",
+    "channels_from_settings",
+]
+
+log = logging.getLogger(__name__)
+
+TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
+SMTP_REQUIRED = ("SMTP_HOST", "SMTP_FROM")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def channels_from_settings(env: Mapping[str, str], outbox_dir: Path) -> dict[str, Channel]:
+    """Twilio and SMTP when configured, otherwise a local outbox file for that channel.
+
+    A channel that is half configured is an error rather than a silent fall back to the
+    local outbox, where messages to parents would never leave the machine.
+    """
+    setting = {key: value.strip() for key, value in env.items() if value and value.strip()}
+    channels: dict[str, Channel] = {}
+
+    if _configured(setting, TWILIO_REQUIRED, "Twilio"):
+        base_url = setting.get("TWILIO_API_BASE_URL")
+        channels["sms"] = TwilioSmsChannel(
+            setting["TWILIO_ACCOUNT_SID"],
+            setting["TWILIO_AUTH_TOKEN"],
+            setting["TWILIO_FROM_NUMBER"],
+            status_callback_url=setting.get("TWILIO_STATUS_CALLBACK_URL"),
+            base_url=base_url,
+        )
+        host = urlsplit(base_url).netloc if base_url else "api.twilio.com"
+        log.info("sms channel: Twilio at %s", host)
+    else:
+        channels["sms"] = LocalOutboxChannel(outbox_dir / "sms.jsonl", "sms")
+        log.info("sms channel: local outbox %s (no Twilio settings)", outbox_dir / "sms.jsonl")
+
+    if _configured(setting, SMTP_REQUIRED, "SMTP"):
+        start_tls = _flag(setting.get("SMTP_STARTTLS"), "SMTP_STARTTLS")
+        port = _port(setting.get("SMTP_PORT"))
+        # Port 465 speaks TLS from the first byte; any other port is plain, upgraded by
+        # STARTTLS when the server offers it (or when SMTP_STARTTLS insists).
+        use_tls = port == 465 and start_tls is not True
+        channels["email"] = SmtpEmailChannel(
+            setting["SMTP_HOST"],
+            port,
+            setting["SMTP_FROM"],
+            username=setting.get("SMTP_USERNAME"),
+            password=setting.get("SMTP_PASSWORD"),
+            use_tls=use_tls,
+            start_tls=False if use_tls else start_tls,
+        )
+        mode = "TLS" if use_tls else {True: "STARTTLS", False: "plain", None: "STARTTLS if offered"}[
+            start_tls
+        ]
+        log.info("email channel: SMTP at %s:%d (%s)", setting["SMTP_HOST"], port, mode)
+    else:
+        channels["email"] = LocalOutboxChannel(outbox_dir / "email.jsonl", "email")
+        log.info("email channel: local outbox %s (no SMTP settings)", outbox_dir / "email.jsonl")
+
+    return channels
+
+
+def _configured(setting: Mapping[str, str], required: tuple[str, ...], what: str) -> bool:
+    present = [key for key in required if key in setting]
+    if not present:
+        return False
+    missing = [key for key in required if key not in setting]
+    if missing:
+        raise ValueError(f"{what} is partly configured: set {', '.join(missing)} as well")
+    return True
+
+
+def _flag(value: str | None, key: str) -> bool | None:
+    if value is None:
+        return None
+    if value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    raise ValueError(f"{key} must be true or false, not {value!r}")
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 587
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"SMTP_PORT must be a number, not {value!r}") from None
+    if not 0 < port < 65536:
+        raise ValueError(f"SMTP_PORT out of range: {port}")
+    return port

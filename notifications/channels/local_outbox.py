@@ -1,0 +1,98 @@
+"""A channel that writes messages to a JSON-lines file instead of sending them (the demo)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+
+from cases.clock import Clock, SystemClock
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+
+
+class LocalOutboxChannel:
+    """Appends one JSON line per message to `path`; every message counts as sent."""
+
+    def __init__(self, path: Path, name: ChannelName, *, clock: Clock | None = None) -> None:
+        if name not in ("sms", "email"):
+            raise ValueError(f"unknown channel name: {name!r}")
+        self.path = Path(path)
+        self.name: ChannelName = name
+        self._clock: Clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._count: int | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalOutboxChannel(path={str(self.path)!r}, name={self.name!r})"
+
+    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+        if not messages:
+            return []
+        # File I/O off the event loop: a slow disk must not stall other coroutines.
+        return await asyncio.to_thread(self._append, messages)
+
+    def _append(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+        outcomes: list[SendOutcome] = []
+        # The lock keeps lines whole and numbers unique when several calls overlap.
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                whole = True
+                if self._count is None:
+                    self._count, whole = _existing_lines(self.path)
+                handle = self.path.open("a", encoding="utf-8")
+            except OSError as exc:
+                error = f"local outbox unavailable: {exc}"
+                return [SendOutcome(Delivery.TRANSIENT, error=error) for _ in messages]
+            with handle:
+                if not whole:
+                    # A crash cut the last line short: start ours on a fresh line.
+                    handle.write("\n")
+                for index, message in enumerate(messages):
+                    if message.channel != self.name:
+                        error = f"not an {self.name} message: {message.channel}"
+                        outcomes.append(SendOutcome(Delivery.PERMANENT, error=error))
+                        continue
+                    provider_id = f"local-{self._count + 1}"
+                    line = json.dumps(
+                        {
+                            "key": message.key,
+                            "channel": message.channel,
+                            "to": message.to,
+                            "subject": message.subject,
+                            "text": message.text,
+                            "html": message.html,
+                            "sent_at": self._clock.now().isoformat(),
+                            "provider_id": provider_id,
+                        },
+                        ensure_ascii=False,
+                    )
+                    try:
+                        handle.write(line + "\n")
+                        # Flush per message so a crash loses at most the line being written.
+                        handle.flush()
+                    except OSError as exc:
+                        # Stop here: writing after a half-written line would corrupt the next.
+                        error = f"local outbox write failed: {exc}"
+                        outcomes.extend(
+                            SendOutcome(Delivery.TRANSIENT, error=error) for _ in messages[index:]
+                        )
+                        break
+                    self._count += 1
+                    outcomes.append(SendOutcome(Delivery.SENT, provider_id=provider_id))
+        return outcomes
+
+
+def _existing_lines(path: Path) -> tuple[int, bool]:
+    """Lines already in the file (numbering carries on across restarts), and whether the
+    last one is complete."""
+    count = 0
+    last = b"\n"
+    if not path.exists():
+        return 0, True
+    with path.open("rb") as handle:
+        for line in handle:
+            count += 1
+            last = line[-1:]
+    return count, last == b"\n"

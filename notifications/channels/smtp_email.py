@@ -1,0 +1,248 @@
+"""Email over SMTP with aiosmtplib, on a small pool of reused connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid, parseaddr
+
+import aiosmtplib
+from aiosmtplib import (
+    SMTPException,
+    SMTPResponseException,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+
+log = logging.getLogger(__name__)
+
+KEY_HEADER = "X-Attendance-Key"
+
+
+class _Batch:
+    """Shared by one send_many call's workers: stops reconnecting to a server that is down."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._failed_connects = 0
+        self.last_error = ""
+
+    def unreachable(self) -> bool:
+        return self._failed_connects >= self._limit
+
+    def connect_failed(self, error: str) -> None:
+        self._failed_connects += 1
+        self.last_error = error
+
+    def connected(self) -> None:
+        self._failed_connects = 0
+
+
+class SmtpEmailChannel:
+    """Sends each message in its own SMTP transaction over `connections` reused connections."""
+
+    name: ChannelName = "email"
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        use_tls: bool = False,
+        start_tls: bool | None = None,
+        connections: int = 4,
+        timeout_s: float = 10,
+    ) -> None:
+        if connections < 1:
+            raise ValueError("connections must be at least 1")
+        envelope_from = parseaddr(sender)[1]
+        if "@" not in envelope_from:
+            raise ValueError("sender must contain an email address")
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.envelope_from = envelope_from
+        self._domain = envelope_from.rpartition("@")[2]
+        self.username = username
+        self._password = password
+        self.use_tls = use_tls
+        self.start_tls = start_tls
+        self.connections = connections
+        self.timeout_s = timeout_s
+        self._local_hostname: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SmtpEmailChannel(host={self.host!r}, port={self.port}, connections={self.connections})"
+
+    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+        if not messages:
+            return []
+        if self._local_hostname is None:
+            # aiosmtplib would look this up (socket.getfqdn, maybe DNS) on every connect.
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        outcomes: list[SendOutcome | None] = [None] * len(messages)
+        # One shared iterator: each worker takes the next message when its connection is
+        # free, so a slow recipient server holds up one connection, not a fixed share.
+        pending = iter(enumerate(messages))
+        batch = _Batch(limit=self.connections)
+        # Connections live for one call: aiosmtplib ties them to the running event loop,
+        # and callers may use a new loop per batch.
+        workers = min(self.connections, len(messages))
+        await asyncio.gather(*(self._worker(pending, outcomes, batch) for _ in range(workers)))
+        return [
+            o if o is not None else SendOutcome(Delivery.TRANSIENT, error="smtp not attempted")
+            for o in outcomes
+        ]
+
+    async def _worker(
+        self,
+        pending: Iterator[tuple[int, OutgoingMessage]],
+        outcomes: list[SendOutcome | None],
+        batch: _Batch,
+    ) -> None:
+        client = self._new_client()
+        try:
+            for index, message in pending:
+                outcome = await self._send_one(client, message, batch)
+                outcomes[index] = outcome
+                log.debug("email %s: %s", message.key, outcome.delivery)
+        finally:
+            await _quit(client)
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self._password,
+            use_tls=self.use_tls,
+            start_tls=self.start_tls,
+            timeout=self.timeout_s,
+            local_hostname=self._local_hostname,
+        )
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        """The MIME message: text, optional HTML alternative, and the idempotency key."""
+        email = EmailMessage()
+        email["Subject"] = message.subject or ""
+        email["From"] = self.sender
+        email["To"] = message.to
+        email["Date"] = formatdate(usegmt=True)
+        email["Message-ID"] = make_msgid(domain=self._domain)
+        # The outbox key travels with the message so a duplicate can be traced to its row.
+        email[KEY_HEADER] = message.key
+        email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
+        return email
+
+    async def _send_one(
+        self, client: aiosmtplib.SMTP, message: OutgoingMessage, batch: _Batch
+    ) -> SendOutcome:
+        if message.channel != "email":
+            return SendOutcome(Delivery.PERMANENT, error=f"not an email message: {message.channel}")
+        recipient = parseaddr(message.to)[1]
+        if "@" not in recipient:
+            return SendOutcome(Delivery.PERMANENT, error="no email address")
+        try:
+            email = self.build(message)
+            data = email.as_bytes(policy=SMTP_POLICY)
+        except (ValueError, TypeError, UnicodeError) as exc:
+            # A header with a line break, an unencodable address: never sendable as is.
+            return SendOutcome(Delivery.PERMANENT, error=f"email not built: {exc}")
+        message_id = str(email["Message-ID"])
+
+        for attempt in (1, 2):
+            if batch.unreachable():
+                return SendOutcome(
+                    Delivery.TRANSIENT, error=f"smtp not attempted: {batch.last_error}"
+                )
+            reused = client.is_connected
+            if not reused:
+                try:
+                    await client.connect()
+                except Exception as exc:
+                    # Connect, greeting, EHLO, STARTTLS, AUTH: no transaction had begun,
+                    # so the message cannot have been accepted.
+                    client.close()
+                    error = f"smtp connect failed: {_describe(exc)}"
+                    batch.connect_failed(error)
+                    return SendOutcome(Delivery.TRANSIENT, error=error)
+                batch.connected()
+
+            # MAIL and RCPT: whatever goes wrong here, the server has not got the content.
+            try:
+                await client.mail(self.envelope_from)
+                await client.rcpt(recipient)
+            except SMTPResponseException as exc:
+                await _reset(client)
+                return _by_reply(exc)
+            except (SMTPServerDisconnected, SMTPTimeoutError, OSError) as exc:
+                client.close()
+                if reused and attempt == 1:
+                    # The pooled connection had gone stale between messages; a fresh one
+                    # is safe because nothing of this message was accepted.
+                    continue
+                return SendOutcome(Delivery.TRANSIENT, error=f"smtp {_describe(exc)}")
+            except (ValueError, UnicodeError) as exc:
+                await _reset(client)
+                return SendOutcome(Delivery.PERMANENT, error=f"smtp address refused: {exc}")
+            except Exception as exc:
+                client.close()
+                return SendOutcome(Delivery.TRANSIENT, error=f"smtp {_describe(exc)}")
+
+            # DATA: once the command is out, a lost reply may hide an accepted message.
+            try:
+                await client.data(data)
+            except SMTPResponseException as exc:
+                await _reset(client)
+                return _by_reply(exc)
+            except Exception as exc:
+                client.close()
+                return SendOutcome(Delivery.UNKNOWN, error=f"smtp no reply to DATA: {_describe(exc)}")
+            return SendOutcome(Delivery.SENT, provider_id=message_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _by_reply(exc: SMTPResponseException) -> SendOutcome:
+    """The server answered: 4xx means try later, 5xx means never."""
+    error = f"smtp {exc.code}: {exc.message}"
+    if 500 <= exc.code < 600:
+        return SendOutcome(Delivery.PERMANENT, error=error)
+    # 4xx, and anything odd (a code aiosmtplib could not parse is -1): not accepted.
+    return SendOutcome(Delivery.TRANSIENT, error=error)
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    """Clear a refused transaction so the connection can carry the next message."""
+    if not client.is_connected:
+        return
+    try:
+        await client.rset()
+    except (SMTPException, OSError):
+        client.close()
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (SMTPException, OSError):
+        client.close()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

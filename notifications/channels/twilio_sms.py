@@ -1,0 +1,256 @@
+"""SMS through Twilio's Messages API, each outcome classified for the outbox dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import ProxyError as Urllib3ProxyError
+from urllib3.exceptions import SSLError as Urllib3SSLError
+
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that say this number will never take this message: invalid 'To'
+# (21211), not a mobile (21614), the recipient sent STOP (21610), and no permission to
+# send to that region (21408). Other 4xx are permanent too; these are listed so that a
+# status Twilio might one day change (e.g. to 403) cannot turn them into retries.
+PERMANENT_CODES = frozenset({21211, 21614, 21610, 21408})
+
+_CREATE_PREFIX = "Unable to create record: "
+
+
+class _QuietHttpClient(TwilioHttpClient):
+    """Twilio's client logs every request's URL and headers at INFO; keep that at DEBUG."""
+
+    def log_request(self, kwargs: dict[str, Any]) -> None:
+        self.logger.debug("twilio request %s %s", kwargs["method"], kwargs["url"])
+
+    def log_response(self, status_code: int, response: Any) -> None:
+        self.logger.debug("twilio response %s", status_code)
+
+
+class _Batch:
+    """Shared by one send_many call's threads: stops hammering an API we cannot reach."""
+
+    def __init__(self, limit: int) -> None:
+        self._lock = threading.Lock()
+        self._limit = limit
+        self._unreachable_streak = 0
+        self.last_error = ""
+
+    def unreachable(self) -> bool:
+        with self._lock:
+            return self._unreachable_streak >= self._limit
+
+    def record(self, outcome: SendOutcome, never_left: bool) -> None:
+        with self._lock:
+            if never_left:
+                self._unreachable_streak += 1
+                self.last_error = outcome.error or ""
+            else:
+                self._unreachable_streak = 0
+
+
+class TwilioSmsChannel:
+    """Sends SMS with the twilio SDK, `concurrency` requests at a time from a thread pool."""
+
+    name: ChannelName = "sms"
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        *,
+        status_callback_url: str | None = None,
+        base_url: str | None = None,
+        concurrency: int = 8,
+        timeout_s: float = 10,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        self.account_sid = account_sid
+        self._auth_token = auth_token
+        self.from_number = from_number
+        self.status_callback_url = status_callback_url
+        self.base_url = base_url
+        self.concurrency = concurrency
+        self.timeout_s = timeout_s
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        # The SDK shares one requests.Session per Client; a client per worker thread keeps
+        # each thread's keep-alive connection its own instead of relying on Session being
+        # thread-safe, which requests does not promise.
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        # Never show the auth token, even in a traceback.
+        return f"TwilioSmsChannel(base_url={self.base_url!r}, concurrency={self.concurrency})"
+
+    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+        if not messages:
+            return []
+        loop = asyncio.get_running_loop()
+        executor = self._get_executor()
+        batch = _Batch(limit=self.concurrency)
+        # Cancelling this call cancels the sends that have not started; ones already in a
+        # thread finish there, and their outcome is lost to the caller (treat as UNKNOWN).
+        futures = [loop.run_in_executor(executor, self._send_one, m, batch) for m in messages]
+        return list(await asyncio.gather(*futures))
+
+    def close(self) -> None:
+        """Stop the worker threads; the channel starts new ones if used again."""
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    def _get_executor(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.concurrency, thread_name_prefix="twilio-sms"
+                )
+            return self._executor
+
+    def _client(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            http_client = _QuietHttpClient(timeout=self.timeout_s)
+            # environment={} so TWILIO_EDGE/TWILIO_REGION in os.environ cannot rewrite the
+            # host (they would send test traffic to a real Twilio edge).
+            client = Client(
+                self.account_sid, self._auth_token, http_client=http_client, environment={}
+            )
+            if self.base_url:
+                client.api.base_url = self.base_url.rstrip("/")
+            self._local.client = client
+        return client
+
+    def _send_one(self, message: OutgoingMessage, batch: _Batch) -> SendOutcome:
+        if message.channel != "sms":
+            return SendOutcome(Delivery.PERMANENT, error=f"not an sms message: {message.channel}")
+        if not message.to:
+            return SendOutcome(Delivery.PERMANENT, error="no mobile number")
+        if batch.unreachable():
+            return SendOutcome(
+                Delivery.TRANSIENT, error=f"twilio not attempted: {batch.last_error}"
+            )
+        never_left = False
+        try:
+            outcome = self._create(message)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            outcome = classify_twilio_error(exc)
+        except requests.RequestException as exc:
+            never_left = request_never_left(exc)
+            outcome = _transport_outcome(exc, never_left)
+        except Exception as exc:
+            # Anything else (a 2xx with unreadable JSON, an SDK bug) happened after the
+            # request may have left, so it must not be retried blindly.
+            outcome = SendOutcome(Delivery.UNKNOWN, error=f"twilio {type(exc).__name__}")
+        batch.record(outcome, never_left)
+        log.debug("sms %s: %s", message.key, outcome.delivery)
+        return outcome
+
+    def _create(self, message: OutgoingMessage) -> SendOutcome:
+        kwargs: dict[str, Any] = {"to": message.to, "from_": self.from_number, "body": message.text}
+        if self.status_callback_url:
+            kwargs["status_callback"] = self.status_callback_url
+        created = self._client().messages.create(**kwargs)
+        sid = getattr(created, "sid", None)
+        if not sid:
+            # Accepted (2xx) but without a SID we cannot match its delivery callbacks.
+            return SendOutcome(Delivery.UNKNOWN, error="twilio 2xx without a message sid")
+        return SendOutcome(Delivery.SENT, provider_id=str(sid))
+
+
+def classify_twilio_error(exc: TwilioRestException | TwilioServiceException) -> SendOutcome:
+    """Twilio answered with an error: decide from its HTTP status and error code."""
+    status = int(exc.status)
+    code = exc.code
+    if isinstance(exc, TwilioServiceException):
+        text = exc.title + (f": {exc.detail}" if exc.detail else "")
+    else:
+        text = exc.msg.removeprefix(_CREATE_PREFIX)
+    error = f"twilio {status} {code}: {text}"
+    if code in PERMANENT_CODES:
+        delivery = Delivery.PERMANENT
+    elif status == 429 or status >= 500:
+        delivery = Delivery.TRANSIENT
+    elif status in (401, 408):
+        # 401: bad credentials are our configuration, not this message; retrying after
+        # someone fixes them delivers it, where PERMANENT would drop a whole morning's
+        # chase. 408: Twilio never got the whole request.
+        delivery = Delivery.TRANSIENT
+    elif 400 <= status < 500:
+        delivery = Delivery.PERMANENT
+    else:
+        # A 3xx: Twilio's API never redirects, so nothing was created; retry is safe.
+        delivery = Delivery.TRANSIENT
+    return SendOutcome(delivery, error=error)
+
+
+def request_never_left(exc: requests.RequestException) -> bool:
+    """True only when the HTTP request certainly did not reach the server.
+
+    requests turns urllib3 failures into its own exceptions. urllib3 raises
+    ConnectTimeoutError, and its subclasses NewConnectionError (refused, unreachable) and
+    NameResolutionError (DNS), only from creating the socket, before a byte of the request
+    is written; with the SDK's zero retries they arrive as requests.ConnectTimeout or as a
+    ConnectionError wrapping MaxRetryError(reason=<that error>), also behind a proxy error.
+    A certificate that fails verification likewise stops the TLS handshake before the
+    request. Everything else - ReadTimeout, a reset or "Remote end closed connection
+    without response" (ConnectionError wrapping ProtocolError), other TLS errors, chunked
+    decoding errors - can happen after Twilio read the request and created the message,
+    so it is not "never left".
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason: object = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    if isinstance(reason, Urllib3ProxyError):
+        reason = reason.original_error
+    if isinstance(reason, ConnectTimeoutError):
+        return True
+    if isinstance(reason, Urllib3SSLError) and reason.args:
+        return isinstance(reason.args[0], ssl.SSLCertVerificationError)
+    return False
+
+
+def _transport_outcome(exc: requests.RequestException, never_left: bool) -> SendOutcome:
+    reason = _root_cause(exc)
+    if never_left:
+        return SendOutcome(Delivery.TRANSIENT, error=f"twilio not reached: {reason}")
+    return SendOutcome(Delivery.UNKNOWN, error=f"twilio no reply: {reason}")
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost error's type and text, short: URLs here never hold numbers or bodies."""
+    seen: set[int] = set()
+    current: BaseException = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner: object = current.__cause__ or (current.args[0] if current.args else None)
+        if isinstance(inner, MaxRetryError) and inner.reason is not None:
+            inner = inner.reason
+        if not isinstance(inner, BaseException):
+            break
+        current = inner
+    text = str(current)
+    if len(text) > 160:
+        text = text[:157] + "..."
+    return f"{type(current).__name__}: {text}" if text else type(current).__name__

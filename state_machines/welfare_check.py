@@ -1,0 +1,144 @@
+"""The welfare-check machine: one unexplained absence, from the first message to safe or the DSL.
+
+Pure transition logic. The machine drives a plain adapter (`CheckAdapter`) that reads and
+writes the check row's state; its callbacks ask the adapter's `effects` to add event, task and
+outbox rows to the session. Nothing here sends or queries anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from transitions import EventData, Machine, MachineError
+
+# The steps a policy can name, and the state each one puts the check in.
+STEP_STATE = {
+    "message_parents": "parent_messaged",
+    "call_primary": "calling_primary",
+    "call_others": "calling_others",
+    "reasonable_steps": "reasonable_steps",
+    "alert_dsl": "dsl_alerted",
+}
+CHASING = [
+    "unexplained",
+    "parent_messaged",
+    "calling_primary",
+    "calling_others",
+    "reasonable_steps",
+]
+STATES = [*CHASING, "dsl_alerted", "explained", "confirmed_safe"]
+FINISHED = frozenset({"explained", "confirmed_safe"})  # the chase is over: the child is known safe
+OPEN = frozenset(CHASING)
+
+
+class CheckEffects(Protocol):
+    """What the machine's callbacks may ask for; the service writes the rows."""
+
+    def record_transition(self, check: CheckAdapter, event: EventData) -> None: ...
+
+    def run_step(self, check: CheckAdapter, step: dict[str, Any]) -> None: ...
+
+    def close(self, check: CheckAdapter, outcome: str, suggested_code: str | None) -> None: ...
+
+
+@dataclass(eq=False)
+class CheckAdapter:
+    """The bridge between a WelfareCheck row and the machine (SQLModel rows cannot be models)."""
+
+    row: Any  # cases.chase_models.WelfareCheck
+    effects: CheckEffects
+    state: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = self.row.state
+
+    # transitions sets `state`; keep the row in step with it.
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "state" and hasattr(self, "row"):
+            self.row.state = value
+
+
+def _later_steps(target: str) -> list[str]:
+    """Step triggers may skip steps a policy leaves out, but never go back."""
+    order = [
+        STEP_STATE[a]
+        for a in ("message_parents", "call_primary", "call_others", "reasonable_steps")
+    ]
+    if target == "dsl_alerted":
+        return list(CHASING)
+    return ["unexplained", *order[: order.index(target)]]
+
+
+def _on_step(event: EventData) -> None:
+    check = cast(CheckAdapter, event.model)
+    check.effects.run_step(check, event.kwargs["step"])
+
+
+def _on_close(event: EventData) -> None:
+    check = cast(CheckAdapter, event.model)
+    check.effects.close(check, event.kwargs.get("reason", ""), event.kwargs.get("suggested_code"))
+
+
+def _after_any(event: EventData) -> None:
+    check = cast(CheckAdapter, event.model)
+    check.effects.record_transition(check, event)
+
+
+def _build_machine() -> Machine:
+    transitions: list[dict[str, Any]] = [
+        {"trigger": action, "source": _later_steps(state), "dest": state, "after": _on_step}
+        for action, state in STEP_STATE.items()
+    ]
+    # An explanation or a confirmed-safe can arrive at any point, even after the DSL was alerted.
+    transitions += [
+        {
+            "trigger": "explain",
+            "source": [*CHASING, "dsl_alerted", "confirmed_safe"],
+            "dest": "explained",
+            "after": _on_close,
+        },
+        {
+            "trigger": "confirm_safe",
+            "source": [*CHASING, "dsl_alerted"],
+            "dest": "confirmed_safe",
+            "after": _on_close,
+        },
+    ]
+    return Machine(
+        model=None,
+        states=STATES,
+        transitions=transitions,
+        initial="unexplained",
+        send_event=True,
+        auto_transitions=False,
+        after_state_change=_after_any,
+        model_attribute="state",
+    )
+
+
+# One machine for every check (stack notes: a machine per model costs 3x the time, 4x memory).
+MACHINE = _build_machine()
+
+
+class TransitionRefused(Exception):
+    """The machine does not allow that move from the check's current state."""
+
+
+def fire(check: CheckAdapter, trigger: str, **kwargs: Any) -> None:
+    """Run one trigger on a check; kwargs (step, actor, reason, ...) reach the callbacks."""
+    MACHINE.add_model(check, initial=check.state)
+    try:
+        getattr(check, trigger)(**kwargs)
+    except MachineError as exc:
+        raise TransitionRefused(
+            f"{trigger} is not allowed from {check.state}: {exc.value}"
+        ) from exc
+    finally:
+        MACHINE.remove_model(check)
+
+
+def can_fire(state: str, trigger: str) -> bool:
+    """Whether a trigger is allowed from a state (for services that choose what to fire)."""
+    return bool(MACHINE.events[trigger].transitions.get(state))

@@ -1,0 +1,464 @@
+"""The SMS, email and local-outbox channels against loopback fakes of their providers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cases.clock import FixedClock
+from notifications.channels import (
+    LocalOutboxChannel,
+    SmtpEmailChannel,
+    TwilioSmsChannel,
+    channels_from_settings,
+)
+from notifications.message import Delivery, OutgoingMessage, SendOutcome
+from tests.fakes.smtp import FakeSmtpServer
+from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
+
+# Until tests/conftest.py lists it, this module pulls in the twilio_fake and smtp_server fixtures.
+pytest_plugins = ["tests.fakes.fixtures"]
+
+MUM = "+447700900123"
+DAD = "+447700900456"
+SENDER = "Oak Primary Attendance <attendance@oak.example>"
+
+
+def sms(
+    to: str = MUM, text: str = "Ada was not in school this morning.", key: str = "k1"
+) -> OutgoingMessage:
+    return OutgoingMessage(key=key, channel="sms", to=to, text=text)
+
+
+def email(
+    to: str = "parent@home.example",
+    key: str = "e1",
+    html: str | None = "<p>Ada was <b>not</b> in school.</p>",
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        key=key,
+        channel="email",
+        to=to,
+        text="Ada was not in school this morning.",
+        subject="Ada's attendance today",
+        html=html,
+    )
+
+
+def send(channel: object, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    return asyncio.run(channel.send_many(messages))  # type: ignore[attr-defined]
+
+
+def twilio_channel(fake: FakeTwilio, **kwargs: object) -> TwilioSmsChannel:
+    options: dict[str, object] = {"base_url": fake.base_url, "timeout_s": 0.5}
+    options.update(kwargs)
+    return TwilioSmsChannel(fake.account_sid, fake.auth_token, fake.from_number, **options)  # type: ignore[arg-type]
+
+
+def smtp_channel(server: FakeSmtpServer, **kwargs: object) -> SmtpEmailChannel:
+    options: dict[str, object] = {"timeout_s": 0.5}
+    options.update(kwargs)
+    return SmtpEmailChannel(server.host, server.port, SENDER, **options)  # type: ignore[arg-type]
+
+
+def closed_port() -> int:
+    """A port nothing listens on, so connecting is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- Twilio SMS ---------------------------------------------------------------------------
+
+
+def test_sms_is_sent_with_the_message_sid(twilio_fake: FakeTwilio) -> None:
+    twilio_fake.expect(to=MUM, body_contains="not in school")
+    channel = twilio_channel(twilio_fake, status_callback_url="https://school.example/cb")
+
+    [outcome] = send(channel, [sms()])
+
+    assert outcome.delivery is Delivery.SENT
+    [recorded] = twilio_fake.messages
+    assert outcome.provider_id == recorded.sid == twilio_fake.sids[0]
+    assert recorded.sid is not None and recorded.sid.startswith("SM") and len(recorded.sid) == 34
+    assert (recorded.to, recorded.from_) == (MUM, twilio_fake.from_number)
+    assert recorded.body == "Ada was not in school this morning."
+    assert recorded.status_callback == "https://school.example/cb"
+    channel.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "delivery"),
+    [
+        (400, 21211, Delivery.PERMANENT),  # invalid 'To'
+        (400, 21614, Delivery.PERMANENT),  # not a mobile
+        (400, 21610, Delivery.PERMANENT),  # the parent texted STOP
+        (400, 21408, Delivery.PERMANENT),  # region not enabled
+        (400, 21617, Delivery.PERMANENT),  # any other 4xx
+        (429, 20429, Delivery.TRANSIENT),
+        (500, 20500, Delivery.TRANSIENT),
+        (503, 20503, Delivery.TRANSIENT),
+    ],
+)
+def test_sms_errors_are_classified(
+    twilio_fake: FakeTwilio, status: int, code: int, delivery: Delivery
+) -> None:
+    twilio_fake.fail(MUM, status=status, code=code)
+
+    [outcome] = send(twilio_channel(twilio_fake), [sms()])
+
+    assert outcome.delivery is delivery
+    assert outcome.error is not None and outcome.error.startswith(f"twilio {status} {code}: ")
+    assert "not in school" not in outcome.error  # never the body
+
+
+def test_sms_bad_credentials_are_retried_not_dropped(twilio_fake: FakeTwilio) -> None:
+    twilio_fake.expect(to=MUM)
+    channel = TwilioSmsChannel(
+        twilio_fake.account_sid, "wrong-token", "+447700900000", base_url=twilio_fake.base_url
+    )
+
+    [outcome] = send(channel, [sms()])
+
+    assert outcome.delivery is Delivery.TRANSIENT
+    assert outcome.error is not None and outcome.error.startswith("twilio 401 20003")
+
+
+def test_sms_invalid_number_is_permanent_without_scripting(twilio_fake: FakeTwilio) -> None:
+    twilio_fake.expect(to="07700 900123")
+
+    [outcome] = send(twilio_channel(twilio_fake), [sms(to="07700 900123")])
+
+    assert outcome.delivery is Delivery.PERMANENT
+    assert outcome.error is not None and "21211" in outcome.error
+
+
+def test_sms_refused_connection_is_transient() -> None:
+    channel = TwilioSmsChannel(
+        "AC" + "0" * 32, "token", "+447700900000", base_url=f"http://127.0.0.1:{closed_port()}"
+    )
+
+    [outcome] = send(channel, [sms()])
+
+    assert outcome.delivery is Delivery.TRANSIENT
+    assert outcome.error is not None and "refused" in outcome.error.lower()
+
+
+def test_sms_unreachable_api_fails_the_batch_fast() -> None:
+    channel = TwilioSmsChannel(
+        "AC" + "0" * 32,
+        "token",
+        "+447700900000",
+        base_url=f"http://127.0.0.1:{closed_port()}",
+        concurrency=2,
+    )
+    started = time.monotonic()
+
+    outcomes = send(channel, [sms(key=f"k{i}") for i in range(50)])
+
+    assert {o.delivery for o in outcomes} == {Delivery.TRANSIENT}
+    assert any(o.error and o.error.startswith("twilio not attempted") for o in outcomes)
+    assert time.monotonic() - started < 1.5
+
+
+def test_sms_reply_lost_after_sending_is_unknown(twilio_fake: FakeTwilio) -> None:
+    twilio_fake.hang(MUM, seconds=2)  # past the 0.2 s client timeout
+    twilio_fake.close_connection(DAD)
+    channel = twilio_channel(twilio_fake, timeout_s=0.2)
+
+    hung, dropped = send(channel, [sms(), sms(to=DAD, key="k2")])
+
+    assert hung.delivery is Delivery.UNKNOWN and dropped.delivery is Delivery.UNKNOWN
+    # Both reached Twilio, which holds them: exactly why UNKNOWN must never be retried.
+    assert {m.to for m in twilio_fake.messages if m.sid} == {MUM, DAD}
+
+
+def test_sms_batch_keeps_order_and_isolates_failures(twilio_fake: FakeTwilio) -> None:
+    bad = "+447700900999"
+    twilio_fake.expect(to=MUM, count=8)
+    twilio_fake.fail(bad, code=21614)
+    messages = [sms(to=bad if i % 3 == 0 else MUM, key=f"k{i}") for i in range(12)]
+
+    outcomes = send(twilio_channel(twilio_fake), messages)
+
+    for message, outcome in zip(messages, outcomes, strict=True):
+        expected = Delivery.PERMANENT if message.to == bad else Delivery.SENT
+        assert outcome.delivery is expected
+    assert len({o.provider_id for o in outcomes if o.provider_id}) == 8
+
+
+def test_sms_logs_no_numbers_or_bodies_at_info(
+    twilio_fake: FakeTwilio, caplog: pytest.LogCaptureFixture
+) -> None:
+    twilio_fake.expect(to=MUM)
+    with caplog.at_level(logging.INFO):
+        send(twilio_channel(twilio_fake), [sms()])
+    assert caplog.records == [] or all(
+        MUM not in r.getMessage() and "not in school" not in r.getMessage()
+        for r in caplog.records
+    )
+
+
+def test_sms_wrong_channel_is_refused_without_a_request(twilio_fake: FakeTwilio) -> None:
+    [outcome] = send(twilio_channel(twilio_fake), [email()])
+    assert outcome.delivery is Delivery.PERMANENT
+    assert twilio_fake.messages == []
+
+
+def test_fake_twilio_fails_on_an_unexpected_message() -> None:
+    with FakeTwilio() as fake:
+        fake.expect(to=MUM)
+        send(twilio_channel(fake), [sms(), sms(to=DAD, key="k2")])
+        with pytest.raises(AssertionError, match=f"unexpected SMS to \\{DAD}"):
+            fake.assert_all_expected()
+        assert [m.to for m in fake.unexpected] == [DAD]
+
+
+def test_fake_twilio_fails_on_a_missing_message() -> None:
+    with FakeTwilio() as fake:
+        fake.expect(to=MUM, count=2)
+        send(twilio_channel(fake), [sms()])
+        with pytest.raises(AssertionError, match="expected 2 message"):
+            fake.assert_all_expected()
+
+
+def test_fake_twilio_fixture_fails_at_teardown_on_a_surprise() -> None:
+    # What the twilio_fake fixture does after the test body: an unexpected SMS is an error.
+    with pytest.raises(AssertionError, match="unexpected SMS"), running_twilio_fake() as fake:
+        send(twilio_channel(fake), [sms()])
+
+
+# -- SMTP email ---------------------------------------------------------------------------
+
+
+def test_email_is_sent_with_text_html_and_key(smtp_server: FakeSmtpServer) -> None:
+    [outcome] = send(smtp_channel(smtp_server), [email(key="welfare-17-step-1-email")])
+
+    assert outcome.delivery is Delivery.SENT
+    [received] = smtp_server.received
+    message = received.message
+    assert outcome.provider_id == message["Message-ID"]
+    assert outcome.provider_id is not None and outcome.provider_id.endswith("@oak.example>")
+    assert received.mail_from == "attendance@oak.example"
+    assert received.rcpt_tos == ("parent@home.example",)
+    assert message["To"] == "parent@home.example"
+    assert message["From"] == SENDER
+    assert message["Subject"] == "Ada's attendance today"
+    assert message["X-Attendance-Key"] == "welfare-17-step-1-email" == received.key
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and "not in school" in text.get_content()
+    assert html is not None and "<b>not</b>" in html.get_content()
+
+
+def test_email_without_html_is_plain_text(smtp_server: FakeSmtpServer) -> None:
+    [outcome] = send(smtp_channel(smtp_server), [email(html=None)])
+    assert outcome.delivery is Delivery.SENT
+    assert smtp_server.received[0].message.get_content_type() == "text/plain"
+
+
+@pytest.mark.parametrize(
+    ("code", "delivery"), [(451, Delivery.TRANSIENT), (550, Delivery.PERMANENT)]
+)
+def test_email_refused_recipient(
+    smtp_server: FakeSmtpServer, code: int, delivery: Delivery
+) -> None:
+    smtp_server.refuse("gone@home.example", code=code)
+    # One connection: the refusal must leave it usable for the next message.
+    channel = smtp_channel(smtp_server, connections=1)
+
+    refused, sent = send(channel, [email(to="gone@home.example"), email(key="e2")])
+
+    assert refused.delivery is delivery
+    assert refused.error is not None and refused.error.startswith(f"smtp {code}")
+    assert sent.delivery is Delivery.SENT
+    assert [r.key for r in smtp_server.received] == ["e2"]
+
+
+@pytest.mark.parametrize(
+    ("code", "delivery"), [(451, Delivery.TRANSIENT), (554, Delivery.PERMANENT)]
+)
+def test_email_rejected_after_data(
+    smtp_server: FakeSmtpServer, code: int, delivery: Delivery
+) -> None:
+    smtp_server.fail_data("parent@home.example", code=code, times=1)
+
+    rejected, sent = send(smtp_channel(smtp_server, connections=1), [email(), email(key="e2")])
+
+    assert (rejected.delivery, sent.delivery) == (delivery, Delivery.SENT)
+
+
+def test_email_refused_connection_is_transient_and_fast() -> None:
+    channel = SmtpEmailChannel("127.0.0.1", closed_port(), SENDER, timeout_s=0.5)
+    started = time.monotonic()
+
+    outcomes = send(channel, [email(key=f"e{i}") for i in range(40)])
+
+    assert {o.delivery for o in outcomes} == {Delivery.TRANSIENT}
+    assert outcomes[0].error is not None and outcomes[0].error.startswith("smtp connect failed")
+    assert time.monotonic() - started < 1.5
+
+
+def test_email_reply_lost_after_data_is_unknown(smtp_server: FakeSmtpServer) -> None:
+    smtp_server.hang_after_data("slow@home.example", seconds=2)
+    smtp_server.drop_after_data("drop@home.example")
+    channel = smtp_channel(smtp_server, connections=1, timeout_s=0.2)
+
+    hung, dropped, after = send(
+        channel,
+        [
+            email(to="slow@home.example"),
+            email(to="drop@home.example", key="e2"),
+            email(key="e3"),
+        ],
+    )
+
+    assert (hung.delivery, dropped.delivery) == (Delivery.UNKNOWN, Delivery.UNKNOWN)
+    assert after.delivery is Delivery.SENT  # a fresh connection after each loss
+    # The server has all three: exactly why UNKNOWN must never be retried.
+    assert [r.key for r in smtp_server.received] == ["e1", "e2", "e3"]
+
+
+def test_email_connection_dropped_mid_batch_is_reopened(smtp_server: FakeSmtpServer) -> None:
+    # The server drops the pooled connection at the third MAIL: nothing of that message
+    # was accepted, so the channel reconnects and sends it once.
+    smtp_server.drop_at_mail(after=2)
+    messages = [email(key=f"e{i}") for i in range(5)]
+
+    outcomes = send(smtp_channel(smtp_server, connections=1), messages)
+
+    assert {o.delivery for o in outcomes} == {Delivery.SENT}
+    assert [r.key for r in smtp_server.received] == [m.key for m in messages]
+    assert len({r.peer for r in smtp_server.received}) == 2
+
+
+def test_email_dropped_fresh_connection_is_transient(smtp_server: FakeSmtpServer) -> None:
+    smtp_server.drop_at_mail()
+
+    first, second = send(smtp_channel(smtp_server, connections=1), [email(), email(key="e2")])
+
+    assert (first.delivery, second.delivery) == (Delivery.TRANSIENT, Delivery.SENT)
+    assert [r.key for r in smtp_server.received] == ["e2"]
+
+
+def test_email_pool_delivers_200_messages_exactly_once(smtp_server: FakeSmtpServer) -> None:
+    messages = [email(to=f"parent{i}@home.example", key=f"e{i}") for i in range(200)]
+
+    outcomes = send(smtp_channel(smtp_server, connections=4), messages)
+
+    assert all(o.delivery is Delivery.SENT for o in outcomes)
+    keys = [r.key for r in smtp_server.received]
+    assert sorted(keys) == sorted(m.key for m in messages)  # each once
+    assert len({o.provider_id for o in outcomes}) == 200
+    peers = {r.peer for r in smtp_server.received}
+    assert 1 < len(peers) <= 4  # reused connections, not one per message
+
+
+def test_email_header_injection_is_permanent(smtp_server: FakeSmtpServer) -> None:
+    bad = OutgoingMessage(
+        key="e1", channel="email", to="parent@home.example", text="x", subject="Hi\nBcc: x@y.z"
+    )
+    [outcome] = send(smtp_channel(smtp_server), [bad])
+    assert outcome.delivery is Delivery.PERMANENT
+    assert smtp_server.received == []
+
+
+# -- local outbox -------------------------------------------------------------------------
+
+
+def test_local_outbox_appends_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "outbox" / "sms.jsonl"
+    at = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+    channel = LocalOutboxChannel(path, "sms", clock=FixedClock(at))
+
+    outcomes = send(channel, [sms(key="a"), sms(to=DAD, key="b"), email(key="c")])
+
+    assert [o.delivery for o in outcomes] == [Delivery.SENT, Delivery.SENT, Delivery.PERMANENT]
+    assert [o.provider_id for o in outcomes[:2]] == ["local-1", "local-2"]
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[0] == {
+        "key": "a",
+        "channel": "sms",
+        "to": MUM,
+        "subject": None,
+        "text": "Ada was not in school this morning.",
+        "html": None,
+        "sent_at": "2026-03-02T09:30:00+00:00",
+        "provider_id": "local-1",
+    }
+    assert lines[1]["to"] == DAD
+
+    # A new process carries the numbering on, after a line a crash cut short.
+    with path.open("a") as handle:
+        handle.write('{"key": "half')
+    [again] = send(LocalOutboxChannel(path, "sms"), [sms(key="d")])
+    assert again.provider_id == "local-4"
+    assert json.loads(path.read_text().splitlines()[-1])["key"] == "d"
+
+
+# -- settings -----------------------------------------------------------------------------
+
+
+def test_no_settings_means_local_outboxes(tmp_path: Path) -> None:
+    channels = channels_from_settings({"TWILIO_AUTH_TOKEN": ""}, tmp_path)
+
+    assert isinstance(channels["sms"], LocalOutboxChannel)
+    assert isinstance(channels["email"], LocalOutboxChannel)
+    assert channels["sms"].path == tmp_path / "sms.jsonl"
+    assert channels["email"].path == tmp_path / "email.jsonl"
+    assert (channels["sms"].name, channels["email"].name) == ("sms", "email")
+
+
+def test_settings_pick_twilio_and_smtp(
+    tmp_path: Path,
+    twilio_fake: FakeTwilio,
+    smtp_server: FakeSmtpServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    env = {**twilio_fake.settings(), **smtp_server.settings(), "PATH": "/usr/bin"}
+    env["TWILIO_STATUS_CALLBACK_URL"] = "https://school.example/twilio/status"
+    twilio_fake.expect(to=MUM)
+
+    with caplog.at_level(logging.INFO, logger="notifications"):
+        channels = channels_from_settings(env, tmp_path)
+    sms_channel, email_channel = channels["sms"], channels["email"]
+    assert isinstance(sms_channel, TwilioSmsChannel)
+    assert isinstance(email_channel, SmtpEmailChannel)
+    assert email_channel.start_tls is False and email_channel.use_tls is False
+    logged = caplog.text
+    assert "Twilio" in logged and "SMTP" in logged
+    assert twilio_fake.from_number not in logged and "attendance@" not in logged
+
+    [texted] = send(sms_channel, [sms()])
+    [mailed] = send(email_channel, [email()])
+    assert (texted.delivery, mailed.delivery) == (Delivery.SENT, Delivery.SENT)
+    assert twilio_fake.messages[0].status_callback == "https://school.example/twilio/status"
+    assert not (tmp_path / "sms.jsonl").exists()
+
+
+def test_half_configured_provider_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="TWILIO_FROM_NUMBER"):
+        channels_from_settings(
+            {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t"}, tmp_path
+        )
+    with pytest.raises(ValueError, match="SMTP_FROM"):
+        channels_from_settings({"SMTP_HOST": "smtp.example"}, tmp_path)
+    with pytest.raises(ValueError, match="SMTP_STARTTLS"):
+        channels_from_settings(
+            {"SMTP_HOST": "smtp.example", "SMTP_FROM": SENDER, "SMTP_STARTTLS": "maybe"},
+            tmp_path,
+        )
+
+
+def test_smtp_port_465_means_implicit_tls(tmp_path: Path) -> None:
+    env = {"SMTP_HOST": "smtp.example", "SMTP_FROM": SENDER, "SMTP_PORT": "465"}
+    channel = channels_from_settings(env, tmp_path)["email"]
+    assert isinstance(channel, SmtpEmailChannel)
+    assert (channel.use_tls, channel.start_tls, channel.port) == (True, False, 465)

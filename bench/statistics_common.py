@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Date, Row, bindparam, or_, select, text
 from sqlmodel import Session, col
@@ -46,6 +46,8 @@ POLICY_SCHOOL = "emmanuel-middle"
 AS_OF = date(2026, 7, 20)  # the last school day of 2025-26 in the bundled calendar
 SEED = 1
 
+T = TypeVar("T")
+
 ENGINE = "engine"
 FLOOR = "floor"
 NAIVE = "naive"
@@ -59,35 +61,37 @@ def school_policy(school_id: str) -> LoadedPolicy:
             rf'^id = "{POLICY_SCHOOL}"$', f'id = "{school_id}"', text_, flags=re.MULTILINE
         )
         if found != 1:
-            raise ValueError(f"{POLICY_PATH}: expected one `id = \"{POLICY_SCHOOL}\"` line")
+            raise ValueError(f'{POLICY_PATH}: expected one `id = "{POLICY_SCHOOL}"` line')
     return parse_policy(text_, f"{POLICY_PATH} (as {school_id})")
 
 
 # ---------------------------------------------------------------------------------------------
 # The floor: one hand-written statement, as fast as we could make it on the engine's schema.
 #
-# Why it is fast: the school's marks are never aggregated row by row. Nine marks in ten are the
-# plain present codes / and \, so
-#   * each pupil's number of marks in the year is a count over the (pupil_id, date, session)
-#     unique index alone (a covering, index-only count per pupil, no table reads);
-#   * every other code (a tenth of the marks) is fetched through the (code, date) index and
-#     aggregated per pupil; present = all marks - other marks + L, possible = all marks -
-#     marks with a non-possible code;
-#   * G/N/O/U marks (a fortieth) are joined to school_day for the threshold and the run. The
-#     first date the threshold was met is where the 10th unauthorised session back lies at most
-#     9 school weeks earlier (LAG(week, 9)), one ordered pass instead of a RANGE window plus a
-#     row number; the run ending on the last school day counts full days walking back from it.
-# "m CROSS JOIN roll" makes SQLite drive from the code index (it keeps that join order);
-# PostgreSQL plans the same statement freely.
+# Why it is fast: most marks are never aggregated one by one. Nine marks in ten are the plain
+# present codes / and \, so
+#   * each pupil's number of marks in the year is counted on the (pupil_id, date, session)
+#     unique index alone (an index-only count per pupil: no table rows read, no sort);
+#   * only the other codes (a tenth of the marks) are read, once, into `non_present`; every
+#     per-code count comes from those rows: present = all marks - other marks + L, possible =
+#     all marks - marks with a code that is not a possible session;
+#   * the G/N/O/U rows among them (a fortieth) are joined to school_day for the threshold and
+#     the run. The threshold was first met at the first unauthorised session whose 9th
+#     predecessor lies at most 9 school weeks earlier: one LAG(week, 9) over the ordered rows,
+#     instead of a RANGE window plus a row number. The run ending on the last school day is
+#     the full days whose place counting back from it equals their distance from it.
+# "m CROSS JOIN roll" keeps SQLite's join order, so it reads `non_present` through the
+# (code, date) index; PostgreSQL plans the same text freely (per pupil, through the unique
+# index). The same text runs on both: no dialect-specific statement was needed.
 
 _BULK_CODES = frozenset({"/", "\\"})  # the present codes nearly every mark carries
-# The rewrite above relies on these; fail at import rather than report wrong figures.
-if not (_BULK_CODES <= PRESENT_CODES <= POSSIBLE_CODES and "L" in PRESENT_CODES - _BULK_CODES):
-    raise AssertionError("the floor assumes / and \\ are present codes and L the other one")
-if PRESENT_CODES != _BULK_CODES | {"L"} or UNAUTHORISED_CODES != NATIONAL_THRESHOLD_CODES:
-    raise AssertionError("the floor assumes present = / \\ L and unauthorised = threshold codes")
+# The rewrite relies on these facts about the codes; fail at import, never give wrong figures.
+if _BULK_CODES | {"L"} != PRESENT_CODES or not PRESENT_CODES <= POSSIBLE_CODES:
+    raise AssertionError("the floor assumes the present codes are /, \\ and L")
 if POSSIBLE_CODES != PRESENT_CODES | AEA_CODES | AUTHORISED_CODES | UNAUTHORISED_CODES:
     raise AssertionError("the floor assumes a possible session is attended or absent")
+if UNAUTHORISED_CODES != NATIONAL_THRESHOLD_CODES:
+    raise AssertionError("the floor reads threshold and unauthorised sessions as one set")
 
 
 def _sql_list(codes: Iterable[str]) -> str:
@@ -103,32 +107,34 @@ WITH roll AS MATERIALIZED (
   WHERE p.school_id IN :school_ids AND p.admission_date <= :as_of
     AND (p.leaving_date IS NULL OR p.leaving_date >= :as_of)
 ),
-others AS (
-  SELECT m.pupil_id,
-    COUNT(*) FILTER (WHERE m.date >= :year_start) AS marks,
-    COUNT(*) FILTER (WHERE m.date >= :year_start AND m.code IN ({not_possible})) AS not_possible,
-    COUNT(*) FILTER (WHERE m.date >= :year_start AND m.code = 'L') AS late,
-    COUNT(*) FILTER (WHERE m.date >= :year_start AND m.code IN ({aea})) AS aea,
-    COUNT(*) FILTER (WHERE m.date >= :year_start AND m.code IN ({authorised})) AS authorised,
-    COUNT(*) FILTER (WHERE m.date >= :year_start AND m.code IN ({unauthorised}))
-      AS unauthorised,
-    COUNT(*) FILTER (WHERE m.date >= :half_term_start AND m.code = 'L') AS l_half_term,
-    COUNT(*) FILTER (WHERE m.date >= :term_start AND m.code = 'L') AS l_term,
-    COUNT(*) FILTER (WHERE m.date >= :half_term_start AND m.code = 'U') AS u_half_term,
-    COUNT(*) FILTER (WHERE m.date >= :term_start AND m.code = 'U') AS u_term,
-    COUNT(DISTINCT m.date) FILTER (WHERE m.date >= :year_start AND m.code = 'I') AS illness_days
+non_present AS MATERIALIZED (
+  SELECT m.pupil_id, roll.school_id, m.date, m.session, m.code
   FROM attendance_mark m CROSS JOIN roll
-  WHERE m.pupil_id = roll.id AND m.code IN ({others})
-    AND m.date >= :scan_from AND m.date <= :as_of
-  GROUP BY m.pupil_id
+  WHERE m.pupil_id = roll.id AND m.code IN ({others}) AND m.date <= :as_of
+),
+others AS (
+  SELECT pupil_id,
+    COUNT(*) FILTER (WHERE date >= :year_start) AS marks,
+    COUNT(*) FILTER (WHERE date >= :year_start AND code IN ({not_possible})) AS not_possible,
+    COUNT(*) FILTER (WHERE date >= :year_start AND code = 'L') AS late,
+    COUNT(*) FILTER (WHERE date >= :year_start AND code IN ({aea})) AS aea,
+    COUNT(*) FILTER (WHERE date >= :year_start AND code IN ({authorised})) AS authorised,
+    COUNT(*) FILTER (WHERE date >= :year_start AND code IN ({unauthorised})) AS unauthorised,
+    COUNT(*) FILTER (WHERE date >= :half_term_start AND code = 'L') AS l_half_term,
+    COUNT(*) FILTER (WHERE date >= :term_start AND code = 'L') AS l_term,
+    COUNT(*) FILTER (WHERE date >= :half_term_start AND code = 'U') AS u_half_term,
+    COUNT(*) FILTER (WHERE date >= :term_start AND code = 'U') AS u_term,
+    COUNT(DISTINCT date) FILTER (WHERE date >= :year_start AND code = 'I') AS illness_days
+  FROM non_present
+  GROUP BY pupil_id
 ),
 unauthorised AS (
-  SELECT m.pupil_id, m.date, m.code, d.day_index, d.sessions, d.school_week,
-    LAG(d.school_week, {back}) OVER (PARTITION BY m.pupil_id ORDER BY m.date, m.session)
+  SELECT n.pupil_id, n.date, n.code, d.day_index, d.sessions, d.school_week,
+    LAG(d.school_week, {back}) OVER (PARTITION BY n.pupil_id ORDER BY n.date, n.session)
       AS week_back
-  FROM attendance_mark m CROSS JOIN roll
-    JOIN school_day d ON d.school_id = roll.school_id AND d.date = m.date
-  WHERE m.pupil_id = roll.id AND m.code IN ({unauthorised}) AND m.date <= :as_of
+  FROM non_present n
+    JOIN school_day d ON d.school_id = n.school_id AND d.date = n.date
+  WHERE n.code IN ({unauthorised}) AND d.school_id IN :school_ids
 ),
 threshold AS (
   SELECT pupil_id,
@@ -192,7 +198,6 @@ ORDER BY school_id, upn
 _DATE_PARAMS = (
     "as_of",
     "year_start",
-    "scan_from",
     "window_start",
     "half_term_start",
     "term_start",
@@ -214,8 +219,6 @@ def floor_parameters(period: Period) -> dict[str, Any]:
     return {
         "as_of": period.as_of,
         "year_start": period.year_start,
-        # Non-present marks are read from the earliest date any in-year figure looks at.
-        "scan_from": min(period.year_start, period.half_term_start, period.term_start),
         "window_start": period.window_start,
         "half_term_start": period.half_term_start,
         "term_start": period.term_start,
@@ -421,15 +424,20 @@ def verify(session: Session, school_id: str, as_of: date) -> int:
     return len(engine)
 
 
-def time_interleaved(methods: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
-    """Seconds per run of each method, taking turns so drift in the machine hits all alike."""
+def time_interleaved(
+    methods: dict[str, Callable[[], T]], repeat: int
+) -> tuple[dict[str, list[float]], dict[str, T]]:
+    """Seconds per run of each method, taking turns so drift in the machine hits all alike;
+    and each method's result from its first run, for checking."""
     times: dict[str, list[float]] = {name: [] for name in methods}
+    results: dict[str, T] = {}
     for _ in range(repeat):
         for name, run in methods.items():
             start = perf_counter()
-            run()
+            result = run()
             times[name].append(perf_counter() - start)
-    return times
+            results.setdefault(name, result)
+    return times, results
 
 
 @dataclass(frozen=True)

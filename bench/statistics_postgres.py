@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import statistics
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
 from bench.statistics_common import (
@@ -48,6 +47,7 @@ from cases.statistics import PupilStatistics, attendance_statistics
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 ADMIN_DATABASE = "test"
 DATABASE = "attendance_bench"
+ONE = "floor, one statement"
 
 _PUPIL_COPY = (
     "COPY pupil (id, school_id, upn, given_name, family_name, date_of_birth, year_group, "
@@ -232,9 +232,7 @@ def load(
                 # A different seed per school, so no two schools have the same register.
                 data = generate(pupils, number, calendar, year_groups)
                 generating += perf_counter() - begin
-                added_pupils, added_marks = load_school(
-                    cursor, school_id, data, ids, Path(folder)
-                )
+                added_pupils, added_marks = load_school(cursor, school_id, data, ids, Path(folder))
                 total_pupils += added_pupils
                 total_marks += added_marks
                 raw.commit()
@@ -274,101 +272,160 @@ def _all(session: Session, schools: Sequence[str], method: Any) -> dict[str, Any
     return {school_id: method(session, school_id, AS_OF) for school_id in schools}
 
 
+def timing_engine(url: str, jit: str) -> Engine:
+    """An engine for the timed runs; with jit "off" every connection runs `SET jit = off`."""
+    engine = make_engine(url)
+    if jit == "off":
+
+        @event.listens_for(engine, "connect")
+        def _no_jit(dbapi_connection: Any, _record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            dbapi_connection.commit()
+
+    return engine
+
+
+def spread(schools: Sequence[str], count: int) -> list[str]:
+    """`count` schools spread evenly through the list (first, ..., last)."""
+    count = max(1, min(count, len(schools)))
+    if count == 1:
+        return [schools[0]]
+    return [schools[round(i * (len(schools) - 1) / (count - 1))] for i in range(count)]
+
+
 def run(args: argparse.Namespace) -> int:
     schools = school_ids(args.schools)
-    sample = schools[: max(1, min(args.naive_schools, len(schools)))]
+    sample = spread(schools, args.naive_schools)
+    n, scale = len(schools), len(schools) / len(sample)
     calendar_text = CALENDAR_PATH.read_text(encoding="utf-8")
     print(
-        f"PostgreSQL: {len(schools)} schools x {args.pupils} pupils, a full year (2025-26), "
-        f"as of {AS_OF}; database {args.database} recreated"
+        f"PostgreSQL: {n} schools x {args.pupils} pupils, a full year (2025-26), "
+        f"as of {AS_OF}; database {args.database} dropped and recreated"
     )
-    engine = recreate_database(args.server, args.database)
-    pupils, marks, generating, copying, indexing = load(
-        engine, schools, args.pupils, calendar_text
-    )
+    url = f"{args.server}/{args.database}"
+    loader = recreate_database(args.server, args.database)
+    pupils, marks, generating, copying, indexing = load(loader, schools, args.pupils, calendar_text)
     print(
         f"Loaded {pupils:,} pupils and {marks:,} marks in {copying + indexing:.1f} s: COPY "
         f"{copying:.1f} s ({generating:.1f} s of it generating the demo data), then the marks' "
         f"unique index, (code, date) index and pupil foreign key {indexing:.1f} s"
     )
-    print(f"VACUUM ANALYZE took {vacuum_analyze(engine):.1f} s")
+    print(f"VACUUM ANALYZE took {vacuum_analyze(loader):.1f} s")
+    loader.dispose()
 
+    engine = timing_engine(url, args.jit)
     with session_for(engine) as session:
-        (version,) = session.execute(text("SHOW server_version")).one()
-        (jit,) = session.execute(text("SHOW jit")).one()
-        print(f"PostgreSQL {version}, jit={jit} (server defaults left as they are)")
-        # Checked before timing, on every school for the floor and on the sample for the loop.
-        engine_figures: dict[str, list[PupilStatistics]] = _all(
-            session, schools, attendance_statistics
-        )
-        for school_id, floor in _all(session, schools, floor_statistics).items():
-            check_same(FLOOR, engine_figures[school_id], floor, school_id)
-        for school_id, floor in floor_statistics_many(session, schools, AS_OF).items():
-            check_same(FLOOR + " (one statement)", engine_figures[school_id], floor, school_id)
-        for school_id, naive in _all(session, sample, naive_statistics).items():
-            check_same(NAIVE, engine_figures[school_id], naive, school_id)
-        checked = sum(len(f) for f in engine_figures.values())
-        sampled = sum(len(engine_figures[s]) for s in sample)
+        version = session.execute(text("SHOW server_version")).scalar_one()
+        jit = session.execute(text("SHOW jit")).scalar_one()
         print(
-            f"Verified: floor (per school and one statement) = engine for all {checked:,} "
-            f"pupils; naive = engine for the {sampled:,} pupils of {', '.join(sample)}"
+            f"PostgreSQL {version}; jit={jit} on the timed connections "
+            + ("(SET jit = off; see the jit lines below)" if args.jit == "off" else "(server)")
         )
-
-        times = time_interleaved(
-            {
-                ENGINE: lambda: _all(session, schools, attendance_statistics),
-                FLOOR: lambda: _all(session, schools, floor_statistics),
-                "floor-one": lambda: floor_statistics_many(session, schools, AS_OF),
-                NAIVE: lambda: _all(session, sample, naive_statistics),
-            },
-            args.repeat,
+        print(
+            f"Timing {args.repeat} rounds; each round runs every method once, in turn "
+            f"(naive on {len(sample)} schools: {', '.join(sample)})"
         )
+        methods: dict[str, Any] = {
+            ENGINE: lambda: _all(session, schools, attendance_statistics),
+            FLOOR: lambda: _all(session, schools, floor_statistics),
+            NAIVE: lambda: _all(session, sample, naive_statistics),
+        }
+        if args.one_statement:
+            methods[ONE] = lambda: floor_statistics_many(session, schools, AS_OF)
+        times, results = time_interleaved(methods, args.repeat)
     engine.dispose()
 
-    scale = len(schools) / len(sample)
-    naive_total = [t * scale for t in times[NAIVE]]
-    n = len(schools)
+    # Checked on the figures of the first round: every school for the floor, the sample for
+    # the naive loop. A difference stops the run before any ratio is printed.
+    engine_figures: dict[str, list[PupilStatistics]] = results[ENGINE]
+    for method in (FLOOR, ONE):
+        for school_id, figures in results.get(method, {}).items():
+            check_same(method, engine_figures[school_id], figures, school_id)
+    for school_id, figures in results[NAIVE].items():
+        check_same(NAIVE, engine_figures[school_id], figures, school_id)
+    checked = sum(len(f) for f in engine_figures.values())
+    sampled = sum(len(engine_figures[s]) for s in sample)
+    print(
+        f"Verified: floor = engine for all {checked:,} pupils of {n} schools"
+        + (" (per school and in one statement)" if args.one_statement else "")
+        + f"; naive = engine for the {sampled:,} pupils of the {len(sample)} sampled schools"
+    )
+
     lines = [
         Line("engine, one call per school", times[ENGINE]),
         Line("floor, one statement per school", times[FLOOR]),
-        Line("floor, one statement for all schools", times["floor-one"]),
-        Line(
-            f"naive, query per pupil (EXTRAPOLATED from {len(sample)})",
-            naive_total,
-            f"x {scale:g} from {len(sample)} schools",
-        ),
     ]
-    print(f"\nAll {n} schools, total seconds, best and median of {args.repeat}:")
+    if args.one_statement:
+        lines.append(Line("floor, one statement for all schools", times[ONE]))
+    lines.append(
+        Line(
+            f"naive, query per pupil: EXTRAPOLATED x{scale:g}",
+            [t * scale for t in times[NAIVE]],
+            f"(measured on {len(sample)} schools)",
+        )
+    )
+    if args.jit == "off":
+        with session_for(timing_engine(url, "server")) as session:
+            jit_times, _ = time_interleaved(
+                {
+                    ENGINE: lambda: _all(session, sample, attendance_statistics),
+                    FLOOR: lambda: _all(session, sample, floor_statistics),
+                },
+                args.repeat,
+            )
+            jit = session.execute(text("SHOW jit")).scalar_one()
+        for method, label in ((ENGINE, "engine"), (FLOOR, "floor, per school")):
+            lines.append(
+                Line(
+                    f"{label}, server jit={jit}: EXTRAPOLATED x{scale:g}",
+                    [t * scale for t in jit_times[method]],
+                    f"(measured on {len(sample)} schools)",
+                )
+            )
+    print(f"\nAll {n} schools, total seconds (best and median of {args.repeat} rounds):")
     print_table(lines, lines[1])
-    print(f"\nPer school (total / {n}):")
+    print(f"\nPer school (total / {n}), milliseconds:")
+    width = max(len(line.method) for line in lines)
     for line in lines:
         print(
-            f"  {line.method:<48} best {1000 * line.best / n:8.1f} ms   "
-            f"median {1000 * line.median / n:8.1f} ms"
+            f"  {line.method:<{width}}  best {1000 * line.best / n:8.1f}  "
+            f"median {1000 * line.median / n:8.1f}"
         )
     engine_best, floor_best = lines[0].best, lines[1].best
     print("\nTargets:")
     print(
         target(
-            "engine <= 2x floor (per school, best)",
+            "engine <= 2x floor (best totals)",
             engine_best <= 2 * floor_best,
             f"{engine_best / floor_best:.2f}x",
         )
-    )
-    print(
-        f"  engine per school: best {1000 * engine_best / n:.1f} ms, median "
-        f"{1000 * statistics.median(times[ENGINE]) / n:.1f} ms"
     )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.statistics_postgres", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.statistics_postgres", description=__doc__
+    )
     parser.add_argument("--schools", type=int, default=100)
     parser.add_argument("--pupils", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--naive-schools", type=int, default=3, help="schools the naive loop runs on"
+    )
+    parser.add_argument(
+        "--jit",
+        choices=("off", "server"),
+        default="off",
+        help="off: time with SET jit = off and measure the server setting on the sample "
+        "only (JIT costs ~1 s a statement here); server: time everything as configured",
+    )
+    parser.add_argument(
+        "--one-statement",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the floor as one statement for all schools",
     )
     parser.add_argument("--server", default=SERVER, help="SQLAlchemy URL without a database")
     parser.add_argument("--database", default=DATABASE, help="dropped and recreated each run")
@@ -378,4 +435,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -46,9 +46,7 @@ def run(pupils: int, repeat: int, seed: int, folder: Path) -> int:
     with session_for(engine) as session:
         policy = school_policy(school_id)
         calendar_text = CALENDAR_PATH.read_text(encoding="utf-8")
-        set_up_school(
-            session, school_id, policy, calendar_text, str(CALENDAR_PATH), SystemClock()
-        )
+        set_up_school(session, school_id, policy, calendar_text, str(CALENDAR_PATH), SystemClock())
         session.commit()
         calendar = calendar_of(get_school(session, school_id))
         start = perf_counter()
@@ -71,7 +69,7 @@ def run(pupils: int, repeat: int, seed: int, folder: Path) -> int:
         checked = verify(session, school_id, AS_OF)
         print(f"Verified: floor and naive figures = the engine's for all {checked:,} pupils")
 
-        times = time_interleaved(
+        times, _ = time_interleaved(
             {
                 ENGINE: lambda: attendance_statistics(session, school_id, AS_OF),
                 FLOOR: lambda: floor_statistics(session, school_id, AS_OF),

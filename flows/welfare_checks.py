@@ -264,18 +264,24 @@ def _claim_due(session: Session, school_id: str, now: datetime) -> list[int]:
 
 
 def _run_due_steps(check: CheckAdapter, now: datetime) -> int:
+    """Run the claimed check's next step, then any later ones already due.
+
+    The next step runs even if its planned time is later: a claimed check was due, either on
+    time or brought forward (every message failed, no answer from the primary contact).
+    """
     row: WelfareCheck = check.row
     plan = row.plan
     ran = 0
-    while row.next_step < len(plan) and row.state in OPEN and due_at(plan[row.next_step]) <= now:
+    while row.next_step < len(plan) and row.state in OPEN:
         step = plan[row.next_step]
-        fire(
-            check,
-            step["action"],
-            step={**step, "index": row.next_step},
-            actor="engine",
-            reason=f"step due at {step['local_time']}",
-        )
+        planned = due_at(step)
+        if ran and planned > now:
+            break
+        reason = f"step due at {step['local_time']}"
+        if planned > now:
+            reason = f"brought forward from {step['local_time']}"
+        fire(check, step["action"], step={**step, "index": row.next_step}, actor="engine",
+             reason=reason)  # fmt: skip
         row.next_step += 1
         ran += 1
     row.next_due_at = (

@@ -127,16 +127,17 @@ class TransitionRefused(Exception):
 
 
 def fire(check: CheckAdapter, trigger: str, **kwargs: Any) -> None:
-    """Run one trigger on a check; kwargs (step, actor, reason, ...) reach the callbacks."""
-    MACHINE.add_model(check, initial=check.state)
+    """Run one trigger on a check; kwargs (step, actor, reason, ...) reach the callbacks.
+
+    The event is triggered for the adapter directly instead of adding it to the machine's
+    model list: nothing accumulates, and `add_model`'s O(n^2) list is never built.
+    """
     try:
-        getattr(check, trigger)(**kwargs)
+        MACHINE.events[trigger].trigger(check, **kwargs)
     except MachineError as exc:
         raise TransitionRefused(
             f"{trigger} is not allowed from {check.state}: {exc.value}"
         ) from exc
-    finally:
-        MACHINE.remove_model(check)
 
 
 def can_fire(state: str, trigger: str) -> bool:

@@ -11,6 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
+from urllib3 import HTTPConnectionPool
+from urllib3.connection import HTTPConnection
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from cases.clock import FixedClock
 from notifications.channels import (
@@ -19,7 +30,8 @@ from notifications.channels import (
     TwilioSmsChannel,
     channels_from_settings,
 )
-from notifications.message import Delivery, OutgoingMessage, SendOutcome
+from notifications.channels.twilio_sms import request_never_left
+from notifications.message import Channel, Delivery, OutgoingMessage, SendOutcome
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
 
@@ -52,20 +64,29 @@ def email(
     )
 
 
-def send(channel: object, messages: list[OutgoingMessage]) -> list[SendOutcome]:
-    return asyncio.run(channel.send_many(messages))  # type: ignore[attr-defined]
+def send(channel: Channel, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    return asyncio.run(channel.send_many(messages))
 
 
-def twilio_channel(fake: FakeTwilio, **kwargs: object) -> TwilioSmsChannel:
-    options: dict[str, object] = {"base_url": fake.base_url, "timeout_s": 0.5}
-    options.update(kwargs)
-    return TwilioSmsChannel(fake.account_sid, fake.auth_token, fake.from_number, **options)  # type: ignore[arg-type]
+def twilio_channel(
+    fake: FakeTwilio, *, timeout_s: float = 0.5, status_callback_url: str | None = None
+) -> TwilioSmsChannel:
+    return TwilioSmsChannel(
+        fake.account_sid,
+        fake.auth_token,
+        fake.from_number,
+        status_callback_url=status_callback_url,
+        base_url=fake.base_url,
+        timeout_s=timeout_s,
+    )
 
 
-def smtp_channel(server: FakeSmtpServer, **kwargs: object) -> SmtpEmailChannel:
-    options: dict[str, object] = {"timeout_s": 0.5}
-    options.update(kwargs)
-    return SmtpEmailChannel(server.host, server.port, SENDER, **options)  # type: ignore[arg-type]
+def smtp_channel(
+    server: FakeSmtpServer, *, connections: int = 4, timeout_s: float = 0.5
+) -> SmtpEmailChannel:
+    return SmtpEmailChannel(
+        server.host, server.port, SENDER, connections=connections, timeout_s=timeout_s
+    )
 
 
 def closed_port() -> int:
@@ -168,6 +189,40 @@ def test_sms_unreachable_api_fails_the_batch_fast() -> None:
     assert time.monotonic() - started < 1.5
 
 
+_POOL = HTTPConnectionPool("127.0.0.1")
+_CONN = HTTPConnection("127.0.0.1")
+
+
+def _wrapped(reason: Exception) -> MaxRetryError:
+    return MaxRetryError(_POOL, "/", reason)
+
+
+@pytest.mark.parametrize(
+    ("error", "never_left"),
+    [
+        (requests.exceptions.ConnectTimeout(_wrapped(ConnectTimeoutError())), True),
+        (requests.ConnectionError(_wrapped(NewConnectionError(_CONN, "refused"))), True),
+        (
+            requests.ConnectionError(
+                _wrapped(NameResolutionError("api.twilio.com", _CONN, socket.gaierror()))
+            ),
+            True,
+        ),
+        (requests.ReadTimeout(ReadTimeoutError(_POOL, "/", "read timed out")), False),
+        (
+            requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())),
+            False,
+        ),
+        (requests.exceptions.ChunkedEncodingError(ProtocolError("broken")), False),
+    ],
+    ids=["connect-timeout", "refused", "dns", "read-timeout", "reset", "chunked"],
+)
+def test_which_transport_errors_mean_the_request_never_left(
+    error: requests.RequestException, never_left: bool
+) -> None:
+    assert request_never_left(error) is never_left
+
+
 def test_sms_reply_lost_after_sending_is_unknown(twilio_fake: FakeTwilio) -> None:
     twilio_fake.hang(MUM, seconds=2)  # past the 0.2 s client timeout
     twilio_fake.close_connection(DAD)
@@ -201,8 +256,7 @@ def test_sms_logs_no_numbers_or_bodies_at_info(
     with caplog.at_level(logging.INFO):
         send(twilio_channel(twilio_fake), [sms()])
     assert caplog.records == [] or all(
-        MUM not in r.getMessage() and "not in school" not in r.getMessage()
-        for r in caplog.records
+        MUM not in r.getMessage() and "not in school" not in r.getMessage() for r in caplog.records
     )
 
 
@@ -256,6 +310,24 @@ def test_email_is_sent_with_text_html_and_key(smtp_server: FakeSmtpServer) -> No
     html = message.get_body(("html",))
     assert text is not None and "not in school" in text.get_content()
     assert html is not None and "<b>not</b>" in html.get_content()
+
+
+def test_email_non_ascii_survives(smtp_server: FakeSmtpServer) -> None:
+    message = OutgoingMessage(
+        key="e1",
+        channel="email",
+        to="Siân Ó Briain <sian@home.example>",
+        text="Zoë was not in school — please call.",
+        subject="Zoë’s attendance",
+    )
+    [outcome] = send(smtp_channel(smtp_server), [message])
+    assert outcome.delivery is Delivery.SENT
+    received = smtp_server.received[0]
+    assert received.rcpt_tos == ("sian@home.example",)
+    assert received.message["Subject"] == "Zoë’s attendance"
+    assert received.message["To"] == "Siân Ó Briain <sian@home.example>"
+    body = received.message.get_body(("plain",))
+    assert body is not None and "Zoë was not in school — please call." in body.get_content()
 
 
 def test_email_without_html_is_plain_text(smtp_server: FakeSmtpServer) -> None:
@@ -349,12 +421,12 @@ def test_email_dropped_fresh_connection_is_transient(smtp_server: FakeSmtpServer
 
 
 def test_email_pool_delivers_200_messages_exactly_once(smtp_server: FakeSmtpServer) -> None:
-    messages = [email(to=f"parent{i}@home.example", key=f"e{i}") for i in range(200)]
+    messages = [email(to=f"parent{i}@home.example", key=f"e{i}", html=None) for i in range(200)]
 
     outcomes = send(smtp_channel(smtp_server, connections=4), messages)
 
     assert all(o.delivery is Delivery.SENT for o in outcomes)
-    keys = [r.key for r in smtp_server.received]
+    keys = [r.key or "" for r in smtp_server.received]
     assert sorted(keys) == sorted(m.key for m in messages)  # each once
     assert len({o.provider_id for o in outcomes}) == 200
     peers = {r.peer for r in smtp_server.received}

@@ -66,9 +66,11 @@ def channels_from_settings(env: Mapping[str, str], outbox_dir: Path) -> dict[str
             use_tls=use_tls,
             start_tls=False if use_tls else start_tls,
         )
-        mode = "TLS" if use_tls else {True: "STARTTLS", False: "plain", None: "STARTTLS if offered"}[
-            start_tls
-        ]
+        mode = (
+            "TLS"
+            if use_tls
+            else {True: "STARTTLS", False: "plain", None: "STARTTLS if offered"}[start_tls]
+        )
         log.info("email channel: SMTP at %s:%d (%s)", setting["SMTP_HOST"], port, mode)
     else:
         channels["email"] = LocalOutboxChannel(outbox_dir / "email.jsonl", "email")

@@ -95,6 +95,7 @@ class TwilioSmsChannel:
         # each thread's keep-alive connection its own instead of relying on Session being
         # thread-safe, which requests does not promise.
         self._local = threading.local()
+        self._clients: list[Client] = []
 
     def __repr__(self) -> str:
         # Never show the auth token, even in a traceback.
@@ -112,11 +113,17 @@ class TwilioSmsChannel:
         return list(await asyncio.gather(*futures))
 
     def close(self) -> None:
-        """Stop the worker threads; the channel starts new ones if used again."""
+        """Stop the worker threads and close their connections; used again, it starts anew."""
         with self._executor_lock:
             executor, self._executor = self._executor, None
+            clients, self._clients = self._clients, []
+            self._local = threading.local()
         if executor is not None:
             executor.shutdown(wait=True)
+        for client in clients:
+            session = getattr(client.http_client, "session", None)
+            if session is not None:
+                session.close()
 
     def _get_executor(self) -> ThreadPoolExecutor:
         with self._executor_lock:
@@ -138,6 +145,8 @@ class TwilioSmsChannel:
             if self.base_url:
                 client.api.base_url = self.base_url.rstrip("/")
             self._local.client = client
+            with self._executor_lock:
+                self._clients.append(client)
         return client
 
     def _send_one(self, message: OutgoingMessage, batch: _Batch) -> SendOutcome:

@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from functools import cached_property
 from typing import Any, cast
 
 from aiosmtpd.controller import Controller
@@ -109,8 +109,8 @@ class _Controller(Controller):
     """aiosmtpd's Controller, able to listen on port 0 (it checks readiness on self.port)."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
+        server = cast(asyncio.Server, self.server)
+        self.port = server.sockets[0].getsockname()[1]
         super()._trigger_server()
 
 

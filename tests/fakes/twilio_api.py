@@ -121,6 +121,7 @@ class FakeTwilio:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeTwilio:
+        self._stopping.clear()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
         self._server = server
@@ -189,7 +190,9 @@ class FakeTwilio:
             code = _CODE_FOR_STATUS.get(status, 21211 if status == 400 else status)
         elif code in _ERRORS and status == 400:
             status = _ERRORS[code][0]
-        self._add_script(_Script(to, "fail", status=status, code=code, message=message, times=times))
+        self._add_script(
+            _Script(to, "fail", status=status, code=code, message=message, times=times)
+        )
 
     def hang(self, to: str | None = None, *, seconds: float, times: int | None = None) -> None:
         """Accept the message but answer only after `seconds` (past the client's timeout)."""
@@ -235,9 +238,9 @@ class FakeTwilio:
 
     def problems(self) -> list[str]:
         with self._lock:
-            found = [
-                f"unexpected SMS to {m.to}: {m.body[:80]!r}" for m in self._unexpected
-            ] + [f"unexpected request: {line}" for line in self._stray]
+            found = [f"unexpected SMS to {m.to}: {m.body[:80]!r}" for m in self._unexpected] + [
+                f"unexpected request: {line}" for line in self._stray
+            ]
             found += [
                 f"expected {e.describe()}, got {e.matched}"
                 for e in self._expectations

@@ -1,0 +1,109 @@
+"""Crash safety and concurrency: a stopped run loses nothing and repeats nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+
+from cases.chase_models import OutboxMessage, WelfareCheck, WelfareCheckEvent
+from cases.clock import FixedClock
+from cases.database import session_for
+from flows import checkpoints
+from flows.dispatch import LEASE
+from flows.morning import chase_tick
+from flows.welfare_checks import advance_due_checks, open_checks, school_morning
+from tests.chase_helpers import MONDAY, channels, local, set_up_morning
+
+
+class Crash(Exception):
+    """The run stops here, as if the process died."""
+
+
+def _count(session: Session, model: type, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("point", checkpoints.POINTS)
+def test_a_run_stopped_at_any_boundary_misses_nothing_and_sends_nothing_twice(
+    session: Session, engine: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch, point: str
+) -> None:
+    pupils = {n: {"year": 7} for n in range(1, 7)} | {7: {"year": 7, "present": True}}
+    set_up_morning(session, "emmanuel-middle", tmp_path, pupils)
+    sent = channels()
+    clock = FixedClock(local(MONDAY, "09:00"))
+
+    def crash_at(name: str) -> None:
+        if name == point:
+            raise Crash(name)
+
+    monkeypatch.setattr(checkpoints, "reached", crash_at)
+    with pytest.raises(Crash):
+        asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    monkeypatch.setattr(checkpoints, "reached", lambda name: None)
+    # The next tick comes later, after any claim left by the dead run has expired.
+    clock.at += LEASE + timedelta(minutes=1)
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+
+    assert _count(session, WelfareCheck) == 6  # no check missed, none doubled
+    for channel in sent.values():
+        assert max(channel.sent.values(), default=1) == 1, f"sent twice after a crash at {point}"
+    keys = session.scalars(select(OutboxMessage.idempotency_key)).all()
+    assert len(keys) == len(set(keys)) == 12  # a text and an email for each mother
+    statuses = Counter(session.scalars(select(OutboxMessage.status)))
+    if point.startswith("dispatch."):
+        # Claimed (and perhaps sent) by a run that died before recording what happened: nobody
+        # can know whether the request left, so the messages are flagged, never sent again.
+        assert statuses == {"unknown": 12}
+        assert _count(session, OutboxMessage, col(OutboxMessage.flagged_for_staff)) == 12
+        delivered = sum(c.sent.total() for c in sent.values())
+        assert delivered == (12 if point == "dispatch.sent" else 0)
+    else:
+        assert statuses == {"sent": 12}
+    steps = session.scalars(
+        select(WelfareCheckEvent.trigger).where(col(WelfareCheckEvent.trigger) == "message_parents")
+    )
+    assert len(list(steps)) == 6  # each check's step ran exactly once
+
+
+def test_two_runs_at_once_never_advance_a_check_twice(
+    engine: Engine, session: Session, tmp_path
+) -> None:
+    """Two workers tick the same school at the same moment: on PostgreSQL they share the work
+    (SKIP LOCKED); on SQLite, where SKIP LOCKED does not exist, the claim's write lock makes
+    the second wait and find nothing left to do."""
+    pupils = {n: {"year": 5 + n % 4, "second_contact": False} for n in range(1, 301)}
+    set_up_morning(session, "emmanuel-middle", tmp_path, pupils)
+    clock = FixedClock(local(MONDAY, "10:00"))
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with session_for(engine) as own:
+                morning = school_morning(own, "emmanuel-middle", MONDAY)
+                start.wait()
+                open_checks(own, morning, clock)
+                advance_due_checks(own, morning, clock)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert _count(session, WelfareCheck) == 300
+    per_check = Counter(
+        session.execute(select(WelfareCheckEvent.check_id, WelfareCheckEvent.trigger)).all()
+    )
+    assert set(per_check.values()) == {1}, "a step ran twice for some check"
+    assert _count(session, WelfareCheckEvent, col(WelfareCheckEvent.trigger) == "alert_dsl") == 300
+    assert _count(session, OutboxMessage) == 600

@@ -1,0 +1,1 @@
+"""The engine's web app: Twilio's inbound-SMS and delivery-status webhooks."""

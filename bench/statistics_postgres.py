@@ -83,6 +83,9 @@ class _Ids:
         self.pupil = self.contact = self.mark = 0
 
 
+_COPY_NULL = "\\N"  # how COPY's text format writes NULL
+
+
 def _escape(value: str) -> str:
     # COPY's text format: a backslash (the afternoon present code) must be doubled.
     return value.replace("\\", "\\\\")
@@ -149,7 +152,7 @@ def load_school(
         for number, (upn, on, session, code, minutes) in enumerate(data.marks, start=first + 1):
             block.append(
                 f"{number}\t{pupil_ids[upn]}\t{on}\t{session}\t{_escape(code)}\t"
-                f"{minutes or chr(92) + 'N'}\n"
+                f"{minutes or _COPY_NULL}\n"
             )
             if len(block) == 50_000:
                 copy.write("".join(block))

@@ -89,9 +89,8 @@ def test_seed_school_morning_runs_as_written(
     vulnerable = check_for(session, school_id, 2)
     assert vulnerable is not None and vulnerable.vulnerable
     # Vulnerable pupils are handled first: their first step is written before anyone else's.
-    first_steps = session.scalars(
-        select(WelfareCheckEvent).where(col(WelfareCheckEvent.trigger) != OPEN).order_by(col(WelfareCheckEvent.id))
-    ).first()  # fmt: skip
+    steps = select(WelfareCheckEvent).where(col(WelfareCheckEvent.trigger) != OPEN)
+    first_steps = session.scalars(steps.order_by(col(WelfareCheckEvent.id))).first()
     assert first_steps is not None and first_steps.check_id == vulnerable.id
     # The social worker is told at once, when the check opens.
     told = session.scalars(
@@ -234,8 +233,11 @@ def test_afternoon_opens_no_second_check_for_a_pupil_chased_this_morning(
     asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
     checks = session.scalars(select(WelfareCheck).order_by(col(WelfareCheck.id))).all()
     # Pupil 1 keeps their morning check; pupil 2, present this morning, has no PM mark.
-    assert [(c.session, c.pupil_id) for c in checks][0][0] == "AM"
-    assert sorted(c.session for c in checks) == ["AM", "PM"]
+    assert [(c.session, c.pupil_id) for c in checks] == [
+        ("AM", checks[0].pupil_id),
+        ("PM", checks[1].pupil_id),
+    ]
+    assert checks[0].pupil_id != checks[1].pupil_id
 
 
 @pytest.mark.parametrize(
@@ -251,9 +253,12 @@ def test_first_morning_after_a_clock_change_keeps_local_times(
     asyncio.run(simulate_morning(engine, "emmanuel-middle", first_morning, channels()))
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None
-    assert [s["due_at"] for s in check.plan][0] == datetime(
-        first_morning.year, first_morning.month, first_morning.day, utc_hour, 0, tzinfo=UTC
-    ).isoformat()
+    assert (
+        check.plan[0]["due_at"]
+        == datetime(
+            first_morning.year, first_morning.month, first_morning.day, utc_hour, 0, tzinfo=UTC
+        ).isoformat()
+    )
     assert step_times(session, check) == SEED_MORNINGS["emmanuel-middle", 7]
 
 

@@ -137,7 +137,7 @@ class ParentReply(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_sid: str = Field(unique=True, max_length=64)
-    from_number: str = Field(max_length=20)
+    from_number: str = Field(max_length=40)  # room for "whatsapp:+44..." senders
     body: str
     received_at: dt.datetime = _utc()
     contact_ids: list[int] = _json()
@@ -177,3 +177,17 @@ class DslAlert(SQLModel, table=True):
     acknowledged_at: dt.datetime | None = _utc(nullable=True)
     acknowledged_by: str | None = None
     note: str | None = None
+
+
+class DeliveryReport(SQLModel, table=True):
+    """A delivery status from Twilio, kept even when it arrives before the dispatcher has
+    stored the message's id, so a quick "undelivered" is never lost."""
+
+    __tablename__ = "delivery_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=20)
+    error_code: str | None = Field(default=None, max_length=10)
+    received_at: dt.datetime = _utc()
+    applied: bool = False

@@ -153,26 +153,50 @@ class ChaseEffects:
                 to = contact.mobile if channel == "sms" else contact.email
                 key = f"check:{row.id}:step:{step['index']}:contact:{contact.id}:{channel}"
                 envelope = to and self._envelope(
-                    row, "unexplained_absence", channel, to, key, label, context,
+                    row,
+                    "unexplained_absence",
+                    channel,
+                    to,
+                    key,
+                    label,
+                    context,
                     contact_id=contact.id,
-                )  # fmt: skip
+                )
                 if envelope:
                     envelopes.append(envelope)
         return enqueue(self.session, envelopes, self.now)
 
     def _envelope(
-        self, row: WelfareCheck, template: str, channel: str, to: str, key: str, label: str,
-        context: dict[str, Any], *, contact_id: int | None = None, alert_id: int | None = None,
-    ) -> Envelope | None:  # fmt: skip
+        self,
+        row: WelfareCheck,
+        template: str,
+        channel: str,
+        to: str,
+        key: str,
+        label: str,
+        context: dict[str, Any],
+        *,
+        contact_id: int | None = None,
+        alert_id: int | None = None,
+    ) -> Envelope | None:
         """A rendered message, or None (and a note on the check) if the template refuses it:
         one text that cannot be written must not stop the chase for every other pupil."""
 
         def envelope(text: str, subject: str | None = None, html: str | None = None) -> Envelope:
             return Envelope(
-                key=key, school_id=row.school_id, channel=channel, to=to, recipient_label=label,
-                template=template, text=text, subject=subject, html=html, check_id=id_of(row),
-                contact_id=contact_id, alert_id=alert_id,
-            )  # fmt: skip
+                key=key,
+                school_id=row.school_id,
+                channel=channel,
+                to=to,
+                recipient_label=label,
+                template=template,
+                text=text,
+                subject=subject,
+                html=html,
+                check_id=id_of(row),
+                contact_id=contact_id,
+                alert_id=alert_id,
+            )
 
         try:
             if channel == "sms":
@@ -188,9 +212,15 @@ class ChaseEffects:
 
     def _note(self, row: WelfareCheck, reason: str) -> WelfareCheckEvent:
         return WelfareCheckEvent(
-            check_id=id_of(row), at=self.now, from_state=row.state, to_state=row.state,
-            trigger="note", actor="engine", reason=reason, policy_version=row.policy_version,
-        )  # fmt: skip
+            check_id=id_of(row),
+            at=self.now,
+            from_state=row.state,
+            to_state=row.state,
+            trigger="note",
+            actor="engine",
+            reason=reason,
+            policy_version=row.policy_version,
+        )
 
     def _call_task(self, row: WelfareCheck, step: dict[str, Any]) -> None:
         contacts = self._contacts_for(

@@ -6,14 +6,13 @@ alert acknowledgements from staff. Each is one transaction.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from cases.chase_models import (
+    DeliveryReport,
     DslAlert,
     OutboxMessage,
     ParentReply,
@@ -24,40 +23,15 @@ from cases.chase_models import (
 )
 from cases.clock import Clock, school_today
 from cases.database import id_of, insert_ignoring_duplicates
-from cases.models import Contact
+from cases.models import Contact, Pupil
+from cases.parent_replies import ReplyMeaning, children_named, read_reply
 from flows.chase_effects import ChaseEffects
+from flows.dispatch import apply_report
 from flows.welfare_checks import school_morning
 from state_machines.welfare_check import FINISHED, OPEN, CheckAdapter, fire
 
 REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
 
-# A reply that suggests the parent did not know the child was absent is a safeguarding alarm.
-PARENT_UNAWARE = re.compile(
-    r"left for school|went to school|gone to school|set off|not with me|isn'?t with me|"
-    r"(did ?n[o']?t|do ?n[o']?t|dont|didnt) know|no idea|should be (at|in) school|"
-    r"thought (he|she|they) (was|were|is|are) (at|in) school|(he|she|they)('s| is| are) at school|"
-    r"on (his|her|their) way",
-    re.IGNORECASE,
-)
-REASONS = [
-    (
-        "I",
-        re.compile(
-            r"\b(ill|sick|unwell|poorly|temperature|fever|vomit\w*|flu|covid|cold|cough|"
-            r"headache|migraine|stomach|tummy|diarrh\w*|d ?& ?v|chicken ?pox|tonsil\w*)\b",
-            re.I,
-        ),
-    ),
-    (
-        "M",
-        re.compile(
-            r"\b(doctor|gp|dentist|dental|hospital|appointment|appt|orthodontist|clinic|"
-            r"optician)\b",
-            re.I,
-        ),
-    ),
-    ("R", re.compile(r"\b(religious|eid|diwali|yom kippur|vaisakhi|festival)\b", re.I)),
-]
 TASK_OUTCOMES = {
     "answered_explained": "explain",
     "answered_reason_to_follow": "confirm_safe",
@@ -70,103 +44,142 @@ TASK_OUTCOMES = {
 }
 
 
-@dataclass(frozen=True)
-class ReplyMeaning:
-    meaning: str  # reason_given, parent_unaware, unclear
-    suggested_code: str | None
-
-
-def read_reply(body: str) -> ReplyMeaning:
-    """What a parent's text most likely means; staff confirm any code it suggests."""
-    if PARENT_UNAWARE.search(body):
-        return ReplyMeaning("parent_unaware", None)
-    for code, pattern in REASONS:
-        if pattern.search(body):
-            return ReplyMeaning("reason_given", code)
-    return ReplyMeaning("reason_given" if len(body.split()) >= 2 else "unclear", None)
-
-
 def handle_reply(
     session: Session, message_sid: str, from_number: str, body: str, clock: Clock
 ) -> ParentReply:
-    """Record a parent's text and act on it for every open check of that family, once."""
+    """Record a parent's text and act on it for that family's checks today, once."""
     existing = session.scalars(
         select(ParentReply).where(col(ParentReply.message_sid) == message_sid)
     ).first()
     if existing is not None:
         return existing  # Twilio retries webhooks: the same MessageSid changes nothing twice
-    now = clock.now()
+    now, today = clock.now(), school_today(clock)
     contacts = list(session.scalars(select(Contact).where(col(Contact.mobile) == from_number)))
-    checks = _open_checks_for(session, {c.pupil_id for c in contacts}, school_today(clock))
-    meaning = read_reply(body) if contacts else ReplyMeaning("unmatched", None)
+    meaning = read_reply(body) if contacts else ReplyMeaning("unmatched")
+    family = {c.pupil_id for c in contacts}
+    targets = _checks_meant(session, family, today, body, meaning)
     reply = ParentReply(
         message_sid=message_sid,
         from_number=from_number,
         body=body,
         received_at=now,
         contact_ids=[id_of(c) for c in contacts],
-        check_ids=[id_of(c) for c in checks],
+        check_ids=[id_of(c) for c in targets],
         meaning=meaning.meaning,
         suggested_code=meaning.suggested_code,
     )
     session.add(reply)
     who = f"parent reply from {contacts[0].relationship or 'contact'}" if contacts else ""
-    family = {c.pupil_id for c in contacts}
-    if not checks and meaning.meaning == "reason_given" and len(family) == 1:
+    if not targets and len(family) == 1 and meaning.meaning in _REPORTS_ABSENCE:
         # Reported before the register closed: no check will open. With brothers or sisters
         # it is not clear which child the text is about, so the chase goes ahead for staff.
-        _report_rest_of_day(session, family.pop(), school_today(clock), "AM",
-                            meaning.suggested_code, who, now)  # fmt: skip
-    for check in checks:
-        effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
-        effects.load([check.pupil_id])
-        adapter = CheckAdapter(check, effects)
-        if meaning.meaning == "parent_unaware":
-            if check.state in OPEN:
-                unaware = "the parent's reply suggests they did not know the child was absent"
-                step = {"action": "alert_dsl", "index": check.next_step, "alert_reason": unaware}
-                fire(adapter, "alert_dsl", step=step, actor=who, reason=unaware)
-        elif meaning.meaning == "reason_given":
-            fire(
-                adapter,
-                "explain",
-                actor=who,
-                reason=f"parent replied: {body[:300]}",
-                suggested_code=meaning.suggested_code,
-            )
-            _report_rest_of_day(session, check.pupil_id, check.date, check.session,
-                                meaning.suggested_code, who, now)  # fmt: skip
-        else:  # unclear ("ok"): the check goes on, staff read the reply in the timeline
-            session.add(_note(check, now, who, f"parent replied, meaning unclear: {body[:300]}"))
+        _report_rest_of_day(session, family.pop(), today, "AM", meaning.suggested_code, who, now)
+    for check in targets:
+        _act_on_reply(session, check, meaning, body, who, now)
     session.commit()
     return reply
 
 
-def _open_checks_for(session: Session, pupil_ids: set[int], on: object) -> list[WelfareCheck]:
-    if not pupil_ids:
+_REPORTS_ABSENCE = ("reason_given", "safe_reason_to_follow")
+_UNAWARE_REASON = "the parent's reply suggests they did not know the child was absent"
+
+
+def _checks_meant(
+    session: Session, family: set[int], on: date, body: str, meaning: ReplyMeaning
+) -> list[WelfareCheck]:
+    """The family's checks today that the reply is about: the children it names, else all.
+
+    An alarm ("he left for school") reaches finished checks too: a second parent may not know
+    what the first one said."""
+    if not family:
         return []
-    return list(
+    checks = list(
         session.scalars(
             select(WelfareCheck).where(
-                col(WelfareCheck.pupil_id).in_(pupil_ids),
-                col(WelfareCheck.date) == on,
-                col(WelfareCheck.state).not_in(FINISHED),
+                col(WelfareCheck.pupil_id).in_(family), col(WelfareCheck.date) == on
             )
         )
     )
+    if meaning.meaning != "parent_unaware":
+        checks = [c for c in checks if c.state not in FINISHED]
+    if len({c.pupil_id for c in checks}) > 1:
+        names = {
+            id_of(p): p.given_name
+            for p in session.scalars(
+                select(Pupil).where(col(Pupil.id).in_({c.pupil_id for c in checks}))
+            )
+        }
+        named = children_named(body, names)
+        if named:
+            checks = [c for c in checks if c.pupil_id in named]
+    return checks
+
+
+def _act_on_reply(
+    session: Session, check: WelfareCheck, meaning: ReplyMeaning, body: str, who: str, now: datetime
+) -> None:
+    effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
+    effects.load([check.pupil_id])
+    adapter = CheckAdapter(check, effects)
+    quoted = body[:300]
+    if meaning.meaning == "parent_unaware":
+        if check.state in OPEN:
+            step = {
+                "action": "alert_dsl",
+                "index": check.next_step,
+                "alert_reason": _UNAWARE_REASON,
+            }
+            fire(adapter, "alert_dsl", step=step, actor=who, reason=_UNAWARE_REASON)
+            return
+        session.add(_note(check, now, who, f"{_UNAWARE_REASON}: {quoted}"))
+        if not session.scalars(select(DslAlert).where(col(DslAlert.check_id) == check.id)).first():
+            effects.raise_alert(
+                check, _UNAWARE_REASON
+            )  # an explanation came, but another parent...
+    elif meaning.meaning == "reason_given":
+        fire(
+            adapter,
+            "explain",
+            actor=who,
+            reason=f"parent replied: {quoted}",
+            suggested_code=meaning.suggested_code,
+        )
+        _report_rest_of_day(
+            session, check.pupil_id, check.date, check.session, meaning.suggested_code, who, now
+        )
+    elif meaning.meaning == "safe_reason_to_follow":
+        fire(
+            adapter, "confirm_safe", actor=who, reason=f"parent replied, reason to follow: {quoted}"
+        )
+        _report_rest_of_day(session, check.pupil_id, check.date, check.session, None, who, now)
+    else:  # unclear ("where is she?", "ok"): the chase goes on; staff read it in the timeline
+        session.add(_note(check, now, who, f"parent replied, meaning unclear: {quoted}"))
 
 
 def _report_rest_of_day(
-    session: Session, pupil_id: int, on: date, from_session: str, code: str | None, who: str,
+    session: Session,
+    pupil_id: int,
+    on: date,
+    from_session: str,
+    code: str | None,
+    who: str,
     now: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """The reason covers the rest of the day, so the afternoon register opens no new check."""
     sessions = ["AM", "PM"] if from_session == "AM" else ["PM"]
     rows = [
-        {"pupil_id": pupil_id, "date": on, "session": s, "reason": "parent reply",
-         "suggested_code": code, "source": "parent_reply", "recorded_by": who, "recorded_at": now}
+        {
+            "pupil_id": pupil_id,
+            "date": on,
+            "session": s,
+            "reason": "parent reply",
+            "suggested_code": code,
+            "source": "parent_reply",
+            "recorded_by": who,
+            "recorded_at": now,
+        }
         for s in sessions
-    ]  # fmt: skip
+    ]
     insert_ignoring_duplicates(session, REPORTED, rows, ["pupil_id", "date", "session"])
 
 
@@ -186,21 +199,20 @@ def _note(check: WelfareCheck, now: datetime, actor: str, reason: str) -> Welfar
 def handle_delivery_status(
     session: Session, message_sid: str, status: str, error_code: str | None, clock: Clock
 ) -> OutboxMessage | None:
-    """Twilio's status callback: a failed or undelivered text moves the chase on at once."""
+    """Twilio's status callback: a failed or undelivered text moves the chase on at once.
+
+    The report is kept; if its message's id is not stored yet (the dispatcher records ids after
+    its batch), the dispatcher applies it when it does."""
+    now = clock.now()
+    report = DeliveryReport(
+        message_sid=message_sid, status=status, error_code=error_code, received_at=now
+    )
+    session.add(report)
     message = session.scalars(
         select(OutboxMessage).where(col(OutboxMessage.provider_id) == message_sid)
     ).first()
-    if message is None:
-        return None
-    if status == "delivered" and message.status == "sent":
-        message.status = "delivered"
-    elif status in ("failed", "undelivered") and message.status in ("sent", "delivered"):
-        message.status, message.last_error = (
-            "failed",
-            f"twilio status {status} {error_code or ''}".strip(),
-        )
-        message_failed(session, message, clock.now())
-    session.add(message)
+    if message is not None:
+        apply_report(session, message, report, now, message_failed)
     session.commit()
     return message
 

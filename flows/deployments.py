@@ -84,8 +84,8 @@ def _cron_lines(kind: str, times: Iterable[time]) -> list[tuple[str, str]]:
     for hour, minutes in sorted(minutes_by_hour.items()):
         hours_by_minutes[tuple(minutes)].append(hour)
     lines = []
-    for minutes, hours in sorted(hours_by_minutes.items(), key=lambda item: item[1][0]):
-        cron = f"{','.join(map(str, minutes))} {','.join(map(str, hours))} * * {SCHOOL_WEEK}"
+    for shared, hours in sorted(hours_by_minutes.items(), key=lambda item: item[1][0]):
+        cron = f"{','.join(map(str, shared))} {','.join(map(str, hours))} * * {SCHOOL_WEEK}"
         # Each hour is in one line only, so the hours make the slug unique in the deployment.
         lines.append((f"{kind}-{'-'.join(f'{h:02d}' for h in hours)}", cron))
     return lines
@@ -112,7 +112,7 @@ def deployments_for_policies(
     """
     quiet_prefect()
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
-    from prefect.deployments.runner import EntrypointType
+    from prefect.deployments.runner import EntrypointType, RunnerDeployment
     from prefect.schedules import Cron
 
     from flows.morning_chase import morning_chase
@@ -121,30 +121,31 @@ def deployments_for_policies(
     one_at_a_time = ConcurrencyLimitConfig(
         limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
     )
-    pool: dict[str, Any] = {}
+    # to_deployment returns a coroutine when called inside an event loop unless told not to.
+    options: dict[str, Any] = {"_sync": True}
     if work_pool_name is not None:
-        pool = {"work_pool_name": work_pool_name, "job_variables": {"stream_output": False}}
+        options |= {"work_pool_name": work_pool_name, "job_variables": {"stream_output": False}}
     deployments = []
     for policy in policies:
         school_id = policy.school.id
         schedules = [
             Cron(cron, timezone=TIME_ZONE, slug=slug) for slug, cron in school_crons(policy)
         ]
-        deployments.append(
-            morning_chase.to_deployment(
-                name=school_id,
-                schedules=schedules,
-                parameters={"school_id": school_id},
-                concurrency_limit=one_at_a_time,
-                paused=False,
-                description=f"The morning chase for {policy.school.name}.",
-                tags=["attendance", "morning-chase"],
-                # A module path, not a file path: runs work from any directory on any machine
-                # where the engine is installed.
-                entrypoint_type=EntrypointType.MODULE_PATH,
-                **pool,
-            )
+        deployment = morning_chase.to_deployment(
+            name=school_id,
+            schedules=schedules,
+            parameters={"school_id": school_id},
+            concurrency_limit=one_at_a_time,
+            paused=False,
+            description=f"The morning chase for {policy.school.name}.",
+            tags=["attendance", "morning-chase"],
+            # A module path, not a file path: runs work from any directory on any machine
+            # where the engine is installed.
+            entrypoint_type=EntrypointType.MODULE_PATH,
+            **options,
         )
+        assert isinstance(deployment, RunnerDeployment)
+        deployments.append(deployment)
     return deployments
 
 

@@ -17,7 +17,7 @@ from typing import cast
 from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
-from cases.chase_models import OutboxMessage
+from cases.chase_models import DeliveryReport, OutboxMessage
 from cases.clock import Clock
 from flows import checkpoints
 from notifications.message import (
@@ -158,7 +158,46 @@ def record_outcomes(
             if on_failure is not None:
                 on_failure(session, message, now)
         session.add(message)
+    sent = {m.provider_id: m for m in messages if m.status == "sent" and m.provider_id}
+    if sent:
+        apply_early_reports(session, sent, now, on_failure)
     session.commit()
+
+
+def apply_report(
+    session: Session,
+    message: OutboxMessage,
+    report: DeliveryReport,
+    now: datetime,
+    on_failure: FailureHook | None,
+) -> None:
+    """A provider's delivery status: delivered, or failed after all (moves the chase on)."""
+    report.applied = True
+    session.add(report)
+    if report.status == "delivered" and message.status == "sent":
+        message.status = "delivered"
+    elif report.status in ("failed", "undelivered") and message.status in ("sent", "delivered"):
+        message.status = "failed"
+        message.last_error = f"twilio status {report.status} {report.error_code or ''}".strip()
+        if on_failure is not None:
+            on_failure(session, message, now)
+    session.add(message)
+
+
+def apply_early_reports(
+    session: Session,
+    sent: Mapping[str, OutboxMessage],
+    now: datetime,
+    on_failure: FailureHook | None,
+) -> None:
+    """Reports that arrived before this batch's provider ids were stored."""
+    waiting = session.scalars(
+        select(DeliveryReport)
+        .where(col(DeliveryReport.message_sid).in_(list(sent)), ~col(DeliveryReport.applied))
+        .order_by(col(DeliveryReport.id))
+    )
+    for report in waiting:
+        apply_report(session, sent[report.message_sid], report, now, on_failure)
 
 
 async def drain_outbox(

@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
+from cases.arrival import register_mark_for_arrival
 from cases.chase_models import DslAlert, OutboxMessage, StaffTask, WelfareCheck, WelfareCheckEvent
 from cases.chase_plan import anchors, school_instant, steps_for
 from cases.clock import SCHOOL_TIME_ZONE, FixedClock
@@ -131,18 +132,21 @@ def _apply(
                 )
             ]
         if event.kind == "arrival":
-            minutes = int((now - school_instant(on, time(9, 0))).total_seconds() // 60)
+            policy = policy_of(get_school(session, school_id)).policy
+            local_time = now.astimezone(SCHOOL_TIME_ZONE).time()
+            code, minutes = register_mark_for_arrival(policy, pupil.year_group, "AM", local_time)
+            code = event.code or code
             session.add(
                 AttendanceMark(
                     pupil_id=id_of(pupil),
                     date=on,
                     session="AM",
-                    code=event.code,
-                    minutes_late=max(minutes, 0),
+                    code=code,
+                    minutes_late=minutes if code in ("L", "U") else None,
                 )
             )
             session.commit()
-            return [Happening(now, "arrival", _label(pupil), f"arrives, marked {event.code}")]
+            return [Happening(now, "arrival", _label(pupil), f"arrives, marked {code}")]
         task = session.scalars(
             select(StaffTask)
             .join(WelfareCheck, col(WelfareCheck.id) == StaffTask.check_id)

@@ -280,8 +280,13 @@ def _run_due_steps(check: CheckAdapter, now: datetime) -> int:
         reason = f"step due at {step['local_time']}"
         if planned > now:
             reason = f"brought forward from {step['local_time']}"
-        fire(check, step["action"], step={**step, "index": row.next_step}, actor="engine",
-             reason=reason)  # fmt: skip
+        fire(
+            check,
+            step["action"],
+            step={**step, "index": row.next_step},
+            actor="engine",
+            reason=reason,
+        )
         row.next_step += 1
         ran += 1
     row.next_due_at = (

@@ -17,6 +17,8 @@ from cases.database import make_engine, migrate
 from cases.policy import bundled_policy, load_policy
 from cases.schools import set_up_school
 
+pytest_plugins = ["tests.fakes.fixtures"]  # twilio_fake, smtp_server
+
 POSTGRES_URL = os.environ.get(
     "ATTENDANCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -36,7 +36,6 @@ from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
 
 # Until tests/conftest.py lists it, this module pulls in the twilio_fake and smtp_server fixtures.
-pytest_plugins = ["tests.fakes.fixtures"]
 
 MUM = "+447700900123"
 DAD = "+447700900456"
@@ -498,7 +497,7 @@ def test_settings_pick_twilio_and_smtp(
     env["TWILIO_STATUS_CALLBACK_URL"] = "https://school.example/twilio/status"
     twilio_fake.expect(to=MUM)
 
-    with caplog.at_level(logging.INFO, logger="notifications"):
+    with caplog.at_level(logging.DEBUG, logger="notifications"):
         channels = channels_from_settings(env, tmp_path)
     sms_channel, email_channel = channels["sms"], channels["email"]
     assert isinstance(sms_channel, TwilioSmsChannel)

@@ -18,6 +18,7 @@ from flows import checkpoints
 from flows.dispatch import LEASE
 from flows.morning import chase_tick
 from flows.welfare_checks import advance_due_checks, open_checks, school_morning
+from notifications.message import Delivery
 from tests.chase_helpers import MONDAY, channels, local, set_up_morning
 
 
@@ -107,3 +108,33 @@ def test_two_runs_at_once_never_advance_a_check_twice(
     assert set(per_check.values()) == {1}, "a step ran twice for some check"
     assert _count(session, WelfareCheckEvent, col(WelfareCheckEvent.trigger) == "alert_dsl") == 300
     assert _count(session, OutboxMessage) == 600
+
+
+def test_a_status_that_arrives_before_the_send_is_recorded_is_not_lost(
+    session: Session, engine: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twilio can report 'undelivered' before the dispatcher has stored the message's sid."""
+    from flows.chase_responses import handle_delivery_status
+
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
+    sent = channels()
+    sent["email"].fail = {"parent1@example.org": Delivery.PERMANENT}  # only the text is alive
+    clock = FixedClock(local(MONDAY, "09:00"))
+
+    reported: list[str] = []
+
+    def early_report(name: str) -> None:
+        if name == "dispatch.sent" and not reported:  # the first batch only
+            key = next(iter(sent["sms"].sent))
+            sid = f"SM{abs(hash(key)) % 10**12:012d}"  # as RecordingChannel makes it
+            reported.append(sid)
+            with session_for(engine) as other:
+                assert handle_delivery_status(other, sid, "undelivered", "30003", clock) is None
+
+    monkeypatch.setattr(checkpoints, "reached", early_report)
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    sms = session.scalars(select(OutboxMessage).where(col(OutboxMessage.channel) == "sms")).all()
+    first = next(m for m in sms if m.recipient_label.startswith("mother"))
+    assert (first.status, first.last_error) == ("failed", "twilio status undelivered 30003")
+    # ... and the chase moved on: the grandmother was texted in the same run.
+    assert any(m.recipient_label.startswith("grandmother") for m in sms)

@@ -287,3 +287,48 @@ def test_task_outcome_must_be_known(session, engine, tmp_path) -> None:
     assert task is not None and task.contacts[0]["name"] == "Parent 1"
     with pytest.raises(ValueError, match="outcome must be one of"):
         record_task_outcome(session, task.id, "gave up", "Jo Bloggs", clock)  # type: ignore[arg-type]
+
+
+def test_a_reply_naming_one_child_settles_only_that_childs_check(session, engine, tmp_path) -> None:
+    """Siblings share a mother: 'Pupil2 is ill' explains Pupil2 and leaves Pupil1 chased."""
+    from tests.register_files import write_contacts
+
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}, 2: {"year": 6}})
+    write_contacts(tmp_path, [[upn(n), 1, "Mum", "mother", "true", mobile(1), ""] for n in (1, 2)])
+    from cases.register_import import RegisterFiles, import_register
+
+    clock = FixedClock(local(MONDAY, "09:01"))
+    import_register(
+        session, "emmanuel-middle", RegisterFiles(contacts=tmp_path / "contacts.csv"), clock
+    )
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    handle_reply(session, "SMsib", mobile(1), "Pupil2 has a temperature", clock)
+    one, two = check_for(session, "emmanuel-middle", 1), check_for(session, "emmanuel-middle", 2)
+    assert one is not None and two is not None
+    session.refresh(one)
+    session.refresh(two)
+    assert (one.state, two.state) == ("calling_others", "explained")
+
+
+def test_a_second_parent_who_thinks_the_child_left_for_school_still_alerts_the_dsl(
+    session, engine, tmp_path
+) -> None:
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
+    clock = FixedClock(local(MONDAY, "09:01"))
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    handle_reply(session, "SMmum", mobile(1), "He's poorly, staying in bed", clock)
+    handle_reply(session, "SMgran", mobile(1, 2), "He left for school with his brother", clock)
+    check = check_for(session, "emmanuel-middle", 1)
+    assert check is not None and check.state == "explained"
+    alert = session.scalars(select(DslAlert)).one()
+    assert alert.check_id == check.id and "did not know" in alert.reason
+
+
+def test_an_unclear_reply_does_not_stop_the_chase(session, engine, tmp_path) -> None:
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
+    clock = FixedClock(local(MONDAY, "09:01"))
+    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    handle_reply(session, "SMwho", mobile(1), "Who is this?", clock)
+    check = check_for(session, "emmanuel-middle", 1)
+    assert check is not None and check.state == "calling_others"
+    assert ("09:01", "note") in step_times(session, check)

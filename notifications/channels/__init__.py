@@ -20,6 +20,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+# Callers may build channels on every tick: say which channel is used once per process.
+_announced: set[str] = set()
 
 TWILIO_REQUIRED = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
 SMTP_REQUIRED = ("SMTP_HOST", "SMTP_FROM")
@@ -46,10 +48,10 @@ def channels_from_settings(env: Mapping[str, str], outbox_dir: Path) -> dict[str
             base_url=base_url,
         )
         host = urlsplit(base_url).netloc if base_url else "api.twilio.com"
-        log.info("sms channel: Twilio at %s", host)
+        _announce(f"sms channel: Twilio at {host}")
     else:
         channels["sms"] = LocalOutboxChannel(outbox_dir / "sms.jsonl", "sms")
-        log.info("sms channel: local outbox %s (no Twilio settings)", outbox_dir / "sms.jsonl")
+        _announce(f"sms channel: local outbox {outbox_dir / 'sms.jsonl'} (no Twilio settings)")
 
     if _configured(setting, SMTP_REQUIRED, "SMTP"):
         start_tls = _flag(setting.get("SMTP_STARTTLS"), "SMTP_STARTTLS")
@@ -71,12 +73,21 @@ def channels_from_settings(env: Mapping[str, str], outbox_dir: Path) -> dict[str
             if use_tls
             else {True: "STARTTLS", False: "plain", None: "STARTTLS if offered"}[start_tls]
         )
-        log.info("email channel: SMTP at %s:%d (%s)", setting["SMTP_HOST"], port, mode)
+        _announce(f"email channel: SMTP at {setting['SMTP_HOST']}:{port} ({mode})")
     else:
         channels["email"] = LocalOutboxChannel(outbox_dir / "email.jsonl", "email")
-        log.info("email channel: local outbox %s (no SMTP settings)", outbox_dir / "email.jsonl")
+        _announce(f"email channel: local outbox {outbox_dir / 'email.jsonl'} (no SMTP settings)")
 
     return channels
+
+
+def _announce(line: str) -> None:
+    """INFO the first time, DEBUG after. Hosts and paths only: never numbers or addresses."""
+    if line in _announced:
+        log.debug("%s", line)
+        return
+    _announced.add(line)
+    log.info("%s", line)
 
 
 def _configured(setting: Mapping[str, str], required: tuple[str, ...], what: str) -> bool:

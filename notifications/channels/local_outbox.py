@@ -26,6 +26,9 @@ class LocalOutboxChannel:
     def __repr__(self) -> str:
         return f"LocalOutboxChannel(path={str(self.path)!r}, name={self.name!r})"
 
+    def close(self) -> None:
+        """Nothing to release between calls; here so every channel can be closed alike."""
+
     async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
         if not messages:
             return []

@@ -107,6 +107,9 @@ class SmtpEmailChannel:
             f"connections={self.connections})"
         )
 
+    def close(self) -> None:
+        """Nothing to release between calls; here so every channel can be closed alike."""
+
     async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
         if not messages:
             return []

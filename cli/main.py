@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,14 +19,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from sqlalchemy import Engine
 
 from cases.clock import SystemClock, school_today
 from cases.database import (
     database_url,
-    make_engine,
-    migrate,
-    require_current_schema,
     session_for,
 )
 from cases.errors import InputError
@@ -37,6 +30,8 @@ from cases.policy import POLICY_DIR, bundled_policy, load_policy
 from cases.register_import import Amender, RegisterFiles, import_register
 from cases.schools import calendar_of, get_school, set_up_school
 from cases.statistics import attendance_statistics
+from cli import chase
+from cli.common import State, console, errors, fail, open_database, refused
 
 app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
@@ -46,18 +41,12 @@ app = typer.Typer(
 policy_app = typer.Typer(help="Work with school policy files.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
-console = Console()
-errors = Console(stderr=True)
 DEFAULT_CALENDAR = POLICY_DIR / "calendars" / "england-2025-27.toml"
 
 
 class Format(StrEnum):
     table = "table"
     json = "json"
-
-
-class _State:
-    database: str | None = None
 
 
 @app.callback()
@@ -69,36 +58,7 @@ def main(
         ),
     ] = None,
 ) -> None:
-    _State.database = database
-
-
-def fail(lines: list[str], headline: str | None = None) -> NoReturn:
-    if headline:
-        errors.print(f"[bold red]{headline}[/]")
-    for line in lines:
-        errors.print(line, markup=False, highlight=False)
-    raise typer.Exit(1)
-
-
-@contextmanager
-def refused() -> Iterator[None]:
-    """Turn the engine's input and lookup errors into a clear message and exit code 1."""
-    try:
-        yield
-    except InputError as exc:
-        fail(exc.lines(), "Refused; nothing was written:")
-    except LookupError as exc:
-        fail([str(exc.args[0] if exc.args else exc)])
-
-
-def _engine(migrated: bool = False) -> Engine:
-    """The database engine; set up (migrated) for `init`, else checked to be set up."""
-    engine = make_engine(_State.database)
-    if migrated:
-        migrate(engine)
-    else:
-        require_current_schema(engine)
-    return engine
+    State.database = database
 
 
 @app.command()
@@ -111,7 +71,7 @@ def init(
     with refused():
         loaded = load_policy(policy)
         calendar_text = _read(calendar)
-        engine = _engine(migrated=True)
+        engine = open_database(migrated=True)
         with session_for(engine) as session:
             done = set_up_school(
                 session, school, loaded, calendar_text, str(calendar), SystemClock()
@@ -119,7 +79,7 @@ def init(
             session.commit()
     verb = "Created" if done.created else "Updated"
     console.print(
-        f"{verb} {school} in {database_url(_State.database)}: policy version {done.policy_version}"
+        f"{verb} {school} in {database_url(State.database)}: policy version {done.policy_version}"
         f"{'' if done.policy_changed else ' (unchanged)'}, {done.school_days} school days"
         f"{'' if done.calendar_changed else ' (calendar unchanged)'}"
     )
@@ -163,7 +123,7 @@ def import_(
                 tasks[name] = progress.add_task(f"Checking {name}", total=total)
             progress.update(tasks[name], completed=done, total=total)
 
-        with session_for(_engine()) as session:
+        with session_for(open_database()) as session:
             result = import_register(
                 session, school, files, SystemClock(), by=amender, reason=reason, progress=advance
             )
@@ -202,7 +162,7 @@ def stats(
     from cli.report import pupil_table, summary_table
 
     on = _date(as_of) if as_of else school_today(SystemClock())
-    with refused(), session_for(_engine()) as session:
+    with refused(), session_for(open_database()) as session:
         name = get_school(session, school).name
         figures = attendance_statistics(session, school, on)
         roll = roll_by_upn(session, school)
@@ -271,6 +231,9 @@ def demo_data(
     console.print(f"Wrote {pupils} pupils' register data to {out}/ (seed {seed}).")
 
 
+DEMO_MORNING = date(2026, 11, 23)  # a Monday; the generated register runs to the Friday before
+
+
 @app.command()
 def demo(
     school: Annotated[
@@ -278,13 +241,19 @@ def demo(
     ] = "emmanuel-middle",
     pupils: Annotated[int, typer.Option(min=1)] = 300,
     folder: Annotated[
-        Path, typer.Option(help="Where the demo's files and SQLite database go.")
+        Path, typer.Option(help="Where the demo's files, SQLite database and outbox go.")
     ] = Path("demo"),
 ) -> None:
-    """Set up a demo school from scratch and print its attendance report."""
+    """A demo school from scratch: its register to date, its attendance report, and a
+    simulated Monday morning chase with a few parent replies (messages to a local outbox)."""
+    import asyncio
+
     from cases.demo_data import generate, write_csvs
     from cases.roll import roll_by_upn
+    from cli.chase import local_channels, print_timeline
     from cli.report import print_report
+    from flows.demo_morning import demo_script, take_morning_register
+    from flows.simulation import simulate_morning
 
     with refused():
         loaded = load_policy(bundled_policy(school))
@@ -292,18 +261,22 @@ def demo(
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    _State.database = f"sqlite:///{folder / 'attendance.db'}"
+    State.database = f"sqlite:///{folder / 'attendance.db'}"
     console.print(
         f"[bold]Demo: {loaded.policy.school.name}[/] ({loaded.source}, version {loaded.version})"
     )
-    engine = _engine(migrated=True)
+    engine = open_database(migrated=True)
     with refused(), session_for(engine) as session:
         set_up_school(session, school, loaded, calendar_text, str(DEFAULT_CALENDAR), SystemClock())
         session.commit()
         cal = calendar_of(get_school(session, school))
-        data = generate(pupils, 1, cal, list(loaded.policy.school.year_groups))
+        last_day = cal.last_school_day_on_or_before(DEMO_MORNING - timedelta(days=1))
+        assert last_day is not None
+        data = generate(pupils, 1, cal, list(loaded.policy.school.year_groups), last_day.date)
         write_csvs(data, folder)
-        console.print(f"Generated {pupils} pupils' register for a school year into {folder}/")
+        console.print(
+            f"Generated {pupils} pupils' register to {last_day.date:%-d %B %Y} in {folder}/"
+        )
         with _progress() as progress:
             task = progress.add_task("Importing", total=None)
             result = import_register(
@@ -314,15 +287,41 @@ def demo(
                 progress=lambda _n, done, total: progress.update(task, completed=done, total=total),
             )
         console.print(f"Imported {result.pupils_added} pupils and {result.marks_added} marks.")
-        as_of = max(d.date for d in cal.days if d.academic_year == cal.days[0].academic_year)
-        figures = attendance_statistics(session, school, as_of)
+        figures = attendance_statistics(session, school, last_day.date)
         roll = roll_by_upn(session, school)
-    print_report(console, loaded.policy.school.name, as_of, figures, roll, limit=15)
+        print_report(console, loaded.policy.school.name, last_day.date, figures, roll, limit=10)
+        unexplained = take_morning_register(session, school, DEMO_MORNING)
+    console.rule(f"Morning chase, {DEMO_MORNING:%A %-d %B %Y} (simulated time)")
     console.print(
-        f"Full figures: attendance --database sqlite:///{folder / 'attendance.db'} stats "
-        f"--school {school} --as-of {as_of} [--format json]"
+        f"{len(unexplained)} pupils are absent and nobody has said why. Messages go to "
+        f"{folder / 'outbox'}/ (no Twilio or SMTP settings)."
+    )
+    script = demo_script(loaded.policy, unexplained)
+    timeline = asyncio.run(
+        simulate_morning(engine, school, DEMO_MORNING, local_channels(folder / "outbox"), script)
+    )
+    print_timeline(timeline)
+    database = f"--database sqlite:///{folder / 'attendance.db'}"
+    console.print(
+        "\nSee more: "
+        f"attendance {database} tasks --school {school} --date {DEMO_MORNING} | "
+        f"alerts --school {school} | outbox --school {school} | "
+        f"stats --school {school} --as-of {last_day.date}"
     )
 
+
+# The morning chase (cli/chase.py).
+app.command()(chase.chase)
+app.command()(chase.tasks)
+app.command()(chase.alerts)
+app.command()(chase.outbox)
+app.command()(chase.serve)
+task_app = typer.Typer(help="Record what happened on a call list task.", no_args_is_help=True)
+task_app.command("done")(chase.task_done)
+app.add_typer(task_app, name="task")
+alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
+alert_app.command("ack")(chase.alert_ack)
+app.add_typer(alert_app, name="alert")
 
 if __name__ == "__main__":
     app()

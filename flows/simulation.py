@@ -28,6 +28,18 @@ from flows.morning import chase_tick
 from flows.timeline import TASK_NAMES
 from notifications.message import Channel
 
+STEP_WORDS = {
+    "open": "welfare check opened",
+    "message_parents": "step: message the parents",
+    "call_primary": "step: call the primary contact",
+    "call_others": "step: call the other contacts",
+    "reasonable_steps": "step: every reasonable step",
+    "alert_dsl": "step: alert the DSL",
+    "explain": "explained",
+    "confirm_safe": "confirmed safe",
+    "note": "note",
+}
+
 
 @dataclass(frozen=True)
 class Scripted:
@@ -153,7 +165,7 @@ def _apply(
             .where(
                 col(WelfareCheck.pupil_id) == pupil.id,
                 col(StaffTask.kind) == "call",
-                col(StaffTask.state) == "open",
+                col(StaffTask.state).in_(["open", "escalated"]),
             )
             .order_by(col(StaffTask.id))
         ).first()
@@ -193,11 +205,11 @@ def _what_happened_at(engine: Engine, school_id: str, now: datetime) -> list[Hap
             )
             .order_by(col(WelfareCheckEvent.id))
         ):
-            what = (
-                "welfare check opened"
-                if event.trigger == "open"
-                else f"{event.trigger.replace('_', ' ')} → {event.to_state} ({event.reason})"
-            )
+            what = STEP_WORDS.get(event.trigger, event.trigger.replace("_", " "))
+            if event.trigger in ("explain", "confirm_safe", "note") or event.actor != "engine":
+                what = f"{what}: {event.reason}"
+            elif event.reason.startswith("brought forward"):
+                what = f"{what} ({event.reason})"
             out.append(Happening(now, "step", who(event.check_id), what))
         for task in session.scalars(
             select(StaffTask)
@@ -214,20 +226,16 @@ def _what_happened_at(engine: Engine, school_id: str, now: datetime) -> list[Hap
                     + (f" — {names}" if names else ""),
                 )
             )
+        sent: dict[int | None, list[str]] = {}
         for message in session.scalars(
             select(OutboxMessage)
             .where(col(OutboxMessage.school_id) == school_id, col(OutboxMessage.sent_at) == now)
             .order_by(col(OutboxMessage.id))
         ):
             kind = "text" if message.channel == "sms" else "email"
-            out.append(
-                Happening(
-                    now,
-                    "message",
-                    who(message.check_id),
-                    f"{kind} to {message.recipient_label} {message.status}",
-                )
-            )
+            sent.setdefault(message.check_id, []).append(f"{kind} to {message.recipient_label}")
+        for check_id, messages in sent.items():
+            out.append(Happening(now, "message", who(check_id), "sent: " + ", ".join(messages)))
         for alert in session.scalars(
             select(DslAlert).where(
                 col(DslAlert.school_id) == school_id, col(DslAlert.raised_at) == now

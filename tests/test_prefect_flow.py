@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -31,11 +31,11 @@ UNEXPLAINED = [2, 3, 4]  # pupils 2-4 have no mark and no reason; pupil 1 is pre
 
 
 @pytest.fixture(scope="module")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[float]:
-    """One Prefect test server for the whole module (it takes seconds to start).
+def prefect_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Prefect's own home in a temporary folder, and no telemetry.
 
-    Prefect's home and telemetry switches are read when prefect is first imported, so they are
-    set before that, and again as settings in case another module imported it first.
+    Prefect reads these when it is first imported, so they are set before that, and again as
+    settings in case another test module imported it first.
     """
     home = tmp_path_factory.mktemp("prefect-home")
     with pytest.MonkeyPatch.context() as patch:
@@ -47,13 +47,20 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[float]:
             PREFECT_SERVER_ANALYTICS_ENABLED,
             temporary_settings,
         )
-        from prefect.testing.utilities import prefect_test_harness
 
         quiet = {PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False}
         with temporary_settings(updates=quiet):
-            started = time.perf_counter()
-            with prefect_test_harness():
-                yield time.perf_counter() - started
+            yield home
+
+
+@pytest.fixture(scope="module")
+def prefect_server(prefect_env: Path) -> Iterator[float]:
+    """One Prefect test server for the whole module (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    started = time.perf_counter()
+    with prefect_test_harness():
+        yield time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +249,25 @@ def test_the_deployment_schedules_runs_at_local_times(prefect_server: float) -> 
     )
     assert starts == expected
     assert all(r.parameters == {"school_id": SCHOOL} for r in runs)
+
+
+def test_a_tick_never_acts_before_its_scheduled_instant(prefect_env: Path) -> None:
+    from flows.morning_chase import seconds_early
+
+    nine = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert seconds_early(nine, nine - timedelta(seconds=0.4)) == pytest.approx(0.4)
+    assert seconds_early(nine, nine) == 0
+    assert seconds_early(nine, nine + timedelta(seconds=3)) == 0  # late: go at once
+    assert seconds_early(nine, nine - timedelta(hours=1)) == 0  # not started by the schedule
+
+
+def test_the_outbox_folder(prefect_env: Path, tmp_path: Path) -> None:
+    from sqlalchemy import make_url
+
+    from flows.morning_chase import outbox_dir
+
+    sqlite = make_url(f"sqlite:///{tmp_path / 'data' / 'attendance.db'}")
+    postgres = make_url("postgresql+psycopg://u@db/attendance")
+    assert outbox_dir(sqlite, {}) == tmp_path / "data" / "outbox"
+    assert outbox_dir(sqlite, {"ATTENDANCE_OUTBOX_DIR": "/srv/out"}) == Path("/srv/out")
+    assert outbox_dir(postgres, {}) == Path.cwd() / "outbox"

@@ -1,0 +1,259 @@
+"""The morning chase at the command line: run or simulate a morning, the call list, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time as wall
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlmodel import col
+
+from cases.chase_models import DslAlert, OutboxMessage, StaffTask, WelfareCheck
+from cases.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from cases.database import database_url, session_for
+from cases.models import Pupil
+from cases.register_import import Amender
+from cli.common import console, fail, open_database
+from flows.chase_responses import TASK_OUTCOMES, acknowledge_alert, record_task_outcome
+from flows.simulation import Happening
+from flows.timeline import TASK_NAMES
+from notifications.message import Channel
+
+
+def outbox_dir() -> Path:
+    """Where messages go when no Twilio or SMTP is configured: beside an SQLite database."""
+    if folder := os.environ.get("ATTENDANCE_OUTBOX_DIR"):
+        return Path(folder)
+    url = database_url(None)
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).resolve().parent / "outbox"
+    return Path("outbox")
+
+
+def local_channels(folder: Path | None = None) -> dict[str, Channel]:
+    from notifications.channels import channels_from_settings
+
+    return channels_from_settings(os.environ, folder or outbox_dir())
+
+
+def _hhmm(instant: datetime | None) -> str:
+    return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
+
+
+def chase(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    simulate: Annotated[
+        bool, typer.Option(help="Run the whole morning in simulated time.")
+    ] = False,
+    once: Annotated[
+        bool, typer.Option(help="One tick now, then stop (for cron or a scheduler).")
+    ] = False,
+) -> None:
+    """Run the morning chase: open checks at register close, step them, send messages."""
+    from flows.morning import chase_tick
+    from flows.simulation import simulate_morning
+
+    engine = open_database()
+    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    channels = local_channels()
+    if simulate:
+        timeline = asyncio.run(simulate_morning(engine, school, day, channels))
+        print_timeline(timeline)
+        return
+    clock = SystemClock()
+    end = _last_deadline(engine, school, day)
+    while True:
+        result = asyncio.run(chase_tick(engine, school, day, clock, channels))
+        console.print(
+            f"{_hhmm(clock.now())} opened {result.opened}, closed {result.closed}, "
+            f"steps {result.steps}, sent {result.dispatch.sent}, "
+            f"retrying {result.dispatch.retrying}, failed {result.dispatch.failed}, "
+            f"unknown {result.dispatch.unknown}"
+        )
+        if once or end is None or clock.now() > end:
+            return
+        wall.sleep(60 - clock.now().second)  # tick on the minute, like the deployments
+
+
+def tasks(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include done and escalated tasks.")] = False,
+) -> None:
+    """The call list: who to ring or visit, in order, with their numbers and what to say."""
+    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    with session_for(open_database()) as session:
+        query = (
+            select(StaffTask, Pupil, WelfareCheck)
+            .join(WelfareCheck, col(WelfareCheck.id) == StaffTask.check_id)
+            .join(Pupil, col(Pupil.id) == WelfareCheck.pupil_id)
+            .where(col(StaffTask.school_id) == school, col(WelfareCheck.date) == day)
+            .order_by(col(WelfareCheck.vulnerable).desc(), col(StaffTask.due_at), col(StaffTask.id))
+        )
+        if not all_:
+            query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
+        rows = session.execute(query).all()
+    table = Table(title=f"Call list for {school}, {day:%A %-d %B}")
+    for heading in ("Task", "Pupil", "Do", "Contacts (in order)", "By", "State"):
+        table.add_column(heading)
+    for task, pupil, check in rows:
+        contacts = "\n".join(
+            f"{c['priority']}. {c['name']} ({c['relationship']}) {c['mobile'] or c['email'] or ''}"
+            for c in task.contacts or []
+        )
+        flag = " [bold red](vulnerable)[/]" if check.vulnerable else ""
+        table.add_row(
+            str(task.id),
+            f"{pupil.given_name} {pupil.family_name} Y{pupil.year_group}{flag}",
+            f"{TASK_NAMES.get(task.kind, task.kind)}: {task.script}",
+            contacts,
+            task.by or "",
+            f"{task.state} (by {_hhmm(task.due_at)})",
+        )
+    console.print(table)
+    console.print(
+        'Record an outcome: attendance task done ID --by "Name, Position" '
+        f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"
+    )
+
+
+def task_done(
+    task_id: Annotated[int, typer.Argument(help="The task's number on the call list.")],
+    outcome: Annotated[str, typer.Option(help=", ".join(TASK_OUTCOMES))],
+    by: Annotated[str, typer.Option(help='"Name, Position"')],
+    note: Annotated[str | None, typer.Option(help="What was said or found.")] = None,
+    code: Annotated[str | None, typer.Option(help="Suggested absence code, e.g. I.")] = None,
+) -> None:
+    """Record a call or visit outcome; it moves the welfare check on."""
+    try:
+        person = Amender.parse(by)
+        with session_for(open_database()) as session:
+            task = record_task_outcome(
+                session,
+                task_id,
+                outcome,
+                f"{person.name}, {person.position}",
+                SystemClock(),
+                note=note,
+                suggested_code=code,
+            )
+            check = session.get(WelfareCheck, task.check_id)
+    except (ValueError, LookupError) as exc:
+        fail([str(exc)])
+    console.print(
+        f"Task {task_id} recorded: {outcome}. The check is now {check.state if check else '?'}."
+    )
+
+
+def alerts(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+) -> None:
+    """Alerts for the DSL: children not known to be safe, with everything tried."""
+    with session_for(open_database()) as session:
+        query = (
+            select(DslAlert, Pupil)
+            .join(WelfareCheck, col(WelfareCheck.id) == DslAlert.check_id)
+            .join(Pupil, col(Pupil.id) == WelfareCheck.pupil_id)
+            .where(col(DslAlert.school_id) == school)
+            .order_by(col(DslAlert.raised_at))
+        )
+        if not all_:
+            query = query.where(col(DslAlert.acknowledged_at).is_(None))
+        rows = session.execute(query).all()
+    if not rows:
+        console.print("No alerts waiting.")
+    for alert, pupil in rows:
+        console.rule(
+            f"Alert {alert.id}: {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
+        )
+        console.print(
+            f"[bold red]{alert.reason}[/] "
+            f"(raised {alert.raised_at.astimezone(SCHOOL_TIME_ZONE):%a %H:%M})"
+        )
+        for entry in alert.timeline or []:
+            console.print(f"  {entry['at']}  {entry['what']}", markup=False)
+        if alert.acknowledged_at:
+            console.print(f"  acknowledged by {alert.acknowledged_by}: {alert.note}")
+
+
+def alert_ack(
+    alert_id: Annotated[int, typer.Argument()],
+    by: Annotated[str, typer.Option(help='"Name, Position"')],
+    note: Annotated[str, typer.Option(help="What the DSL has done or decided.")],
+) -> None:
+    """Acknowledge an alert with a note."""
+    try:
+        person = Amender.parse(by)
+        with session_for(open_database()) as session:
+            acknowledge_alert(
+                session, alert_id, f"{person.name}, {person.position}", note, SystemClock()
+            )
+    except (ValueError, LookupError) as exc:
+        fail([str(exc)])
+    console.print(f"Alert {alert_id} acknowledged.")
+
+
+def outbox(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    flagged: Annotated[bool, typer.Option(help="Only messages staff must look at.")] = False,
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
+) -> None:
+    """Messages the engine has written: to whom, how, and what happened to each."""
+    with session_for(open_database()) as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.school_id) == school)
+        if flagged:
+            query = query.where(
+                col(OutboxMessage.flagged_for_staff) | (col(OutboxMessage.status) == "failed")
+            )
+        messages = session.scalars(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all()
+    table = Table(title=f"Outbox for {school}")
+    for heading in ("Time", "To", "By", "Status", "Message"):
+        table.add_column(heading)
+    for m in reversed(messages):
+        table.add_row(
+            _hhmm(m.created_at),
+            m.recipient_label,
+            m.channel,
+            m.status + (" [red](check)[/]" if m.flagged_for_staff else ""),
+            m.subject + "\n" + m.text if m.subject else m.text,
+        )
+    console.print(table)
+
+
+def serve(
+    policies: Annotated[
+        list[Path] | None, typer.Argument(help="Policy files (default: all in policies/).")
+    ] = None,
+) -> None:
+    """Serve the morning-chase deployments on this machine (Prefect, Europe/London crons)."""
+    from cases.policy import POLICY_DIR
+    from flows.deployments import serve_all
+
+    paths = policies or sorted(p for p in POLICY_DIR.glob("*.toml") if p.name != "template.toml")
+    serve_all(paths)
+
+
+def _last_deadline(engine: object, school: str, day: date) -> datetime | None:
+    from cases.schools import get_school, policy_of
+    from flows.simulation import morning_span
+
+    with session_for(engine) as session:  # type: ignore[arg-type]
+        policy = policy_of(get_school(session, school)).policy
+    return morning_span(policy, day)[1] + timedelta(minutes=1)
+
+
+def print_timeline(timeline: list[Happening]) -> None:
+    """The simulated morning, one line per thing that happened."""
+    styles = {"alert": "bold red", "reply": "cyan", "arrival": "green", "message": "dim"}
+    for happening in timeline:
+        style = styles.get(happening.kind)
+        line = happening.line()
+        console.print(f"[{style}]{line}[/]" if style else line, highlight=False)

@@ -304,7 +304,8 @@ def run(args: argparse.Namespace) -> int:
     calendar_text = CALENDAR_PATH.read_text(encoding="utf-8")
     print(
         f"PostgreSQL: {n} schools x {args.pupils} pupils, a full year (2025-26), "
-        f"as of {AS_OF}; database {args.database} dropped and recreated"
+        f"as of {AS_OF}; database {args.database} dropped and recreated",
+        flush=True,
     )
     url = f"{args.server}/{args.database}"
     loader = recreate_database(args.server, args.database)
@@ -363,13 +364,14 @@ def run(args: argparse.Namespace) -> int:
         lines.append(Line("floor, one statement for all schools", times[ONE]))
     lines.append(
         Line(
-            f"naive, query per pupil: EXTRAPOLATED x{scale:g}",
+            f"naive, query per pupil: EXTRAPOLATED x{n}/{len(sample)}",
             [t * scale for t in times[NAIVE]],
             f"(measured on {len(sample)} schools)",
         )
     )
     if args.jit == "off":
-        with session_for(timing_engine(url, "server")) as session:
+        server_jit = timing_engine(url, "server")
+        with session_for(server_jit) as session:
             jit_times, _ = time_interleaved(
                 {
                     ENGINE: lambda: _all(session, sample, attendance_statistics),
@@ -378,10 +380,11 @@ def run(args: argparse.Namespace) -> int:
                 args.repeat,
             )
             jit = session.execute(text("SHOW jit")).scalar_one()
+        server_jit.dispose()
         for method, label in ((ENGINE, "engine"), (FLOOR, "floor, per school")):
             lines.append(
                 Line(
-                    f"{label}, server jit={jit}: EXTRAPOLATED x{scale:g}",
+                    f"{label}, server jit={jit}: EXTRAPOLATED x{n}/{len(sample)}",
                     [t * scale for t in jit_times[method]],
                     f"(measured on {len(sample)} schools)",
                 )

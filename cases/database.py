@@ -9,6 +9,7 @@ from typing import Any
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///attendance.db"
@@ -68,8 +69,13 @@ def require_current_schema(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise SchemaNotReady(
+            f"cannot open the database {engine.url.render_as_string()}: {exc.orig}"
+        ) from exc
     if current is None:
         raise SchemaNotReady(
             f"the database {engine.url.render_as_string()} has not been set up: run "

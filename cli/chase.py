@@ -19,7 +19,7 @@ from cases.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from cases.database import database_url, session_for
 from cases.models import Pupil
 from cases.register_import import Amender
-from cli.common import console, fail, open_database
+from cli.common import State, console, fail, open_database
 from flows.chase_responses import TASK_OUTCOMES, acknowledge_alert, record_task_outcome
 from flows.simulation import Happening
 from flows.timeline import TASK_NAMES
@@ -28,12 +28,11 @@ from notifications.message import Channel
 
 def outbox_dir() -> Path:
     """Where messages go when no Twilio or SMTP is configured: beside an SQLite database."""
-    if folder := os.environ.get("ATTENDANCE_OUTBOX_DIR"):
-        return Path(folder)
-    url = database_url(None)
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).resolve().parent / "outbox"
-    return Path("outbox")
+    from sqlalchemy.engine import make_url
+
+    from notifications.channels import default_outbox_dir
+
+    return default_outbox_dir(make_url(database_url(State.database)), os.environ)
 
 
 def local_channels(folder: Path | None = None) -> dict[str, Channel]:
@@ -229,16 +228,27 @@ def outbox(
 
 
 def serve(
-    policies: Annotated[
-        list[Path] | None, typer.Argument(help="Policy files (default: all in policies/).")
+    schools: Annotated[
+        list[str] | None, typer.Argument(help="School ids (default: every school set up).")
     ] = None,
 ) -> None:
-    """Serve the morning-chase deployments on this machine (Prefect, Europe/London crons)."""
-    from cases.policy import POLICY_DIR
-    from flows.deployments import serve_all
+    """Serve the morning-chase deployments on this machine (needs PREFECT_API_URL)."""
+    from cases.models import School
+    from cases.schools import policy_of
+    from flows.deployments import PrefectServerMissing, serve_policies
 
-    paths = policies or sorted(p for p in POLICY_DIR.glob("*.toml") if p.name != "template.toml")
-    serve_all(paths)
+    # Flow runs read the database from the environment, so --database must reach them too.
+    os.environ["ATTENDANCE_DATABASE_URL"] = database_url(State.database)
+    with session_for(open_database()) as session:
+        stored = session.scalars(select(School).order_by(col(School.id))).all()
+        policies = [policy_of(s).policy for s in stored if not schools or s.id in schools]
+    missing = set(schools or ()) - {p.school.id for p in policies}
+    if missing or not policies:
+        fail([f"not set up in this database: {', '.join(sorted(missing)) or 'any school'}"])
+    try:
+        serve_policies(policies)
+    except PrefectServerMissing as exc:
+        fail([str(exc)])
 
 
 def _last_deadline(engine: object, school: str, day: date) -> datetime | None:

@@ -159,6 +159,11 @@ def deployments_for(
 
 
 def serve_all(policy_paths: Iterable[str | Path]) -> None:
+    """Run the deployments of the schools whose policy files are given (see serve_policies)."""
+    serve_policies([load_policy(path).policy for path in policy_paths])
+
+
+def serve_policies(policies: list[Policy]) -> None:
     """Run every school's deployment in this process until stopped (Ctrl+C)."""
     quiet_prefect()
     from prefect import serve
@@ -172,4 +177,4 @@ def serve_all(policy_paths: Iterable[str | Path]) -> None:
             "`prefect server start`); without one no scheduled chase would ever run"
         )
     # Stopping serve must not pause the schedules: a restart or a second machine carries on.
-    serve(*deployments_for(policy_paths), pause_on_shutdown=False)
+    serve(*deployments_for_policies(policies), pause_on_shutdown=False)

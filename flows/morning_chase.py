@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from sqlalchemy import URL, Engine, select
+from sqlalchemy import Engine, select
 
 from cases.clock import SCHOOL_TIME_ZONE, Clock, FixedClock, SystemClock, school_today
 from cases.database import make_engine, session_for
 from cases.schools import get_school
 from cases.tables import SCHOOL_DAYS
 from flows.morning import chase_tick
-from notifications.channels import channels_from_settings
+from notifications.channels import channels_from_settings, default_outbox_dir
 
 COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
 # The server lets a scheduled run start when it is less than half a second early (it rounds the
@@ -26,16 +24,6 @@ COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
 EARLY_START_LIMIT = timedelta(seconds=5)
 
 Summary = dict[str, str | int | bool]
-
-
-def outbox_dir(url: URL, environ: Mapping[str, str]) -> Path:
-    """ATTENDANCE_OUTBOX_DIR, else `outbox/` next to an SQLite database file, else in the cwd."""
-    configured = environ.get("ATTENDANCE_OUTBOX_DIR", "").strip()
-    if configured:
-        return Path(configured)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return Path(str(url.database)).resolve().parent / "outbox"
-    return Path.cwd() / "outbox"
 
 
 def parse_instant(text: str) -> datetime:
@@ -71,7 +59,7 @@ def is_school_day(engine: Engine, school_id: str, on: date) -> bool:
 @task(name="chase-tick", retries=0, cache_policy=NO_CACHE)
 async def run_tick(engine: Engine, school_id: str, on: date, clock: Clock) -> dict[str, int]:
     """Open due checks, close arrivals, advance every due step and drain the outbox."""
-    channels = channels_from_settings(os.environ, outbox_dir(engine.url, os.environ))
+    channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
     try:
         result = await chase_tick(engine, school_id, on, clock, channels)
     finally:

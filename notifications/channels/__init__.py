@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import URL
+
 from notifications.channels.local_outbox import LocalOutboxChannel
 from notifications.channels.smtp_email import SmtpEmailChannel
 from notifications.channels.twilio_sms import TwilioSmsChannel
@@ -120,3 +122,13 @@ def _port(value: str | None) -> int:
     if not 0 < port < 65536:
         raise ValueError(f"SMTP_PORT out of range: {port}")
     return port
+
+
+def default_outbox_dir(url: URL, environ: Mapping[str, str]) -> Path:
+    """ATTENDANCE_OUTBOX_DIR, else `outbox/` next to an SQLite database file, else in the cwd."""
+    configured = environ.get("ATTENDANCE_OUTBOX_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).resolve().parent / "outbox"
+    return Path.cwd() / "outbox"

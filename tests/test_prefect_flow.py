@@ -264,7 +264,7 @@ def test_a_tick_never_acts_before_its_scheduled_instant(prefect_env: Path) -> No
 def test_the_outbox_folder(prefect_env: Path, tmp_path: Path) -> None:
     from sqlalchemy import make_url
 
-    from flows.morning_chase import outbox_dir
+    from notifications.channels import default_outbox_dir as outbox_dir
 
     sqlite = make_url(f"sqlite:///{tmp_path / 'data' / 'attendance.db'}")
     postgres = make_url("postgresql+psycopg://u@db/attendance")

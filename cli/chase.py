@@ -99,24 +99,21 @@ def tasks(
         if not all_:
             query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
         rows = session.execute(query).all()
-    table = Table(title=f"Call list for {school}, {day:%A %-d %B}")
-    for heading in ("Task", "Pupil", "Do", "Contacts (in order)", "By", "State"):
-        table.add_column(heading)
+    console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
     for task, pupil, check in rows:
-        contacts = "\n".join(
-            f"{c['priority']}. {c['name']} ({c['relationship']}) {c['mobile'] or c['email'] or ''}"
-            for c in task.contacts or []
+        flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
+        who = f" ({task.by})" if task.by else ""
+        console.print(
+            f"[bold]#{task.id}[/]  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
+            f"{flag}  {TASK_NAMES.get(task.kind, task.kind)} by {_hhmm(task.due_at)}{who}"
+            f"  \\[{task.state}]"
         )
-        flag = " [bold red](vulnerable)[/]" if check.vulnerable else ""
-        table.add_row(
-            str(task.id),
-            f"{pupil.given_name} {pupil.family_name} Y{pupil.year_group}{flag}",
-            f"{TASK_NAMES.get(task.kind, task.kind)}: {task.script}",
-            contacts,
-            task.by or "",
-            f"{task.state} (by {_hhmm(task.due_at)})",
-        )
-    console.print(table)
+        console.print(f"     {task.script}", markup=False)
+        for c in task.contacts or []:
+            reach = c["mobile"] or c["email"] or "no number"
+            console.print(
+                f"     {c['priority']}. {c['name']} ({c['relationship']}) {reach}", markup=False
+            )
     console.print(
         'Record an outcome: attendance task done ID --by "Name, Position" '
         f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"

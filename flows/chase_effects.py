@@ -113,7 +113,7 @@ class ChaseEffects:
         row: WelfareCheck = check.row
         row.closed_at, row.outcome, row.next_due_at = self.now, outcome, None
         row.suggested_code = suggested_code or row.suggested_code
-        for task in self._open_tasks(row):
+        for task in self._open_tasks(row, including_escalated=True):
             task.state, task.note = "closed", f"not needed: {outcome}"
             self.session.add(task)
 
@@ -322,26 +322,31 @@ class ChaseEffects:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _open_tasks(self, row: WelfareCheck) -> list[StaffTask]:
+    def _open_tasks(self, row: WelfareCheck, including_escalated: bool = False) -> list[StaffTask]:
         self.session.flush()
+        states = ["open", "escalated"] if including_escalated else ["open"]
         return list(
             self.session.scalars(
                 select(StaffTask).where(
-                    col(StaffTask.check_id) == row.id, col(StaffTask.state) == "open"
+                    col(StaffTask.check_id) == row.id, col(StaffTask.state).in_(states)
                 )
             )
         )
 
     def _escalate_open_tasks(self, row: WelfareCheck) -> None:
-        """Tasks not done by the time the next step is due go up with the check."""
+        """Tasks not done by their deadline go up with the check."""
         for task in self._open_tasks(row):
-            if task.step >= 0:  # 'tell the social worker' stays open until someone does it
+            # 'Tell the social worker' stays open until someone records that it was done.
+            if task.step >= 0 and task.due_at <= self.now:
                 task.state = "escalated"
                 self.session.add(task)
 
     def _next_step_due(self, row: WelfareCheck, step: dict[str, Any]) -> datetime | None:
-        later = row.plan[step["index"] + 1 :]
-        return due_at(later[0]) if later else None
+        """When the next step later than this one falls due: the deadline for this step's
+        work (steps at the same minute, like 9:00 text and 9:00 call, share the next)."""
+        this = due_at(step)
+        later = [due_at(s) for s in row.plan[step["index"] + 1 :] if due_at(s) > this]
+        return later[0] if later else None
 
     def _next_step_time(self, row: WelfareCheck, step: dict[str, Any]) -> str | None:
         due = self._next_step_due(row, step)

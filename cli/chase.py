@@ -20,7 +20,12 @@ from cases.database import database_url, session_for
 from cases.models import Pupil
 from cases.register_import import Amender
 from cli.common import State, console, fail, open_database
-from flows.chase_responses import TASK_OUTCOMES, acknowledge_alert, record_task_outcome
+from flows.chase_responses import (
+    TASK_OUTCOMES,
+    acknowledge_alert,
+    record_task_outcome,
+    report_absence,
+)
 from flows.simulation import Happening
 from flows.timeline import TASK_NAMES
 from notifications.message import Channel
@@ -145,6 +150,44 @@ def task_done(
         fail([str(exc)])
     console.print(
         f"Task {task_id} recorded: {outcome}. The check is now {check.state if check else '?'}."
+    )
+
+
+def absence(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    upn: Annotated[str, typer.Option(help="The pupil's UPN.")],
+    reason: Annotated[str, typer.Option(help="What the parent or carer said.")],
+    by: Annotated[str, typer.Option(help='"Name, Position" of who took the message.')],
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    session_: Annotated[str, typer.Option("--session", help="AM, PM or day.")] = "day",
+    code: Annotated[
+        str | None, typer.Option(help="Suggested code to confirm, e.g. I or M.")
+    ] = None,
+    planned: Annotated[bool, typer.Option(help="Agreed in advance (a planned leave).")] = False,
+) -> None:
+    """Record a reason given to staff, so the chase leaves that pupil alone."""
+    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    sessions = ["AM", "PM"] if session_.lower() == "day" else [session_.upper()]
+    try:
+        person = Amender.parse(by)
+        with session_for(open_database()) as db:
+            explained = report_absence(
+                db,
+                school,
+                upn.upper(),
+                day,
+                sessions,
+                reason,
+                f"{person.name}, {person.position}",
+                SystemClock(),
+                suggested_code=code,
+                planned=planned,
+            )
+    except (ValueError, LookupError) as exc:
+        fail([str(exc)])
+    console.print(
+        f"Recorded for {upn} on {day}: {', '.join(sessions)}"
+        + (f"; {explained} open welfare check explained." if explained else ".")
     )
 
 

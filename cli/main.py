@@ -313,6 +313,7 @@ def demo(
 # The morning chase (cli/chase.py).
 app.command()(chase.chase)
 app.command()(chase.tasks)
+app.command()(chase.absence)
 app.command()(chase.alerts)
 app.command()(chase.outbox)
 app.command()(chase.serve)

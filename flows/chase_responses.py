@@ -330,3 +330,59 @@ def acknowledge_alert(
         session.add(alert)
         session.commit()
     return alert
+
+
+def report_absence(
+    session: Session,
+    school_id: str,
+    upn: str,
+    on: date,
+    sessions: list[str],
+    reason: str,
+    by: str,
+    clock: Clock,
+    *,
+    suggested_code: str | None = None,
+    planned: bool = False,
+) -> int:
+    """A reason given to staff (a phone call, a planned leave): no check opens for those
+    sessions, and an open one is explained. Returns how many checks it explained."""
+    pupil = session.scalars(
+        select(Pupil).where(col(Pupil.school_id) == school_id, col(Pupil.upn) == upn)
+    ).first()
+    if pupil is None:
+        raise LookupError(f"no pupil {upn} at {school_id}")
+    now = clock.now()
+    rows = [
+        {
+            "pupil_id": id_of(pupil),
+            "date": on,
+            "session": s,
+            "reason": reason,
+            "suggested_code": suggested_code,
+            "source": "planned_leave" if planned else "staff",
+            "recorded_by": by,
+            "recorded_at": now,
+        }
+        for s in sessions
+    ]
+    insert_ignoring_duplicates(session, REPORTED, rows, ["pupil_id", "date", "session"])
+    checks = session.scalars(
+        select(WelfareCheck).where(
+            col(WelfareCheck.pupil_id) == id_of(pupil),
+            col(WelfareCheck.date) == on,
+            col(WelfareCheck.session).in_(sessions),
+            col(WelfareCheck.state).not_in(FINISHED),
+        )
+    ).all()
+    for check in checks:
+        effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
+        fire(
+            CheckAdapter(check, effects),
+            "explain",
+            actor=by,
+            reason=f"reported to staff: {reason}",
+            suggested_code=suggested_code,
+        )
+    session.commit()
+    return len(checks)

@@ -115,3 +115,61 @@ def test_outbox_shows_what_was_written(session: Session, engine, tmp_path, monke
     shown = flat(runner.invoke(app, [*_db(engine), "outbox", "--school", "emmanuel-middle"]).stdout)
     assert "mother (priority 1)" in shown and "Pupil1" in shown
     assert (tmp_path / "outbox" / "sms.jsonl").read_text().count("\n") == 1
+
+
+def test_a_reason_taken_by_phone_means_no_chase_and_settles_an_open_check(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    from tests.register_files import upn
+
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}, 2: {"year": 7}})
+    args = [
+        "--school",
+        "emmanuel-middle",
+        "--date",
+        str(MONDAY),
+        "--by",
+        "Pat Jones, Office Manager",
+    ]
+    before = runner.invoke(
+        app,
+        [
+            *_db(engine),
+            "absence",
+            "--upn",
+            upn(1),
+            "--reason",
+            "Mum rang: chickenpox",
+            "--code",
+            "I",
+            *args,
+        ],
+    )
+    assert before.exit_code == 0, before.output
+    runner.invoke(
+        app,
+        [*_db(engine), "chase", "--school", "emmanuel-middle", "--date", str(MONDAY), "--simulate"],
+    )
+    from tests.chase_helpers import check_for
+
+    assert check_for(session, "emmanuel-middle", 1) is None  # reported before 9:00: never chased
+    chased = check_for(session, "emmanuel-middle", 2)
+    assert chased is not None and chased.state == "dsl_alerted"
+    after = runner.invoke(
+        app,
+        [
+            *_db(engine),
+            "absence",
+            "--upn",
+            upn(2),
+            "--reason",
+            "Dad rang at 10:20: hospital",
+            "--code",
+            "M",
+            *args,
+        ],
+    )
+    assert "1 open welfare check explained" in flat(after.stdout)
+    session.refresh(chased)
+    assert (chased.state, chased.suggested_code) == ("explained", "M")

@@ -59,6 +59,9 @@ class Amender:
             )
         return cls(name.strip(), position.strip())
 
+    def __str__(self) -> str:
+        return f"{self.name}, {self.position}"
+
 
 @dataclass(frozen=True)
 class RegisterFiles:

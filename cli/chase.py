@@ -46,6 +46,11 @@ def local_channels(folder: Path | None = None) -> dict[str, Channel]:
     return channels_from_settings(os.environ, folder or outbox_dir())
 
 
+def _day(on: str | None) -> date:
+    """The date asked for, or today in school time."""
+    return date.fromisoformat(on) if on else school_today(SystemClock())
+
+
 def _hhmm(instant: datetime | None) -> str:
     return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
 
@@ -65,7 +70,7 @@ def chase(
     from flows.simulation import simulate_morning
 
     engine = open_database()
-    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    day = _day(on)
     channels = local_channels()
     if simulate:
         timeline = asyncio.run(simulate_morning(engine, school, day, channels))
@@ -92,7 +97,7 @@ def tasks(
     all_: Annotated[bool, typer.Option("--all", help="Include done and escalated tasks.")] = False,
 ) -> None:
     """The call list: who to ring or visit, in order, with their numbers and what to say."""
-    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    day = _day(on)
     with session_for(open_database()) as session:
         query = (
             select(StaffTask, Pupil, WelfareCheck)
@@ -140,7 +145,7 @@ def task_done(
                 session,
                 task_id,
                 outcome,
-                f"{person.name}, {person.position}",
+                str(person),
                 SystemClock(),
                 note=note,
                 suggested_code=code,
@@ -166,7 +171,7 @@ def absence(
     planned: Annotated[bool, typer.Option(help="Agreed in advance (a planned leave).")] = False,
 ) -> None:
     """Record a reason given to staff, so the chase leaves that pupil alone."""
-    day = date.fromisoformat(on) if on else school_today(SystemClock())
+    day = _day(on)
     sessions = ["AM", "PM"] if session_.lower() == "day" else [session_.upper()]
     try:
         person = Amender.parse(by)
@@ -178,7 +183,7 @@ def absence(
                 day,
                 sessions,
                 reason,
-                f"{person.name}, {person.position}",
+                str(person),
                 SystemClock(),
                 suggested_code=code,
                 planned=planned,
@@ -232,9 +237,7 @@ def alert_ack(
     try:
         person = Amender.parse(by)
         with session_for(open_database()) as session:
-            acknowledge_alert(
-                session, alert_id, f"{person.name}, {person.position}", note, SystemClock()
-            )
+            acknowledge_alert(session, alert_id, str(person), note, SystemClock())
     except (ValueError, LookupError) as exc:
         fail([str(exc)])
     console.print(f"Alert {alert_id} acknowledged.")

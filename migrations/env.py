@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+import cases.case_models
 import cases.chase_models
 import cases.models  # noqa: F401
 from cases.database import make_engine

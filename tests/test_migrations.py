@@ -7,6 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+import cases.case_models
 import cases.chase_models
 import cases.models  # noqa: F401
 

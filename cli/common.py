@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from cases.database import make_engine, migrate, require_current_schema
+from cases.database import SchemaNotReady, make_engine, migrate, require_current_schema
 from cases.errors import InputError
 
 console = Console()
@@ -46,5 +46,8 @@ def open_database(migrated: bool = False) -> Engine:
     if migrated:
         migrate(engine)
     else:
-        require_current_schema(engine)
+        try:
+            require_current_schema(engine)
+        except SchemaNotReady as exc:
+            fail([str(exc)])
     return engine

@@ -23,3 +23,11 @@ def test_migration_runs_again_without_change(migrated_engine: Engine) -> None:
 
     migrate(migrated_engine)
     require_current_schema(migrated_engine)
+
+
+def test_schema_head_constant_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from cases.database import SCHEMA_HEAD, _alembic_config
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == SCHEMA_HEAD

@@ -30,6 +30,7 @@ from cases.policy import POLICY_DIR, bundled_policy, load_policy
 from cases.register_import import Amender, RegisterFiles, import_register
 from cases.schools import calendar_of, get_school, set_up_school
 from cases.statistics import attendance_statistics
+from cli import cases as cases_cli
 from cli import chase
 from cli.common import State, console, errors, fail, open_database, refused
 
@@ -323,6 +324,11 @@ app.add_typer(task_app, name="task")
 alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
 alert_app.command("ack")(chase.alert_ack)
 app.add_typer(alert_app, name="alert")
+
+# Cases, legal actions and duties to the LA (cli/cases.py).
+app.add_typer(cases_cli.case_app, name="case")
+app.add_typer(cases_cli.legal_app, name="legal")
+app.add_typer(cases_cli.duties_app, name="duties")
 
 if __name__ == "__main__":
     app()

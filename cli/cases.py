@@ -1,0 +1,402 @@
+"""Cases at the command line: show, open, move, support, proposals, legal actions, duties."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated, Literal
+
+import typer
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cases.case_models import (
+    AttendanceCase,
+    CaseAction,
+    CaseEvent,
+    CaseProposal,
+    LaDuty,
+    LegalAction,
+)
+from cases.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from cases.database import id_of, session_for
+from cases.models import Pupil
+from cases.register_import import Amender
+from cli.common import console, fail, open_database
+
+case_app = typer.Typer(
+    help="A pupil's attendance case through the six stages.", no_args_is_help=True
+)
+legal_app = typer.Typer(
+    help="Notices to Improve and penalty notices (spec §5).", no_args_is_help=True
+)
+duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=True)
+
+School = Annotated[str, typer.Option(help="The school's id.")]
+By = Annotated[str, typer.Option(help='"Name, Position" of the member of staff.')]
+Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA could read.")]
+
+
+@contextmanager
+def _refused() -> Iterator[None]:
+    """The services' refusals (the law, a guard, a stale view) as a clear message, exit 1."""
+    from flows.la_duties import DutyRefused
+    from flows.legal_actions import LegalActionRefused
+    from state_machines.attendance_case import CaseRefused
+
+    try:
+        yield
+    except (CaseRefused, LegalActionRefused, DutyRefused, LookupError, ValueError) as exc:
+        fail([str(exc)], "Refused:")
+
+
+def _pupil(session: Session, school: str, upn: str) -> Pupil:
+    pupil = session.scalars(
+        select(Pupil).where(col(Pupil.school_id) == school, col(Pupil.upn) == upn.upper())
+    ).first()
+    if pupil is None:
+        raise LookupError(f"no pupil {upn} at {school}")
+    return pupil
+
+
+def _open_case(session: Session, pupil: Pupil) -> AttendanceCase:
+    case = session.scalars(
+        select(AttendanceCase).where(
+            col(AttendanceCase.pupil_id) == pupil.id, col(AttendanceCase.closed_at).is_(None)
+        )
+    ).first()
+    if case is None:
+        raise LookupError(f"{pupil.given_name} {pupil.family_name} has no open case")
+    return case
+
+
+def _day(on: str | None) -> date:
+    return date.fromisoformat(on) if on else school_today(SystemClock())
+
+
+@case_app.command("show")
+def show(school: School, upn: Annotated[str, typer.Argument(help="The pupil's UPN.")]) -> None:
+    """The case: its stage, history, actions, proposals and legal actions."""
+    from cases.statistics import attendance_statistics
+
+    with _refused(), session_for(open_database()) as session:
+        pupil = _pupil(session, school, upn)
+        case = _open_case(session, pupil)
+        figures = {
+            f.upn: f for f in attendance_statistics(session, school, school_today(SystemClock()))
+        }
+        events = session.scalars(
+            select(CaseEvent).where(col(CaseEvent.case_id) == case.id).order_by(col(CaseEvent.id))
+        ).all()
+        actions = session.scalars(
+            select(CaseAction)
+            .where(col(CaseAction.case_id) == case.id)
+            .order_by(col(CaseAction.id))
+        ).all()
+        proposals = session.scalars(
+            select(CaseProposal)
+            .where(col(CaseProposal.case_id) == case.id)
+            .order_by(col(CaseProposal.id))
+        ).all()
+        legal = session.scalars(
+            select(LegalAction)
+            .where(col(LegalAction.pupil_id) == pupil.id)
+            .order_by(col(LegalAction.id))
+        ).all()
+    console.rule(
+        f"{pupil.given_name} {pupil.family_name}, Y{pupil.year_group}: "
+        f"case {case.id} at {case.stage}"
+    )
+    f = figures.get(pupil.upn)
+    if f is not None and f.possible_sessions:
+        missed = f.authorised_sessions + f.unauthorised_sessions
+        console.print(
+            f"This year: {missed / 2:g} days missed of {f.possible_sessions / 2:g} "
+            f"({f.attendance_pct:.1f}% attendance); "
+            f"{f.unauthorised_sessions_rolling_10_school_weeks} unauthorised sessions in the "
+            "last 10 school weeks"
+        )
+    for e in events:
+        console.print(
+            f"  {e.at.astimezone(SCHOOL_TIME_ZONE):%d %b %H:%M}  "
+            f"{e.from_stage or '—'} → {e.to_stage}  {e.trigger}: {e.reason} "
+            f"({e.actor_name}, {e.actor_position})",
+            markup=False,
+        )
+    for a in actions:
+        console.print(
+            f"  action #{a.id} {a.kind}: {a.title} [{a.status}]"
+            + (f" due {a.due_on}" if a.due_on else ""),
+            markup=False,
+        )
+    for p in proposals:
+        console.print(f"  proposal #{p.id} [{p.status}] {p.summary}", markup=False)
+    for la in legal:
+        console.print(f"  legal #{la.id} {la.kind} to {la.parent_name} [{la.state}]", markup=False)
+
+
+@case_app.command("open")
+def open_(school: School, upn: Annotated[str, typer.Argument()], by: By, reason: Reason) -> None:
+    """Open a case for a pupil (one open case per pupil)."""
+    from flows.cases import open_case
+
+    with _refused(), session_for(open_database()) as session:
+        case = open_case(
+            session, id_of(_pupil(session, school, upn)), Amender.parse(by), reason, SystemClock()
+        )
+    console.print(f"Opened case {case.id} at {case.stage}.")
+
+
+@case_app.command("move")
+def move(
+    school: School,
+    upn: Annotated[str, typer.Argument()],
+    to: Annotated[
+        str, typer.Option(help="expect, monitor, listen, facilitate, formalise, enforce, closed")
+    ],
+    by: By,
+    reason: Reason,
+) -> None:
+    """Move the pupil's case to a stage; the law's guards refuse what it does not allow."""
+    from flows.cases import move_case
+
+    with _refused(), session_for(open_database()) as session:
+        case = _open_case(session, _pupil(session, school, upn))
+        moved = move_case(session, id_of(case), to, Amender.parse(by), reason, SystemClock())
+    console.print(f"Case {moved.id} is now at {moved.stage}.")
+
+
+@case_app.command("support")
+def support(
+    school: School,
+    upn: Annotated[str, typer.Argument()],
+    kind: Annotated[str, typer.Option(help="e.g. support_plan, early_help, mentoring")],
+    title: Annotated[str, typer.Option(help="What was offered.")],
+    by: By,
+    status: Annotated[str, typer.Option(help="planned, done, declined, ...")] = "planned",
+) -> None:
+    """Record support offered to the family (a declined offer still counts as offered)."""
+    from flows.cases import record_support
+
+    with _refused(), session_for(open_database()) as session:
+        case = _open_case(session, _pupil(session, school, upn))
+        action = record_support(
+            session, id_of(case), kind, title, Amender.parse(by), SystemClock(), status=status
+        )
+    console.print(f"Recorded support #{action.id} ({action.status}).")
+
+
+@case_app.command("no-support")
+def no_support(
+    school: School, upn: Annotated[str, typer.Argument()], by: By, reason: Reason
+) -> None:
+    """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
+    from flows.cases import record_support_not_appropriate
+
+    with _refused(), session_for(open_database()) as session:
+        case = _open_case(session, _pupil(session, school, upn))
+        record_support_not_appropriate(
+            session, id_of(case), reason, Amender.parse(by), SystemClock()
+        )
+    console.print("Recorded.")
+
+
+@case_app.command("send-considered")
+def send_considered(
+    school: School, upn: Annotated[str, typer.Argument()], by: By, note: Reason
+) -> None:
+    """Record that barriers linked to special educational needs were considered."""
+    from flows.cases import record_send_barriers_considered
+
+    with _refused(), session_for(open_database()) as session:
+        case = _open_case(session, _pupil(session, school, upn))
+        record_send_barriers_considered(
+            session, id_of(case), Amender.parse(by), note, SystemClock()
+        )
+    console.print("Recorded.")
+
+
+@case_app.command("decide")
+def decide(
+    proposal_id: Annotated[int, typer.Argument()],
+    decision: Annotated[Literal["confirm", "skip", "override"], typer.Option()],
+    by: By,
+    reason: Annotated[str | None, typer.Option(help="Needed to skip or override.")] = None,
+    to: Annotated[str | None, typer.Option(help="override: the stage you chose instead")] = None,
+) -> None:
+    """Confirm, skip or override a proposal from the daily review."""
+    from flows.cases import decide_proposal
+
+    with _refused(), session_for(open_database()) as session:
+        proposal = decide_proposal(
+            session, proposal_id, decision, Amender.parse(by), reason, SystemClock(), to_stage=to
+        )
+    console.print(f"Proposal {proposal.id}: {proposal.status}.")
+
+
+@legal_app.command("nti")
+def nti(
+    school: School,
+    upn: Annotated[str, typer.Argument()],
+    parent: Annotated[str, typer.Option(help="The parent liable.")],
+    by: By,
+    weeks: Annotated[int | None, typer.Option(help="Improvement period, 3 to 6 weeks.")] = None,
+    on: Annotated[str | None, typer.Option("--date")] = None,
+) -> None:
+    """Issue a Notice to Improve to one parent."""
+    from flows.legal_actions import issue_notice_to_improve
+
+    with _refused(), session_for(open_database()) as session:
+        action = issue_notice_to_improve(
+            session,
+            id_of(_pupil(session, school, upn)),
+            parent,
+            by,
+            _day(on),
+            weeks,
+            clock=SystemClock(),
+        )
+    console.print(
+        f"Notice to Improve #{action.id}: improvement period to {action.improvement_period_end}."
+    )
+
+
+@legal_app.command("request-pn")
+def request_pn(
+    school: School,
+    upn: Annotated[str, typer.Argument()],
+    parent: Annotated[str, typer.Option()],
+    by: By,
+    on: Annotated[str | None, typer.Option("--date")] = None,
+) -> None:
+    """Request a penalty notice for one parent; refused where the law does not allow it."""
+    from flows.legal_actions import request_penalty_notice
+
+    with _refused(), session_for(open_database()) as session:
+        action = request_penalty_notice(
+            session, id_of(_pupil(session, school, upn)), parent, by, _day(on), clock=SystemClock()
+        )
+    console.print(
+        f"Penalty notice #{action.id} requested ({_ordinal(action.sequence)}): "
+        f"£{action.amount_if_paid_early or action.amount}"
+        + (f" within 21 days, else £{action.amount}" if action.amount_if_paid_early else "")
+        + " within 28 days of receipt."
+    )
+
+
+def _ordinal(n: int | None) -> str:
+    return {1: "first", 2: "second"}.get(n or 0, "")
+
+
+@legal_app.command("issue-pn")
+def issue_pn(
+    action_id: Annotated[int, typer.Argument()],
+    by: By,
+    issued: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    received: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+) -> None:
+    """Record that a requested penalty notice was issued, and when the parent received it."""
+    from flows.legal_actions import issue_penalty_notice
+
+    with _refused(), session_for(open_database()) as session:
+        action = issue_penalty_notice(
+            session,
+            action_id,
+            by,
+            date.fromisoformat(issued),
+            date.fromisoformat(received),
+            clock=SystemClock(),
+        )
+    console.print(f"Penalty notice #{action.id}: {action.state}.")
+
+
+@legal_app.command("pay")
+def pay(
+    action_id: Annotated[int, typer.Argument()],
+    amount: Annotated[int, typer.Option(help="Pounds.")],
+    by: By,
+    on: Annotated[str | None, typer.Option("--date")] = None,
+) -> None:
+    """Record a payment (the amount must be what is due on that date)."""
+    from flows.legal_actions import record_payment
+
+    with _refused(), session_for(open_database()) as session:
+        action = record_payment(session, action_id, _day(on), amount, by, clock=SystemClock())
+    console.print(f"Penalty notice #{action.id}: {action.state}.")
+
+
+@legal_app.command("decide-unpaid")
+def decide_unpaid_(
+    action_id: Annotated[int, typer.Argument()],
+    decision: Annotated[Literal["prosecute", "withdraw"], typer.Option()],
+    by: By,
+    reason: Reason,
+) -> None:
+    """After 28 days unpaid: prosecute for the original offence, or withdraw."""
+    from flows.legal_actions import decide_unpaid
+
+    with _refused(), session_for(open_database()) as session:
+        action = decide_unpaid(session, action_id, decision, by, reason, clock=SystemClock())
+    console.print(f"Penalty notice #{action.id}: {action.state}.")
+
+
+@legal_app.command("withdraw")
+def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+    """Withdraw a notice (withdrawn penalty notices do not count towards the limit)."""
+    from flows.legal_actions import withdraw
+
+    with _refused(), session_for(open_database()) as session:
+        action = withdraw(session, action_id, by, reason, clock=SystemClock())
+    console.print(f"#{action.id}: {action.state}.")
+
+
+@duties_app.command("review")
+def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
+    """Raise the duties the figures call for (idempotent), then list what is open."""
+    from flows.la_duties import review_la_duties
+
+    with _refused(), session_for(open_database()) as session:
+        raised = review_la_duties(session, school, _day(on), SystemClock())
+    console.print(f"{len(raised)} new duties.")
+    duties_list(school)
+
+
+@duties_app.command("list")
+def duties_list(school: School) -> None:
+    """Open duties to the local authority, soonest first."""
+    with session_for(open_database()) as session:
+        rows = session.execute(
+            select(LaDuty, Pupil)
+            .join(Pupil, col(Pupil.id) == LaDuty.pupil_id)
+            .where(col(LaDuty.school_id) == school, col(LaDuty.status) == "open")
+            .order_by(col(LaDuty.due_on), col(LaDuty.id))
+        ).all()
+    for duty, pupil in rows:
+        console.print(
+            f"#{duty.id} due {duty.due_on}  {pupil.given_name} {pupil.family_name}  "
+            f"{duty.kind}: {duty.summary}",
+            markup=False,
+        )
+    if not rows:
+        console.print("No open duties.")
+
+
+@duties_app.command("done")
+def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason) -> None:
+    """Record a duty as done (the deletion ground needs `confirm` with the joint enquiries)."""
+    from flows.la_duties import complete_duty
+
+    with _refused(), session_for(open_database()) as session:
+        complete_duty(session, duty_id, by, note, clock=SystemClock())
+    console.print(f"Duty {duty_id} done.")
+
+
+@duties_app.command("dismiss")
+def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+    """Dismiss a duty that does not apply, with the reason."""
+    from flows.la_duties import dismiss_duty
+
+    with _refused(), session_for(open_database()) as session:
+        dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
+    console.print(f"Duty {duty_id} dismissed.")

@@ -1,0 +1,87 @@
+"""Cases, legal actions and duties at the command line, through the law's guards."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from cli.main import app
+from tests.register_builder import build_register, calendar, days_between, present
+from tests.register_files import pupil_row, upn
+
+runner = CliRunner()
+HOLIDAY = (date(2025, 9, 15), date(2025, 9, 19))
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture
+def holiday_pupil(session: Session, school: str, clock, tmp_path, monkeypatch) -> str:
+    """A Year 8 pupil who took a week's holiday the school refused (spec §8.1)."""
+    from cases import clock as clock_module
+
+    cal = calendar(session, school)
+    days = days_between(cal, date(2025, 9, 8), date(2025, 9, 26))
+    holiday = lambda day, sess: "G" if HOLIDAY[0] <= day.date <= HOLIDAY[1] else present(day, sess)
+    build_register(session, school, tmp_path, clock, {1: pupil_row(1, year=8)}, {1: holiday}, days)
+    # "Today" is the Friday the holiday ended: the CLI asks the system clock.
+    monkeypatch.setattr(
+        clock_module.SystemClock, "now", lambda self: datetime(2025, 9, 26, 15, 0, tzinfo=UTC)
+    )
+    return upn(1)
+
+
+def test_a_case_walks_to_enforce_through_the_guards(engine, holiday_pupil: str) -> None:
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    by = ["--by", "Ann Lee, Attendance Lead"]
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, [*db, *args])
+        assert result.exit_code == 0, result.output
+        return flat(result.stdout)
+
+    def refused(*args: str) -> str:
+        result = runner.invoke(app, [*db, *args])
+        assert result.exit_code == 1, result.output
+        return flat(result.stderr)
+
+    school = ["--school", "emmanuel-middle"]
+    assert "Opened case" in run(
+        "case", "open", *school, holiday_pupil, *by, "--reason", "Holiday refused, taken anyway"
+    )
+    reason = refused(
+        "case", "move", *school, holiday_pupil, "--to", "enforce", *by, "--reason", "Threshold met"
+    )
+    assert "no support has been offered" in reason
+    run(
+        "case",
+        "no-support",
+        *school,
+        holiday_pupil,
+        *by,
+        "--reason",
+        "Unauthorised term-time holiday",
+    )
+    assert "now at enforce" in run(
+        "case", "move", *school, holiday_pupil, "--to", "enforce", *by, "--reason", "Threshold met"
+    )
+    requested = run(
+        "legal",
+        "request-pn",
+        *school,
+        holiday_pupil,
+        "--parent",
+        "Parent 1",
+        "--by",
+        "Ann Lee, Attendance Lead",
+    )
+    assert "(first): £80 within 21 days, else £160 within 28 days" in requested
+    shown = run("case", "show", *school, holiday_pupil)
+    assert "case 1 at enforce" in shown or "at enforce" in shown
+    assert "penalty_notice to Parent 1" in shown

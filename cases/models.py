@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cases.db_types import UtcDateTime
+
+# Marks other than present (/ and \\): the same text in the partial index and in the
+# statistics' query, so both databases can see the query is covered by the index.
+NOT_PRESENT = "code NOT IN ('/', '\\')"
 
 
 def _utc_column() -> Column[dt.datetime]:
@@ -92,6 +96,17 @@ class AttendanceMark(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("pupil_id", "date", "session", name="uq_mark_pupil_session"),
         Index("ix_mark_code_date", "code", "date"),
+        # Only the marks other than / and \\ (about one in ten): the statistics read every
+        # figure that needs a code from here, without touching the other nine marks in ten.
+        Index(
+            "ix_mark_not_present",
+            "pupil_id",
+            "date",
+            "session",
+            "code",
+            sqlite_where=text(NOT_PRESENT),
+            postgresql_where=text(NOT_PRESENT),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

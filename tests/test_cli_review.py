@@ -1,0 +1,63 @@
+"""The daily review, letters and the evidence pack at the command line."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlmodel import Session, col
+from typer.testing import CliRunner
+
+from cases.case_models import CaseAction
+from cases.register_import import RegisterFiles, import_register
+from cli.main import app
+from tests.register_builder import build_register, calendar, days_between, present
+from tests.register_files import pupil_row, upn, write_contacts
+
+runner = CliRunner()
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_review_sends_the_first_letter_and_renders_it(
+    session: Session, engine, school, clock, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    cal = calendar(session, school)
+    days = days_between(cal, date(2025, 9, 4), date(2025, 10, 24))
+    ill = {d.date for d in days[::12]} | {d.date for d in days[1::12]}  # about 8% absence
+    pattern = lambda day, sess: "I" if day.date in ill else present(day, sess)
+    build_register(
+        session, school, tmp_path / "register", clock, {1: pupil_row(1, year=7)}, {1: pattern}, days
+    )
+    parent = [[upn(1), 1, "Sam Test", "mother", "true", "", "sam@example.org"]]
+    import_register(
+        session, school, RegisterFiles(contacts=write_contacts(tmp_path, parent)), clock
+    )
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+
+    result = runner.invoke(app, [*db, "review", "--school", school, "--date", "2025-10-24"])
+    assert result.exit_code == 0, result.output
+    assert "1 letters emailed" in flat(result.stdout)
+    letter = session.scalars(select(CaseAction).where(col(CaseAction.kind) == "letter")).one()
+    assert (letter.status, letter.details["delivery"]) == ("done", "email")
+    assert "Pupil1" in (tmp_path / "outbox" / "email.jsonl").read_text()
+
+    pdf = tmp_path / "letter.pdf"
+    rendered = runner.invoke(app, [*db, "letters", "render", str(letter.id), "--out", str(pdf)])
+    assert rendered.exit_code == 0, rendered.output
+    text = flat(" ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    assert "Pupil1" in text and "days" in text
+
+    pack = tmp_path / "pack.pdf"
+    made = runner.invoke(
+        app,
+        [*db, "evidence", "--school", school, upn(1), "--out", str(pack), "--date", "2025-10-24"],
+    )
+    assert made.exit_code == 0, made.output
+    assert "Pupil1" in flat(" ".join(page.extract_text() for page in PdfReader(Path(pack)).pages))

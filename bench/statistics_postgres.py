@@ -173,7 +173,9 @@ def _deferred_mark_indexes(cursor: Any) -> list[str]:
     constraints = cursor.fetchall()
     cursor.execute(
         "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index i "
-        "WHERE indrelid = 'attendance_mark'::regclass AND NOT indisprimary "
+        # Partial indexes stay: rebuilt from pg_get_indexdef, their predicate comes back as a
+        # different (equivalent) expression that the planner may no longer match to queries.
+        "WHERE indrelid = 'attendance_mark'::regclass AND NOT indisprimary AND indpred IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
         "AND c.conrelid = i.indrelid) ORDER BY 1"
     )

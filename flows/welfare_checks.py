@@ -235,6 +235,7 @@ def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -
         checkpoints.reached("advance.claimed")
         effects = ChaseEffects(session, morning, now)
         effects.load([c.pupil_id for c in checks])
+        effects.load_tasks(id_of(c) for c in checks)
         for check in checks:
             steps_run += _run_due_steps(CheckAdapter(check, effects), now)
         checkpoints.reached("advance.before_commit")

@@ -415,23 +415,19 @@ def review(
     import asyncio
 
     from cli.chase import local_channels
-    from flows.daily_review import run_daily_review
-    from flows.dispatch import drain_outbox
-    from flows.la_duties import review_la_duties
-    from flows.letter_delivery import send_planned_letters
+    from flows.after_school import review_after_school
 
     day = _day(on)
-    with _refused(), session_for(open_database()) as session:
-        result = run_daily_review(session, school, day, SystemClock())
-        letters = send_planned_letters(session, school, day, SystemClock())
-        duties = review_la_duties(session, school, day, SystemClock())
-        # The emailed letters leave now, through the same outbox as the morning's messages.
-        asyncio.run(drain_outbox(session, local_channels(), SystemClock(), school_id=school))
+    with _refused():
+        done = asyncio.run(
+            review_after_school(open_database(), school, day, SystemClock(), local_channels())
+        )
+    result, letters = done.review, done.letters
     console.print(
         f"Review of {school} for {day}: {result.cases_opened} cases opened, "
         f"{result.stage_moves} stage moves, {result.actions_applied} actions planned, "
         f"{letters.emailed} letters emailed, {letters.to_print} to print, "
-        f"{len(duties)} new LA duties."
+        f"{done.new_duties} new LA duties."
     )
     for proposal in result.proposals:
         if proposal.status == "proposed":

@@ -55,6 +55,17 @@ def chase_schedule_times(policy: Policy) -> list[time]:
     return sorted(times)
 
 
+# The daily review runs this long after the last afternoon register closes, when the day's
+# marks are in; the issue says "after the afternoon register".
+REVIEW_AFTER = timedelta(hours=1)
+
+
+def review_time(policy: Policy) -> time:
+    """When a school's daily review runs: an hour after its last afternoon register closes."""
+    closes = max(w.closes for w in policy.registers if w.session == "PM")
+    return (datetime.combine(date(2000, 1, 3), closes) + REVIEW_AFTER).time()
+
+
 def catch_up_times(policy: Policy) -> list[time]:
     """Every 5 minutes from a session's first register opening to 30 minutes after its last
     step, leaving out the deadline times (each of those already has its own tick)."""
@@ -115,7 +126,7 @@ def deployments_for_policies(
     from prefect.deployments.runner import EntrypointType, RunnerDeployment
     from prefect.schedules import Cron
 
-    from flows.morning_chase import morning_chase
+    from flows.morning_chase import daily_review, morning_chase
 
     # A tick is idempotent: a second one while the first still runs would only find less to do.
     one_at_a_time = ConcurrencyLimitConfig(
@@ -146,6 +157,20 @@ def deployments_for_policies(
         )
         assert isinstance(deployment, RunnerDeployment)
         deployments.append(deployment)
+        at = review_time(policy)
+        review = daily_review.to_deployment(
+            name=school_id,
+            schedules=[Cron(f"{at.minute} {at.hour} * * 1-5", timezone=TIME_ZONE, slug="review")],
+            parameters={"school_id": school_id},
+            concurrency_limit=one_at_a_time,
+            paused=False,
+            description=f"The daily review for {policy.school.name}, after the afternoon register.",
+            tags=["attendance", "daily-review"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+            **options,
+        )
+        assert isinstance(review, RunnerDeployment)
+        deployments.append(review)
     return deployments
 
 

@@ -109,3 +109,45 @@ async def morning_chase(school_id: str, on: str | None = None, at: str | None = 
     # Counts only: names, numbers and message bodies stay out of Prefect's logs.
     logger.info("%s %s: %s", school_id, day, ", ".join(f"{key} {counts[key]}" for key in COUNTS))
     return {**summary, "school_day": True, **counts}
+
+
+@task(name="after-school-review", retries=0, cache_policy=NO_CACHE)
+async def run_review(engine: Engine, school_id: str, on: date, clock: Clock) -> dict[str, int]:
+    """The daily review, its letters and the LA duties, in one task."""
+    from flows.after_school import review_after_school
+
+    channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
+    try:
+        done = await review_after_school(engine, school_id, on, clock, channels)
+    finally:
+        for channel in channels.values():
+            close = getattr(channel, "close", None)
+            if callable(close):
+                close()
+    return {
+        "cases_opened": done.review.cases_opened,
+        "proposals": done.review.proposals_made,
+        "actions": done.review.actions_applied,
+        "letters_emailed": done.letters.emailed,
+        "letters_to_print": done.letters.to_print,
+        "new_duties": done.new_duties,
+        "sent": done.sent,
+    }
+
+
+@flow(name="daily-review", flow_run_name="{school_id}", retries=0, log_prints=False)
+async def daily_review(school_id: str, on: str | None = None, at: str | None = None) -> Summary:
+    """After the afternoon register: the school's ladder, letters out, LA duties (idempotent)."""
+    logger = get_run_logger()
+    clock: Clock = SystemClock() if at is None else FixedClock(parse_instant(at))
+    day = date.fromisoformat(on) if on else school_today(clock)
+    summary: Summary = {"school_id": school_id, "date": day.isoformat()}
+    engine = make_engine()
+    try:
+        if not is_school_day(engine, school_id, day):
+            return {**summary, "school_day": False}
+        counts = await run_review(engine, school_id, day, clock)
+    finally:
+        engine.dispose()
+    logger.info("%s %s: %s", school_id, day, ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return {**summary, "school_day": True, **counts}

@@ -178,10 +178,17 @@ def test_deployments_for_every_seed_school(quiet_prefect_home: None) -> None:
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy
     from prefect.client.schemas.schedules import CronSchedule
 
-    from flows.deployments import deployments_for
+    from flows.deployments import deployments_for, review_time
 
-    deployments = deployments_for([bundled_policy(s) for s in SEEDS])
-    assert [d.name for d in deployments] == SEEDS
+    everything = deployments_for([bundled_policy(s) for s in SEEDS])
+    deployments = [d for d in everything if d.flow_name == "morning-chase"]
+    reviews = [d for d in everything if d.flow_name == "daily-review"]
+    assert [d.name for d in deployments] == [d.name for d in reviews] == SEEDS
+    for review in reviews:
+        at = review_time(seed(review.name))
+        assert [s.schedule.cron for s in review.schedules or []] == [  # type: ignore[union-attr]
+            f"{at.minute} {at.hour} * * 1-5"
+        ]
     for school_id, deployment in zip(SEEDS, deployments, strict=True):
         assert deployment.flow_name == "morning-chase"
         assert deployment.entrypoint == "flows.morning_chase.morning_chase"
@@ -202,12 +209,28 @@ def test_deployments_for_every_seed_school(quiet_prefect_home: None) -> None:
 def test_deployments_for_a_work_pool_do_not_stream_output(quiet_prefect_home: None) -> None:
     from flows.deployments import deployments_for
 
-    (deployment,) = deployments_for([bundled_policy("kts-academy")], work_pool_name="attendance")
-    assert deployment.work_pool_name == "attendance"
-    assert deployment.job_variables == {"stream_output": False}
+    for deployment in deployments_for([bundled_policy("kts-academy")], work_pool_name="attendance"):
+        assert deployment.work_pool_name == "attendance"
+        assert deployment.job_variables == {"stream_output": False}
 
 
 def test_schedule_times_do_not_import_prefect() -> None:
     code = "import sys, flows.deployments; assert 'prefect' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)
     assert result.returncode == 0, result.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("school_id", "expected"),
+    [
+        ("emmanuel-middle", time(15, 0)),  # afternoon register closes 14:00
+        ("st-john-bosco", time(14, 5)),  # 13:05
+        ("basildon-lower", time(15, 15)),  # Year 7's closes last, 14:15
+        ("micklefield", time(14, 45)),  # 13:45
+        ("kts-academy", time(14, 20)),  # 13:20
+    ],
+)
+def test_daily_review_runs_an_hour_after_the_last_afternoon_register(school_id: str, expected: time) -> None:
+    from flows.deployments import review_time
+
+    assert review_time(load_policy(bundled_policy(school_id)).policy) == expected

@@ -210,7 +210,7 @@ def test_the_deployment_schedules_runs_at_local_times(prefect_server: float) -> 
 
     from flows.deployments import catch_up_times, chase_schedule_times, deployments_for
 
-    (deployment,) = deployments_for([bundled_policy(SCHOOL)])
+    deployment, _review = deployments_for([bundled_policy(SCHOOL)])
     deployment_id = deployment.apply()
     assert isinstance(deployment_id, UUID)
     policy = load_policy(bundled_policy(SCHOOL)).policy
@@ -271,3 +271,20 @@ def test_the_outbox_folder(prefect_env: Path, tmp_path: Path) -> None:
     assert outbox_dir(sqlite, {}) == tmp_path / "data" / "outbox"
     assert outbox_dir(sqlite, {"ATTENDANCE_OUTBOX_DIR": "/srv/out"}) == Path("/srv/out")
     assert outbox_dir(postgres, {}) == Path.cwd() / "outbox"
+
+
+def test_the_daily_review_flow_runs_after_school_and_repeats_harmlessly(
+    prefect_server: float, school_database: Path
+) -> None:
+    from prefect.states import State
+
+    from flows.morning_chase import daily_review
+
+    async def run() -> State[Any]:
+        return await daily_review(school_id=SCHOOL, at=f"{MONDAY}T15:05:00", return_state=True)
+
+    first = asyncio.run(run()).result()
+    assert first["school_day"] is True and first["date"] == MONDAY
+    assert {"cases_opened", "letters_emailed", "new_duties"} <= set(first)
+    again = asyncio.run(run()).result()
+    assert again["cases_opened"] == 0 and again["letters_emailed"] == 0 and again["new_duties"] == 0

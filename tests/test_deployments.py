@@ -230,7 +230,9 @@ def test_schedule_times_do_not_import_prefect() -> None:
         ("kts-academy", time(14, 20)),  # 13:20
     ],
 )
-def test_daily_review_runs_an_hour_after_the_last_afternoon_register(school_id: str, expected: time) -> None:
+def test_daily_review_runs_an_hour_after_the_last_afternoon_register(
+    school_id: str, expected: time
+) -> None:
     from flows.deployments import review_time
 
     assert review_time(load_policy(bundled_policy(school_id)).policy) == expected

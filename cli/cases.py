@@ -187,6 +187,23 @@ def support(
     console.print(f"Recorded support #{action.id} ({action.status}).")
 
 
+@case_app.command("action")
+def action_outcome(
+    action_id: Annotated[int, typer.Argument(help="The action's number (attendance case show).")],
+    status: Annotated[str, typer.Option(help="done, attended, not_attended, declined, cancelled")],
+    by: By,
+    note: Annotated[str | None, typer.Option(help="What happened.")] = None,
+) -> None:
+    """Record what happened to a letter, meeting, plan or referral."""
+    from flows.cases import record_action_outcome
+
+    with _refused(), session_for(open_database()) as session:
+        action = record_action_outcome(
+            session, action_id, status, Amender.parse(by), SystemClock(), note
+        )
+    console.print(f"Action {action.id} ({action.title}): {action.status}.")
+
+
 @case_app.command("no-support")
 def no_support(
     school: School, upn: Annotated[str, typer.Argument()], by: By, reason: Reason

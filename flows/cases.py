@@ -485,3 +485,35 @@ def case_history(session: Session, case_id: int) -> list[CaseEvent]:
             .order_by(col(CaseEvent.at), col(CaseEvent.id))
         )
     )
+
+
+def record_action_outcome(
+    session: Session,
+    action_id: int,
+    status: str,
+    by: Amender,
+    clock: Clock,
+    outcome: str | None = None,
+    review_on: date | None = None,
+) -> CaseAction:
+    """What happened to a letter, meeting, plan or referral: attended, not attended, done...
+
+    The daily review reads it (a meeting not attended can lead to the next rung, spec §6) and
+    the case's history keeps it, with who recorded it.
+    """
+    if status not in SUPPORT_STATUSES:
+        raise CaseRefused([f"status must be one of {', '.join(SUPPORT_STATUSES)}"])
+    action = session.get(CaseAction, action_id)
+    if action is None:
+        raise LookupError(f"no case action {action_id}")
+    case = _open_case(_case(session, action.case_id))
+    context = _context(session, case.school_id, case.pupil_id, clock, None)
+    action.status, action.outcome = status, outcome or action.outcome
+    action.completed_at, action.completed_by = clock.now(), str(by)
+    if review_on is not None:
+        action.review_on = review_on
+    session.add(action)
+    what = f"{action.title}: {status.replace('_', ' ')}" + (f" ({outcome})" if outcome else "")
+    _note(session, case, context, f"action_{status}", by, what)
+    _commit(session, action.case_id)
+    return action

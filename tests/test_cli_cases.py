@@ -85,3 +85,57 @@ def test_a_case_walks_to_enforce_through_the_guards(engine, holiday_pupil: str) 
     shown = run("case", "show", *school, holiday_pupil)
     assert "case 1 at enforce" in shown or "at enforce" in shown
     assert "penalty_notice to Parent 1" in shown
+
+
+def test_a_meeting_not_attended_is_recorded_in_the_case_history(
+    session: Session, engine, holiday_pupil: str
+) -> None:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from cases.case_models import CaseAction, CaseEvent
+
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    by = ["--by", "Ann Lee, Attendance Lead"]
+    school = ["--school", "emmanuel-middle"]
+    runner.invoke(app, [*db, "case", "open", *school, holiday_pupil, *by, "--reason", "Holiday"])
+    runner.invoke(
+        app,
+        [
+            *db,
+            "case",
+            "support",
+            *school,
+            holiday_pupil,
+            "--kind",
+            "meeting",
+            "--title",
+            "Attendance meeting with Mum",
+            *by,
+        ],
+    )
+    meeting = session.scalars(select(CaseAction)).one()
+    done = runner.invoke(
+        app,
+        [
+            *db,
+            "case",
+            "action",
+            str(meeting.id),
+            "--status",
+            "not_attended",
+            *by,
+            "--note",
+            "No answer at the door",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "not_attended" in done.stdout
+    session.refresh(meeting)
+    assert (meeting.status, meeting.completed_by) == ("not_attended", "Ann Lee, Attendance Lead")
+    history = session.scalars(
+        select(CaseEvent.trigger).where(col(CaseEvent.case_id) == meeting.case_id)
+    )
+    assert "action_not_attended" in list(history)
+    bad = runner.invoke(app, [*db, "case", "action", str(meeting.id), "--status", "maybe", *by])
+    assert bad.exit_code == 1 and "status must be one of" in flat(bad.stderr)

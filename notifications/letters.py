@@ -6,17 +6,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from html.parser import HTMLParser
 from typing import Any
 
 from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
     Template,
     TemplateError,
-    select_autoescape,
 )
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -36,7 +31,7 @@ from cases.statistics import (
 )
 from cases.tables import MARKS
 from notifications.pdf import html_title, html_to_pdf
-from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem
+from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, template_environment
 
 LETTERS = TEMPLATES / "letters"
 NOTICE_TO_IMPROVE = "notice_to_improve"
@@ -115,18 +110,6 @@ _SCHOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")  # as in policy files; keeps pa
 _LETTER = re.compile(r"^(?:(?P<school>[a-z0-9][a-z0-9-]*)/)?(?P<name>[a-z0-9_]+)$")
 
 
-@cache
-def _environment() -> Environment:
-    # The same settings as notifications.rendering: HTML is autoescaped, unknown keys fail.
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        undefined=StrictUndefined,
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 # --- finding and rendering a letter -----------------------------------------------------------
 
 
@@ -150,7 +133,9 @@ def letter_template_names(school_id: str, letter: str) -> tuple[str, str]:
 def letter_template(school_id: str, letter: str) -> Template:
     """The template a letter renders from; TemplateProblem if neither place has it."""
     try:
-        return _environment().select_template(list(letter_template_names(school_id, letter)))
+        return template_environment().select_template(
+            list(letter_template_names(school_id, letter))
+        )
     except TemplateError as exc:
         raise TemplateProblem(f"no letter template: {exc}") from exc
 

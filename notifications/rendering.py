@@ -72,7 +72,8 @@ class RenderedEmail:
 
 
 @cache
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The one jinja2 environment for every template: HTML autoescaped, unknown keys fail."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
@@ -182,7 +183,7 @@ def _check(school_id: str, message: str, context: Mapping[str, object]) -> None:
 
 def _pick(*names: str) -> Template:
     try:
-        return _environment().select_template(list(names))
+        return template_environment().select_template(list(names))
     except TemplateError as exc:
         raise TemplateProblem(f"no template: {exc}") from exc
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol, cast
+from typing import Any, ClassVar, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
+
+from state_machines.row_adapter import RowAdapter
 
 # The graduated stages in order (spec §7.7); a case escalates up and steps down this list.
 STAGES = ["expect", "monitor", "listen", "facilitate", "formalise", "enforce"]
@@ -131,22 +133,12 @@ class CaseEffects(Protocol):
 
 
 @dataclass(eq=False)
-class CaseAdapter:
+class CaseAdapter(RowAdapter):
     """The bridge between an AttendanceCase row and the machine (SQLModel rows cannot be models)."""
 
-    row: Any  # cases.case_models.AttendanceCase
     effects: CaseEffects
-    state: str = field(init=False)
-    refused: list[str] = field(init=False, default_factory=list)  # set by the guard
-
-    def __post_init__(self) -> None:
-        self.state = self.row.stage
-
-    # transitions sets `state`; keep the row's stage in step with it.
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name == "state" and hasattr(self, "row"):
-            self.row.stage = value
+    refused: list[str] = field(default_factory=list)  # set by the guard
+    STATE_COLUMN: ClassVar[str] = "stage"
 
 
 def _guard(event: EventData) -> bool:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
+
+from state_machines.row_adapter import RowAdapter
 
 # A Notice to Improve: the improvement period starts when the notice is issued (spec §5 NTI
 # content (6)), so the row is created in `improvement_period`; the review judges the outcome.
@@ -59,21 +61,10 @@ class LegalEffects(Protocol):
 
 
 @dataclass(eq=False)
-class ActionAdapter:
+class ActionAdapter(RowAdapter):
     """The bridge between a LegalAction row and the machine (SQLModel rows cannot be models)."""
 
-    row: Any  # cases.case_models.LegalAction
     effects: LegalEffects
-    state: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.state = self.row.state
-
-    # transitions sets `state`; keep the row in step with it.
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name == "state" and hasattr(self, "row"):
-            self.row.state = value
 
 
 def _on_paid(event: EventData) -> None:

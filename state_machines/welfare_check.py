@@ -7,10 +7,12 @@ outbox rows to the session. Nothing here sends or queries anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from transitions import EventData, Machine, MachineError
+
+from state_machines.row_adapter import RowAdapter
 
 # The steps a policy can name, and the state each one puts the check in.
 STEP_STATE = {
@@ -43,21 +45,10 @@ class CheckEffects(Protocol):
 
 
 @dataclass(eq=False)
-class CheckAdapter:
+class CheckAdapter(RowAdapter):
     """The bridge between a WelfareCheck row and the machine (SQLModel rows cannot be models)."""
 
-    row: Any  # cases.chase_models.WelfareCheck
     effects: CheckEffects
-    state: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.state = self.row.state
-
-    # transitions sets `state`; keep the row in step with it.
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name == "state" and hasattr(self, "row"):
-            self.row.state = value
 
 
 def _later_steps(target: str) -> list[str]:

@@ -876,3 +876,13 @@ def test_overlong_field_is_a_problem_not_a_crash(
     )
     problems = refused(session, on_roll, clock, RegisterFiles(marks=where / "marks.csv"))
     assert problems[0].startswith("marks.csv:2: ")
+
+
+def test_a_control_character_in_a_cell_is_refused_not_stripped(
+    session: Session, on_roll: str, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Found by the property test: "0\\x1f" must not be read as 0 minutes late."""
+    files = files_for(tmp_path, marks=[[upn(1), "2025-09-08", "AM", "L", "0\x1f"]])
+    with pytest.raises(RegisterImportError) as refused:
+        import_register(session, on_roll, files, clock)
+    assert refused.value.problems == ["marks.csv:2: minutes_late '0\\x1f' is not a whole number"]

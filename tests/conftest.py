@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, delete, text
 from sqlmodel import Session, SQLModel
 
@@ -18,6 +19,12 @@ from cases.policy import bundled_policy, load_policy
 from cases.schools import set_up_school
 
 pytest_plugins = ["tests.fakes.fixtures"]  # twilio_fake, smtp_server
+
+# CI runs the property tests on a fixed sequence of examples, so a landing is reproducible;
+# local runs keep exploring new ones (and have found real bugs that way).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get(
     "ATTENDANCE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -508,3 +508,38 @@ def evidence(
         pupil = _pupil(session, school, upn)
         Path(out).write_bytes(evidence_pack_pdf(session, id_of(pupil), _day(on), SystemClock()))
     console.print(f"Wrote {out}.")
+
+
+@letters_app.command("nti")
+def letters_nti(
+    action_id: Annotated[int, typer.Argument(help="The Notice to Improve's number.")],
+    out: Annotated[str, typer.Option(help="Where to write it: a .pdf (to print) or .html file.")],
+) -> None:
+    """Write a Notice to Improve letter, with the eight elements recorded when it was issued."""
+    from pathlib import Path
+
+    from cases.schools import get_school
+    from flows.legal_actions import notice_elements
+    from notifications.letters import notice_letter_html, render_letter_pdf
+
+    with _refused(), session_for(open_database()) as session:
+        action = session.get(LegalAction, action_id)
+        if action is None:
+            raise LookupError(f"no legal action {action_id}")
+        elements = notice_elements(action)
+        html = notice_letter_html(
+            session,
+            action,
+            SystemClock(),
+            further_support=elements.get("further_support", ""),
+            sufficient_improvement=elements.get("sufficient_improvement", ""),
+            early_grounds=elements.get("early_grounds", ""),
+        )
+        target = Path(out)
+        if target.suffix == ".pdf":
+            target.write_bytes(
+                render_letter_pdf(html, header=get_school(session, action.school_id).name)
+            )
+        else:
+            target.write_text(html, encoding="utf-8")
+    console.print(f"Wrote {target}.")

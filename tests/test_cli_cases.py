@@ -37,7 +37,7 @@ def holiday_pupil(session: Session, school: str, clock, tmp_path, monkeypatch) -
     return upn(1)
 
 
-def test_a_case_walks_to_enforce_through_the_guards(engine, holiday_pupil: str) -> None:
+def test_a_case_walks_to_enforce_through_the_guards(engine, holiday_pupil: str, tmp_path) -> None:
     db = ["--database", engine.url.render_as_string(hide_password=False)]
     by = ["--by", "Ann Lee, Attendance Lead"]
 
@@ -85,6 +85,29 @@ def test_a_case_walks_to_enforce_through_the_guards(engine, holiday_pupil: str) 
     shown = run("case", "show", *school, holiday_pupil)
     assert "case 1 at enforce" in shown or "at enforce" in shown
     assert "penalty_notice to Parent 1" in shown
+
+    # The other parent gets a Notice to Improve; its letter prints with the period in it.
+    issued = run(
+        "legal",
+        "nti",
+        *school,
+        holiday_pupil,
+        "--parent",
+        "Second Parent",
+        "--by",
+        "Ann Lee, Attendance Lead",
+        "--weeks",
+        "4",
+    )
+    assert "improvement period to 2025-10-24" in issued
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "nti.pdf"
+    action_id = re.search(r"Notice to Improve #(\d+)", issued)
+    assert action_id is not None
+    run("letters", "nti", action_id.group(1), "--out", str(pdf))
+    text = flat(" ".join(page.extract_text() for page in PdfReader(pdf).pages)).lower()
+    assert "pupil1" in text and "improvement period" in text and "penalty notice" in text
 
 
 def test_a_meeting_not_attended_is_recorded_in_the_case_history(

@@ -34,6 +34,9 @@ legal_app = typer.Typer(
 duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=True)
 
 School = Annotated[str, typer.Option(help="The school's id.")]
+MaybeSchool = Annotated[
+    str | None, typer.Option(help="The school's id (needed only if the UPN is at several).")
+]
 By = Annotated[str, typer.Option(help='"Name, Position" of the member of staff.')]
 Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA could read.")]
 
@@ -51,13 +54,17 @@ def _refused() -> Iterator[None]:
         fail([str(exc)], "Refused:")
 
 
-def _pupil(session: Session, school: str, upn: str) -> Pupil:
-    pupil = session.scalars(
-        select(Pupil).where(col(Pupil.school_id) == school, col(Pupil.upn) == upn.upper())
-    ).first()
-    if pupil is None:
-        raise LookupError(f"no pupil {upn} at {school}")
-    return pupil
+def _pupil(session: Session, school: str | None, upn: str) -> Pupil:
+    """The pupil with this UPN; --school is needed only when UPNs repeat across schools."""
+    query = select(Pupil).where(col(Pupil.upn) == upn.upper())
+    if school:
+        query = query.where(col(Pupil.school_id) == school)
+    found = session.scalars(query).all()
+    if not found:
+        raise LookupError(f"no pupil {upn}" + (f" at {school}" if school else ""))
+    if len(found) > 1:
+        raise LookupError(f"{upn} is on the roll of several schools: give --school")
+    return found[0]
 
 
 def _open_case(session: Session, pupil: Pupil) -> AttendanceCase:
@@ -76,7 +83,9 @@ def _day(on: str | None) -> date:
 
 
 @case_app.command("show")
-def show(school: School, upn: Annotated[str, typer.Argument(help="The pupil's UPN.")]) -> None:
+def show(
+    upn: Annotated[str, typer.Argument(help="The pupil's UPN.")], school: MaybeSchool = None
+) -> None:
     """The case: its stage, history, actions, proposals and legal actions."""
     from cases.statistics import attendance_statistics
 
@@ -84,7 +93,8 @@ def show(school: School, upn: Annotated[str, typer.Argument(help="The pupil's UP
         pupil = _pupil(session, school, upn)
         case = _open_case(session, pupil)
         figures = {
-            f.upn: f for f in attendance_statistics(session, school, school_today(SystemClock()))
+            f.upn: f
+            for f in attendance_statistics(session, pupil.school_id, school_today(SystemClock()))
         }
         events = session.scalars(
             select(CaseEvent).where(col(CaseEvent.case_id) == case.id).order_by(col(CaseEvent.id))
@@ -137,7 +147,9 @@ def show(school: School, upn: Annotated[str, typer.Argument(help="The pupil's UP
 
 
 @case_app.command("open")
-def open_(school: School, upn: Annotated[str, typer.Argument()], by: By, reason: Reason) -> None:
+def open_(
+    upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
+) -> None:
     """Open a case for a pupil (one open case per pupil)."""
     from flows.cases import open_case
 
@@ -150,13 +162,13 @@ def open_(school: School, upn: Annotated[str, typer.Argument()], by: By, reason:
 
 @case_app.command("move")
 def move(
-    school: School,
     upn: Annotated[str, typer.Argument()],
     to: Annotated[
         str, typer.Option(help="expect, monitor, listen, facilitate, formalise, enforce, closed")
     ],
     by: By,
     reason: Reason,
+    school: MaybeSchool = None,
 ) -> None:
     """Move the pupil's case to a stage; the law's guards refuse what it does not allow."""
     from flows.cases import move_case
@@ -169,12 +181,12 @@ def move(
 
 @case_app.command("support")
 def support(
-    school: School,
     upn: Annotated[str, typer.Argument()],
     kind: Annotated[str, typer.Option(help="e.g. support_plan, early_help, mentoring")],
     title: Annotated[str, typer.Option(help="What was offered.")],
     by: By,
     status: Annotated[str, typer.Option(help="planned, done, declined, ...")] = "planned",
+    school: MaybeSchool = None,
 ) -> None:
     """Record support offered to the family (a declined offer still counts as offered)."""
     from flows.cases import record_support
@@ -206,7 +218,7 @@ def action_outcome(
 
 @case_app.command("no-support")
 def no_support(
-    school: School, upn: Annotated[str, typer.Argument()], by: By, reason: Reason
+    upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
     from flows.cases import record_support_not_appropriate
@@ -221,7 +233,7 @@ def no_support(
 
 @case_app.command("send-considered")
 def send_considered(
-    school: School, upn: Annotated[str, typer.Argument()], by: By, note: Reason
+    upn: Annotated[str, typer.Argument()], by: By, note: Reason, school: MaybeSchool = None
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
     from flows.cases import record_send_barriers_considered
@@ -252,14 +264,43 @@ def decide(
     console.print(f"Proposal {proposal.id}: {proposal.status}.")
 
 
+@case_app.command("confirm")
+def confirm(
+    proposal_id: Annotated[int, typer.Argument()],
+    by: By,
+    reason: Annotated[
+        str | None, typer.Option(help="Optional: the proposal's summary is used.")
+    ] = None,
+) -> None:
+    """Confirm a proposal from the daily review (the law's guards still apply)."""
+    decide(proposal_id, "confirm", by, reason, None)
+
+
+@case_app.command("skip")
+def skip(proposal_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+    """Skip a proposal, with the reason."""
+    decide(proposal_id, "skip", by, reason, None)
+
+
+@case_app.command("override")
+def override(
+    proposal_id: Annotated[int, typer.Argument()],
+    by: By,
+    reason: Reason,
+    to: Annotated[str | None, typer.Option(help="The stage you chose instead.")] = None,
+) -> None:
+    """Override a proposal with your own decision (and stage), with the reason."""
+    decide(proposal_id, "override", by, reason, to)
+
+
 @legal_app.command("nti")
 def nti(
-    school: School,
     upn: Annotated[str, typer.Argument()],
     parent: Annotated[str, typer.Option(help="The parent liable.")],
     by: By,
     weeks: Annotated[int | None, typer.Option(help="Improvement period, 3 to 6 weeks.")] = None,
     on: Annotated[str | None, typer.Option("--date")] = None,
+    school: MaybeSchool = None,
 ) -> None:
     """Issue a Notice to Improve to one parent."""
     from flows.legal_actions import issue_notice_to_improve
@@ -281,11 +322,11 @@ def nti(
 
 @legal_app.command("request-pn")
 def request_pn(
-    school: School,
     upn: Annotated[str, typer.Argument()],
     parent: Annotated[str, typer.Option()],
     by: By,
     on: Annotated[str | None, typer.Option("--date")] = None,
+    school: MaybeSchool = None,
 ) -> None:
     """Request a penalty notice for one parent; refused where the law does not allow it."""
     from flows.legal_actions import request_penalty_notice

@@ -162,3 +162,34 @@ def test_a_meeting_not_attended_is_recorded_in_the_case_history(
     assert "action_not_attended" in list(history)
     bad = runner.invoke(app, [*db, "case", "action", str(meeting.id), "--status", "maybe", *by])
     assert bad.exit_code == 1 and "status must be one of" in flat(bad.stderr)
+
+
+def test_confirm_a_proposal_and_show_by_upn_alone(
+    session: Session, engine, holiday_pupil: str, clock
+) -> None:
+    from sqlalchemy import select
+
+    from cases.case_models import AttendanceCase, CaseProposal
+
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    by = ["--by", "Ann Lee, Attendance Lead"]
+    opened = runner.invoke(app, [*db, "case", "open", holiday_pupil, *by, "--reason", "Holiday"])
+    assert opened.exit_code == 0, opened.output
+    case = session.scalars(select(AttendanceCase)).one()
+    session.add(
+        CaseProposal(
+            case_id=case.id,
+            trigger_key="test",
+            kind="stage_move",
+            to_stage="listen",
+            summary="Move to Listen and understand",
+            created_at=clock.now(),
+        )
+    )
+    session.commit()
+    proposal = session.scalars(select(CaseProposal)).one()
+    confirmed = runner.invoke(app, [*db, "case", "confirm", str(proposal.id), *by])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "confirmed" in confirmed.stdout
+    shown = flat(runner.invoke(app, [*db, "case", "show", holiday_pupil]).stdout)
+    assert "at listen" in shown

@@ -445,16 +445,12 @@ def _transaction(session: Session) -> Iterator[None]:
 
 
 def _new_action(
-    session: Session,
-    effects: LegalActionEffects,
-    row: LegalAction,
-    trigger: str,
-    actor: str,
-    reason: str,
+    session: Session, row: LegalAction, trigger: str, actor: str, reason: str
 ) -> LegalAction:
+    """Add a legal action with its opening event (from "" to its first state)."""
     session.add(row)
     session.flush()
-    effects.opened(row, trigger, actor, reason)
+    LegalActionEffects(session, row.created_at).opened(row, trigger, actor, reason)
     return row
 
 
@@ -534,10 +530,8 @@ def issue_notice_to_improve(
             created_at=clock.now(),
             created_by=actor,
         )
-        effects = LegalActionEffects(session, clock.now())
         _new_action(
             session,
-            effects,
             row,
             "issue_notice_to_improve",
             actor,
@@ -773,10 +767,8 @@ def request_penalty_notice(
             created_at=clock.now(),
             created_by=actor,
         )
-        effects = LegalActionEffects(session, clock.now())
         _new_action(
             session,
-            effects,
             row,
             "request",
             actor,
@@ -786,7 +778,7 @@ def request_penalty_notice(
         not_improved = [n for n in notices if n.state == "not_improved"]
         if not_improved:
             _fire(
-                ActionAdapter(not_improved[-1], effects),
+                ActionAdapter(not_improved[-1], LegalActionEffects(session, clock.now())),
                 "request_penalty_notice",
                 actor=actor,
                 reason=f"penalty notice requested (legal action {row.id})",
@@ -937,10 +929,8 @@ def issue_suspension_penalty_notice(
             created_at=clock.now(),
             created_by=actor,
         )
-        effects = LegalActionEffects(session, clock.now())
         _new_action(
             session,
-            effects,
             row,
             "issue",
             actor,

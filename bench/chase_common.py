@@ -23,14 +23,14 @@ import aiosmtplib
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.engine import make_url
 
-from cases.chase_models import ReportedAbsence
-from cases.clock import FixedClock
-from cases.database import make_engine, migrate, session_for
-from cases.policy import parse_policy
-from cases.pupil_flags import PUPIL_FLAGS
-from cases.schools import set_up_school
-from cases.tables import CONTACTS, MARKS, PUPILS
-from cases.upn import make_upn
+from chase.models import ReportedAbsence
+from school.clock import FixedClock
+from school.database import make_engine, migrate, session_for
+from school.policy_files import parse_policy
+from school.pupil_flags import PUPIL_FLAGS
+from school.schools import set_up_school
+from school.tables import CONTACTS, MARKS, PUPILS
+from school.upn import make_upn
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_PATH = ROOT / "policies" / "emmanuel-middle.toml"

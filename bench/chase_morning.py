@@ -56,11 +56,12 @@ from bench.chase_common import (
     smtp_floor,
     twilio_fake_main,
 )
-from cases.chase_models import DslAlert, OutboxMessage, StaffTask, WelfareCheck, WelfareCheckEvent
-from cases.clock import SCHOOL_TIME_ZONE, FixedClock
-from cases.database import make_engine, session_for
-from cases.tables import PUPILS
+from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from notifications.message import Channel, OutgoingMessage, SendOutcome
+from notifications.models import OutboxMessage
+from school.clock import SCHOOL_TIME_ZONE, FixedClock
+from school.database import make_engine, session_for
+from school.tables import PUPILS
 
 TARGET_FIRST_S = 60.0  # every first message accepted within 60 s of register close
 TARGET_STEP_S = 60.0  # every step done within 60 s of its deadline
@@ -115,7 +116,7 @@ class TimedChannel:
 
 
 class PhaseTimes:
-    """Wall time in each stage of `chase_tick`, by wrapping the names flows.morning calls.
+    """Wall time in each stage of `chase_tick`, by wrapping the names chase.service calls.
 
     Only the bench process is touched: the module attributes are replaced in memory."""
 
@@ -125,7 +126,7 @@ class PhaseTimes:
         self.seconds: dict[str, float] = defaultdict(float)
 
     def install(self) -> None:
-        import flows.morning as morning
+        import chase.service as morning
 
         wrapped: dict[str, Callable[..., Any]] = {
             name: self._timed(name, getattr(morning, name)) for name in self.PHASES
@@ -167,7 +168,7 @@ class PhaseTimes:
 async def _tick_all(
     engine: Engine, schools: Sequence[str], clock: FixedClock, channels: dict[str, Channel]
 ) -> tuple[list[tuple[str, float, float]], Counter[str]]:
-    from flows.morning import chase_tick
+    from chase.service import chase_tick
 
     ticks = []
     totals: Counter[str] = Counter()

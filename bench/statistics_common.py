@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Date, Row, bindparam, or_, select, text
 from sqlmodel import Session, col
 
-from cases.calendar import SchoolCalendar
-from cases.codes import (
+from school.calendar import SchoolCalendar
+from school.codes import (
     AEA_CODES,
     AUTHORISED_CODES,
     CODES,
@@ -25,11 +25,11 @@ from cases.codes import (
     PRESENT_CODES,
     UNAUTHORISED_CODES,
 )
-from cases.models import School
-from cases.policy import LoadedPolicy, parse_policy
-from cases.school_age import is_compulsory_school_age
-from cases.schools import calendar_of, get_school
-from cases.statistics import (
+from school.models import School
+from school.policy_files import LoadedPolicy, parse_policy
+from school.school_age import is_compulsory_school_age
+from school.schools import calendar_of, get_school
+from school.statistics import (
     NATIONAL_THRESHOLD_SESSIONS,
     NATIONAL_THRESHOLD_WEEKS,
     Period,
@@ -37,7 +37,7 @@ from cases.statistics import (
     attendance_statistics,
     period_for,
 )
-from cases.tables import MARKS, PUPILS
+from school.tables import MARKS, PUPILS
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR_PATH = ROOT / "policies" / "calendars" / "england-2025-27.toml"

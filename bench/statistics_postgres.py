@@ -29,20 +29,20 @@ from bench.statistics_common import (
     target,
     time_interleaved,
 )
-from cases.calendar import SchoolCalendar
-from cases.clock import SystemClock
-from cases.database import make_engine, migrate, session_for
-from cases.demo_data import DemoSchool, generate
-from cases.pupil_flags import PUPIL_FLAGS
-from cases.register_csv import (
+from demo.school_data import DemoSchool, generate
+from school.calendar import SchoolCalendar
+from school.clock import SystemClock
+from school.database import make_engine, migrate, session_for
+from school.pupil_flags import PUPIL_FLAGS
+from school.register_csv import (
     CONTACT_COLUMNS,
     PUPIL_COLUMNS,
     Problems,
     parse_contacts,
     parse_pupils,
 )
-from cases.schools import set_up_school
-from cases.statistics import PupilStatistics, attendance_statistics
+from school.schools import set_up_school
+from school.statistics import PupilStatistics, attendance_statistics
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 ADMIN_DATABASE = "test"

@@ -27,12 +27,12 @@ from bench.statistics_common import (
     time_interleaved,
     verify,
 )
-from cases.clock import SystemClock
-from cases.database import make_engine, migrate, session_for
-from cases.demo_data import generate, write_csvs
-from cases.register_import import RegisterFiles, import_register
-from cases.schools import calendar_of, get_school, set_up_school
-from cases.statistics import attendance_statistics
+from demo.school_data import generate, write_csvs
+from school.clock import SystemClock
+from school.database import make_engine, migrate, session_for
+from school.register_import import RegisterFiles, import_register
+from school.schools import calendar_of, get_school, set_up_school
+from school.statistics import attendance_statistics
 
 ENGINE_SECONDS = 1.0  # target: the engine's figures for a 1,000-pupil school within a second
 FLOOR_RATIO = 2.0  # target: the engine within twice the floor

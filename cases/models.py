@@ -1,171 +1,191 @@
-"""The register's tables: schools and their days, pupils, contacts, marks and amendments."""
+"""Tables for pupils' attendance cases through the six stages, the actions and proposals in
+them, legal actions (Notices to Improve, penalty notices) and duties to the local authority."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Column, Index, UniqueConstraint, text
+from sqlalchemy import Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from cases.db_types import UtcDateTime
+from school.db_types import json_field as _json
+from school.db_types import utc_field as _utc
 
-# Marks other than present (/ and \\): the same text in the partial index and in the
-# statistics' query, so both databases can see the query is covered by the index.
-NOT_PRESENT = "code NOT IN ('/', '\\')"
-
-
-def _utc_column() -> Column[dt.datetime]:
-    return Column(UtcDateTime(), nullable=False)
+_case_version = Column("version", Integer, nullable=False, default=0)
 
 
-class School(SQLModel, table=True):
-    """A school with the policy and calendar it runs under (the text, so history is exact)."""
+class AttendanceCase(SQLModel, table=True):
+    """One pupil's case: the stage it is in, and what the school has done about it.
 
-    id: str = Field(primary_key=True, max_length=64)
-    name: str
-    policy_text: str
-    policy_version: str = Field(max_length=64)
-    calendar_text: str
-    created_at: dt.datetime = Field(sa_column=_utc_column())
-    updated_at: dt.datetime = Field(sa_column=_utc_column())
+    At most one open case per pupil (a partial unique index: closed cases stay as history).
+    """
 
-
-class SchoolDay(SQLModel, table=True):
-    """A day the school meets, materialised from its calendar so statistics are set-based."""
-
-    __tablename__ = "school_day"
-    __table_args__ = (Index("ix_school_day_index", "school_id", "day_index", unique=True),)
-
-    school_id: str = Field(foreign_key="school.id", primary_key=True, max_length=64)
-    date: dt.date = Field(primary_key=True)
-    am: bool
-    pm: bool
-    sessions: int  # 1 or 2, so "every session of the day" is a plain comparison in SQL
-    day_index: int  # ordinal among the school's days
-    school_week: int  # ordinal among Mon-Sun weeks with at least one session
-    half_term: str
-    term: str
-    academic_year: int
-
-
-class Pupil(SQLModel, table=True):
-    """A pupil on (or once on) a school's admission register."""
-
-    __table_args__ = (UniqueConstraint("school_id", "upn", name="uq_pupil_school_upn"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    school_id: str = Field(foreign_key="school.id", index=True, max_length=64)
-    upn: str = Field(max_length=13)
-    given_name: str
-    family_name: str
-    date_of_birth: dt.date
-    year_group: int
-    admission_date: dt.date
-    leaving_date: dt.date | None = None
-    social_worker: bool = False
-    child_protection_plan: bool = False
-    child_in_need_plan: bool = False
-    looked_after: bool = False
-    ehcp: bool = False
-    send_support: bool = False
-    fsm: bool = False
-    young_carer: bool = False
-    medical_need: bool = False
-    yot: bool = False
-
-
-class Contact(SQLModel, table=True):
-    """Someone to contact about a pupil, in the school's calling order."""
-
-    __table_args__ = (UniqueConstraint("pupil_id", "priority", name="uq_contact_priority"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    pupil_id: int = Field(foreign_key="pupil.id", index=True)
-    priority: int
-    name: str
-    relationship: str
-    parental_responsibility: bool
-    mobile: str | None = Field(default=None, max_length=20)
-    email: str | None = None
-
-
-class AttendanceMark(SQLModel, table=True):
-    """The register entry for one pupil in one session."""
-
-    __tablename__ = "attendance_mark"
+    __tablename__ = "attendance_case"
     __table_args__ = (
-        UniqueConstraint("pupil_id", "date", "session", name="uq_mark_pupil_session"),
-        Index("ix_mark_code_date", "code", "date"),
-        # Only the marks other than / and \\ (about one in ten): the statistics read every
-        # figure that needs a code from here, without touching the other nine marks in ten.
         Index(
-            "ix_mark_not_present",
+            "uq_case_open_per_pupil",
             "pupil_id",
-            "date",
-            "session",
-            "code",
-            sqlite_where=text(NOT_PRESENT),
-            postgresql_where=text(NOT_PRESENT),
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
         ),
     )
+    __mapper_args__ = {"version_id_col": _case_version}
 
     id: int | None = Field(default=None, primary_key=True)
-    pupil_id: int = Field(foreign_key="pupil.id")
-    date: dt.date
-    session: str = Field(max_length=2)
-    code: str = Field(max_length=2)
-    minutes_late: int | None = None
-
-
-class RegisterImport(SQLModel, table=True):
-    """One import that changed something: who ran it, why, and what it changed."""
-
-    __tablename__ = "register_import"
-
-    id: int | None = Field(default=None, primary_key=True)
-    school_id: str = Field(foreign_key="school.id", index=True, max_length=64)
-    imported_at: dt.datetime = Field(sa_column=_utc_column())
-    by_name: str | None = None
-    by_position: str | None = None
-    reason: str | None = None
-    files: str
-    pupils_added: int = 0
-    pupils_changed: int = 0
-    contacts_changed: int = 0
-    marks_added: int = 0
-    marks_amended: int = 0
-
-
-class MarkAmendment(SQLModel, table=True):
-    """An audited change to a register entry (REG24 r6; spec §3): kept six years."""
-
-    __tablename__ = "mark_amendment"
-
-    id: int | None = Field(default=None, primary_key=True)
-    mark_id: int = Field(foreign_key="attendance_mark.id", index=True)
-    import_id: int | None = Field(default=None, foreign_key="register_import.id")
-    original_code: str = Field(max_length=2)
-    original_minutes_late: int | None = None
-    amended_code: str = Field(max_length=2)
-    amended_minutes_late: int | None = None
-    reason: str
-    amended_at: dt.datetime = Field(sa_column=_utc_column())
-    amended_by_name: str
-    amended_by_position: str
-
-
-class AdmissionAmendment(SQLModel, table=True):
-    """An audited change to a pupil's admission-register details."""
-
-    __tablename__ = "admission_amendment"
-
-    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
     pupil_id: int = Field(foreign_key="pupil.id", index=True)
-    import_id: int | None = Field(default=None, foreign_key="register_import.id")
-    field: str
-    original: str | None
-    amended: str | None
+    stage: str = Field(default="expect", max_length=12)
+    opened_at: dt.datetime = _utc()
+    closed_at: dt.datetime | None = _utc(nullable=True)
+    policy_version: str = Field(max_length=64)
+    # Why support is not appropriate (e.g. an unauthorised term-time holiday): lets the case
+    # reach Formalise or Enforce without support having been offered (spec §5).
+    support_not_appropriate: str | None = None
+    # When and by whom barriers linked to special educational needs were considered (KTS).
+    send_barriers_considered_at: dt.datetime | None = _utc(nullable=True)
+    send_barriers_considered_by: str | None = None
+    version: int = Field(default=0, sa_column=_case_version)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Every move of a case: from, to, trigger, who, why, when, policy, and the figures."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="attendance_case.id", index=True)
+    at: dt.datetime = _utc()
+    from_stage: str = Field(max_length=12)
+    to_stage: str = Field(max_length=12)
+    trigger: str = Field(max_length=40)
+    actor_name: str
+    actor_position: str
     reason: str
-    amended_at: dt.datetime = Field(sa_column=_utc_column())
-    amended_by_name: str
-    amended_by_position: str
+    policy_version: str = Field(max_length=64)
+    statistics: dict[str, Any] = _json()  # the figures that justified it, as of that day
+
+
+class CaseAction(SQLModel, table=True):
+    """Something done or to do in a case: a letter, a meeting, a plan, a referral, support."""
+
+    __tablename__ = "case_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="attendance_case.id", index=True)
+    kind: str = Field(max_length=40)  # letter, meeting, support_plan, attendance_contract, ...
+    rung_id: str | None = Field(default=None, max_length=60)  # the ladder rung it came from
+    title: str
+    is_support: bool = False  # counts as support offered (the gate for Formalise/Enforce)
+    due_on: dt.date | None = None
+    review_on: dt.date | None = None
+    # planned, done, attended, not_attended, declined, cancelled
+    status: str = Field(default="planned", max_length=16)
+    outcome: str | None = None
+    created_at: dt.datetime = _utc()
+    created_by: str
+    completed_at: dt.datetime | None = _utc(nullable=True)
+    completed_by: str | None = None
+    details: dict[str, Any] = _json()
+
+
+class CaseProposal(SQLModel, table=True):
+    """What the daily review proposes; a named member of staff confirms, skips or overrides.
+
+    `trigger_key` names the cause (rung, band, date) so a proposal is never made twice for it.
+    """
+
+    __tablename__ = "case_proposal"
+    __table_args__ = (UniqueConstraint("case_id", "trigger_key", name="uq_proposal_trigger"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="attendance_case.id", index=True)
+    trigger_key: str = Field(max_length=120)
+    kind: str = Field(max_length=20)  # stage_move, letter, meeting, referral, legal, review
+    rung_id: str | None = Field(default=None, max_length=60)
+    to_stage: str | None = Field(default=None, max_length=12)
+    summary: str
+    evidence: dict[str, Any] = _json()
+    created_at: dt.datetime = _utc()
+    status: str = Field(
+        default="proposed", max_length=12
+    )  # proposed, confirmed, skipped, overridden, applied
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = _utc(nullable=True)
+    decision_reason: str | None = None
+
+
+_legal_version = Column("version", Integer, nullable=False, default=0)
+
+
+class LegalAction(SQLModel, table=True):
+    """A Notice to Improve or a penalty notice, for one parent of one pupil (spec §5).
+
+    Penalty notices are counted per parent per pupil: siblings and the other parent are
+    separate. Suspension "public place" notices (EIA 2006 s103) are kept apart and never count.
+    """
+
+    __tablename__ = "legal_action"
+    __mapper_args__ = {"version_id_col": _legal_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    case_id: int | None = Field(default=None, foreign_key="attendance_case.id", index=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    parent_name: str  # the parent liable: the one who allowed the absence
+    parent_contact_id: int | None = None
+    # notice_to_improve, penalty_notice, suspension_penalty_notice
+    kind: str = Field(max_length=30)
+    state: str = Field(max_length=24)
+    sequence: int | None = None  # 1st or 2nd penalty notice within three years
+    issued_on: dt.date | None = None
+    received_on: dt.date | None = None  # payment periods run from receipt (PNREG24 r4)
+    improvement_period_end: dt.date | None = None  # NTI: 3 to 6 weeks
+    amount_if_paid_early: int | None = None  # pounds
+    amount: int | None = None
+    paid_on: dt.date | None = None
+    amount_paid: int | None = None
+    withdrawn_on: dt.date | None = None
+    threshold_first_met_on: dt.date | None = None
+    offence_summary: str | None = None
+    created_at: dt.datetime = _utc()
+    created_by: str
+    version: int = Field(default=0, sa_column=_legal_version)
+
+
+class LegalActionEvent(SQLModel, table=True):
+    __tablename__ = "legal_action_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    legal_action_id: int = Field(foreign_key="legal_action.id", index=True)
+    at: dt.datetime = _utc()
+    from_state: str = Field(max_length=24)
+    to_state: str = Field(max_length=24)
+    trigger: str = Field(max_length=40)
+    actor: str
+    reason: str
+
+
+class LaDuty(SQLModel, table=True):
+    """A duty to inform the local authority (or recode a register entry), with its deadline.
+
+    `trigger_key` makes each duty arise once per cause (e.g. one sickness return per period).
+    """
+
+    __tablename__ = "la_duty"
+    __table_args__ = (UniqueConstraint("pupil_id", "kind", "trigger_key", name="uq_duty_trigger"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    # continuous_absence_return, sickness_return, recode_n, ehcp_inform_la, deletion_ground
+    kind: str = Field(max_length=40)
+    trigger_key: str = Field(max_length=80)
+    summary: str
+    due_on: dt.date
+    status: str = Field(default="open", max_length=12)  # open, done, dismissed
+    details: dict[str, Any] = _json()
+    created_at: dt.datetime = _utc()
+    done_at: dt.datetime | None = _utc(nullable=True)
+    done_by: str | None = None

@@ -11,7 +11,7 @@ import typer
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.case_models import (
+from cases.models import (
     AttendanceCase,
     CaseAction,
     CaseEvent,
@@ -19,11 +19,11 @@ from cases.case_models import (
     LaDuty,
     LegalAction,
 )
-from cases.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
-from cases.database import id_of, session_for
-from cases.models import Pupil
-from cases.register_import import Amender
 from cli.common import console, fail, open_database
+from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from school.database import id_of, session_for
+from school.models import Pupil
+from school.register_import import Amender
 
 case_app = typer.Typer(
     help="A pupil's attendance case through the six stages.", no_args_is_help=True
@@ -44,8 +44,8 @@ Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA
 @contextmanager
 def _refused() -> Iterator[None]:
     """The services' refusals (the law, a guard, a stale view) as a clear message, exit 1."""
-    from flows.la_duties import DutyRefused
-    from flows.legal_actions import LegalActionRefused
+    from cases.duties import DutyRefused
+    from cases.legal import LegalActionRefused
     from state_machines.attendance_case import CaseRefused
 
     try:
@@ -87,7 +87,7 @@ def show(
     upn: Annotated[str, typer.Argument(help="The pupil's UPN.")], school: MaybeSchool = None
 ) -> None:
     """The case: its stage, history, actions, proposals and legal actions."""
-    from cases.statistics import attendance_statistics
+    from school.statistics import attendance_statistics
 
     with _refused(), session_for(open_database()) as session:
         pupil = _pupil(session, school, upn)
@@ -151,7 +151,7 @@ def open_(
     upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
 ) -> None:
     """Open a case for a pupil (one open case per pupil)."""
-    from flows.cases import open_case
+    from cases.service import open_case
 
     with _refused(), session_for(open_database()) as session:
         case = open_case(
@@ -171,7 +171,7 @@ def move(
     school: MaybeSchool = None,
 ) -> None:
     """Move the pupil's case to a stage; the law's guards refuse what it does not allow."""
-    from flows.cases import move_case
+    from cases.service import move_case
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -189,7 +189,7 @@ def support(
     school: MaybeSchool = None,
 ) -> None:
     """Record support offered to the family (a declined offer still counts as offered)."""
-    from flows.cases import record_support
+    from cases.service import record_support
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -207,7 +207,7 @@ def action_outcome(
     note: Annotated[str | None, typer.Option(help="What happened.")] = None,
 ) -> None:
     """Record what happened to a letter, meeting, plan or referral."""
-    from flows.cases import record_action_outcome
+    from cases.service import record_action_outcome
 
     with _refused(), session_for(open_database()) as session:
         action = record_action_outcome(
@@ -221,7 +221,7 @@ def no_support(
     upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
-    from flows.cases import record_support_not_appropriate
+    from cases.service import record_support_not_appropriate
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -236,7 +236,7 @@ def send_considered(
     upn: Annotated[str, typer.Argument()], by: By, note: Reason, school: MaybeSchool = None
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
-    from flows.cases import record_send_barriers_considered
+    from cases.service import record_send_barriers_considered
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -255,7 +255,7 @@ def decide(
     to: Annotated[str | None, typer.Option(help="override: the stage you chose instead")] = None,
 ) -> None:
     """Confirm, skip or override a proposal from the daily review."""
-    from flows.cases import decide_proposal
+    from cases.service import decide_proposal
 
     with _refused(), session_for(open_database()) as session:
         proposal = decide_proposal(
@@ -303,7 +303,7 @@ def nti(
     school: MaybeSchool = None,
 ) -> None:
     """Issue a Notice to Improve to one parent."""
-    from flows.legal_actions import issue_notice_to_improve
+    from cases.legal import issue_notice_to_improve
 
     with _refused(), session_for(open_database()) as session:
         action = issue_notice_to_improve(
@@ -329,7 +329,7 @@ def request_pn(
     school: MaybeSchool = None,
 ) -> None:
     """Request a penalty notice for one parent; refused where the law does not allow it."""
-    from flows.legal_actions import request_penalty_notice
+    from cases.legal import request_penalty_notice
 
     with _refused(), session_for(open_database()) as session:
         action = request_penalty_notice(
@@ -355,7 +355,7 @@ def issue_pn(
     received: Annotated[str, typer.Option(help="YYYY-MM-DD")],
 ) -> None:
     """Record that a requested penalty notice was issued, and when the parent received it."""
-    from flows.legal_actions import issue_penalty_notice
+    from cases.legal import issue_penalty_notice
 
     with _refused(), session_for(open_database()) as session:
         action = issue_penalty_notice(
@@ -377,7 +377,7 @@ def pay(
     on: Annotated[str | None, typer.Option("--date")] = None,
 ) -> None:
     """Record a payment (the amount must be what is due on that date)."""
-    from flows.legal_actions import record_payment
+    from cases.legal import record_payment
 
     with _refused(), session_for(open_database()) as session:
         action = record_payment(session, action_id, _day(on), amount, by, clock=SystemClock())
@@ -392,7 +392,7 @@ def decide_unpaid_(
     reason: Reason,
 ) -> None:
     """After 28 days unpaid: prosecute for the original offence, or withdraw."""
-    from flows.legal_actions import decide_unpaid
+    from cases.legal import decide_unpaid
 
     with _refused(), session_for(open_database()) as session:
         action = decide_unpaid(session, action_id, decision, by, reason, clock=SystemClock())
@@ -402,7 +402,7 @@ def decide_unpaid_(
 @legal_app.command("withdraw")
 def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
     """Withdraw a notice (withdrawn penalty notices do not count towards the limit)."""
-    from flows.legal_actions import withdraw
+    from cases.legal import withdraw
 
     with _refused(), session_for(open_database()) as session:
         action = withdraw(session, action_id, by, reason, clock=SystemClock())
@@ -412,7 +412,7 @@ def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reaso
 @duties_app.command("review")
 def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
     """Raise the duties the figures call for (idempotent), then list what is open."""
-    from flows.la_duties import review_la_duties
+    from cases.duties import review_la_duties
 
     with _refused(), session_for(open_database()) as session:
         raised = review_la_duties(session, school, _day(on), SystemClock())
@@ -443,7 +443,7 @@ def duties_list(school: School) -> None:
 @duties_app.command("done")
 def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason) -> None:
     """Record a duty as done (the deletion ground needs `confirm` with the joint enquiries)."""
-    from flows.la_duties import complete_duty
+    from cases.duties import complete_duty
 
     with _refused(), session_for(open_database()) as session:
         complete_duty(session, duty_id, by, note, clock=SystemClock())
@@ -453,7 +453,7 @@ def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason)
 @duties_app.command("dismiss")
 def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
     """Dismiss a duty that does not apply, with the reason."""
-    from flows.la_duties import dismiss_duty
+    from cases.duties import dismiss_duty
 
     with _refused(), session_for(open_database()) as session:
         dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
@@ -472,8 +472,8 @@ def review(
     """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
     import asyncio
 
+    from cases.after_school import review_after_school
     from cli.chase import local_channels
-    from flows.after_school import review_after_school
 
     day = _day(on)
     with _refused():
@@ -507,8 +507,8 @@ def letters_render(
     """Write a case letter as PDF (for printing) or HTML, for its first parent on file."""
     from pathlib import Path
 
-    from cases.models import Contact
     from notifications.letters import case_letter_html, letter_pdf
+    from school.models import Contact
 
     with _refused(), session_for(open_database()) as session:
         action = session.get(CaseAction, action_id)
@@ -543,7 +543,7 @@ def evidence(
     """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
     from pathlib import Path
 
-    from flows.evidence_pack import evidence_pack_pdf
+    from cases.evidence import evidence_pack_pdf
 
     with _refused(), session_for(open_database()) as session:
         pupil = _pupil(session, school, upn)
@@ -559,9 +559,9 @@ def letters_nti(
     """Write a Notice to Improve letter, with the eight elements recorded when it was issued."""
     from pathlib import Path
 
-    from cases.schools import get_school
-    from flows.legal_actions import notice_elements
+    from cases.legal import notice_elements
     from notifications.letters import notice_letter_html, render_letter_pdf
+    from school.schools import get_school
 
     with _refused(), session_for(open_database()) as session:
         action = session.get(LegalAction, action_id)

@@ -14,21 +14,22 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from cases.chase_models import DslAlert, OutboxMessage, StaffTask, WelfareCheck
-from cases.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
-from cases.database import database_url, session_for
-from cases.models import Pupil
-from cases.register_import import Amender
-from cli.common import State, console, fail, open_database
-from flows.chase_responses import (
+from chase.models import DslAlert, StaffTask, WelfareCheck
+from chase.responses import (
     TASK_OUTCOMES,
     acknowledge_alert,
     record_task_outcome,
     report_absence,
 )
-from flows.simulation import Happening
-from flows.timeline import TASK_NAMES
+from chase.simulation import Happening
+from chase.timeline import TASK_NAMES
+from cli.common import State, console, fail, open_database
 from notifications.message import Channel
+from notifications.models import OutboxMessage
+from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from school.database import database_url, session_for
+from school.models import Pupil
+from school.register_import import Amender
 
 
 def outbox_dir() -> Path:
@@ -66,8 +67,8 @@ def chase(
     ] = False,
 ) -> None:
     """Run the morning chase: open checks at register close, step them, send messages."""
-    from flows.morning import chase_tick
-    from flows.simulation import simulate_morning
+    from chase.service import chase_tick
+    from chase.simulation import simulate_morning
 
     engine = open_database()
     day = _day(on)
@@ -276,9 +277,9 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the morning-chase deployments on this machine (needs PREFECT_API_URL)."""
-    from cases.models import School
-    from cases.schools import policy_of
     from flows.deployments import PrefectServerMissing, serve_policies
+    from school.models import School
+    from school.schools import policy_of
 
     # Flow runs read the database from the environment, so --database must reach them too.
     os.environ["ATTENDANCE_DATABASE_URL"] = database_url(State.database)
@@ -295,8 +296,8 @@ def serve(
 
 
 def _last_deadline(engine: object, school: str, day: date) -> datetime | None:
-    from cases.schools import get_school, policy_of
-    from flows.simulation import morning_span
+    from chase.simulation import morning_span
+    from school.schools import get_school, policy_of
 
     with session_for(engine) as session:  # type: ignore[arg-type]
         policy = policy_of(get_school(session, school)).policy

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 
-from cases.database import SchemaNotReady, make_engine, migrate, require_current_schema
-from cases.errors import InputError
+from school.database import SchemaNotReady, make_engine, migrate, require_current_schema
+from school.errors import InputError
 
 console = Console()
 errors = Console(stderr=True)

@@ -21,20 +21,20 @@ from rich.progress import (
 )
 from sqlmodel import Session, col
 
-from cases.calendar import SchoolCalendar
-from cases.clock import SystemClock, school_today
-from cases.database import (
-    database_url,
-    session_for,
-)
-from cases.errors import InputError
-from cases.policy import POLICY_DIR, bundled_policy, load_policy
-from cases.register_import import Amender, RegisterFiles, import_register
-from cases.schools import calendar_of, get_school, set_up_school
-from cases.statistics import attendance_statistics
 from cli import cases as cases_cli
 from cli import chase
 from cli.common import State, console, errors, fail, open_database, refused
+from school.calendar import SchoolCalendar
+from school.clock import SystemClock, school_today
+from school.database import (
+    database_url,
+    session_for,
+)
+from school.errors import InputError
+from school.policy_files import POLICY_DIR, bundled_policy, load_policy
+from school.register_import import Amender, RegisterFiles, import_register
+from school.schools import calendar_of, get_school, set_up_school
+from school.statistics import attendance_statistics
 
 app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
@@ -161,8 +161,8 @@ def stats(
     format: Annotated[Format, typer.Option(help="table or json")] = Format.table,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
-    from cases.roll import roll_by_upn
     from cli.report import pupil_table, summary_table
+    from school.roll import roll_by_upn
 
     on = _date(as_of) if as_of else school_today(SystemClock())
     with refused(), session_for(open_database()) as session:
@@ -221,8 +221,8 @@ def demo_data(
     ] = None,
 ) -> None:
     """Write a realistic, deterministic school year of register data as the three CSVs."""
-    from cases.calendar import SchoolCalendar
-    from cases.demo_data import generate, write_csvs
+    from demo.school_data import generate, write_csvs
+    from school.calendar import SchoolCalendar
 
     with refused():
         cal = SchoolCalendar.from_toml(_read(calendar), str(calendar))
@@ -245,18 +245,18 @@ def demo(
     pupils: Annotated[int, typer.Option(min=1)] = 300,
     folder: Annotated[
         Path, typer.Option(help="Where the demo's files, SQLite database and outbox go.")
-    ] = Path("demo"),
+    ] = Path("demo-school"),
 ) -> None:
     """A demo school from scratch: its register to date, its attendance report, and a
     simulated Monday morning chase with a few parent replies (messages to a local outbox)."""
     import asyncio
 
-    from cases.demo_data import generate, write_csvs
-    from cases.roll import roll_by_upn
+    from chase.simulation import simulate_morning
     from cli.chase import local_channels, print_timeline
     from cli.report import print_report
-    from flows.demo_morning import demo_script, take_morning_register
-    from flows.simulation import simulate_morning
+    from demo.morning import demo_script, take_morning_register
+    from demo.school_data import generate, write_csvs
+    from school.roll import roll_by_upn
 
     with refused():
         loaded = load_policy(bundled_policy(school))
@@ -323,11 +323,11 @@ def _demo_half_term_of_reviews(
 
     from sqlalchemy import func, select
 
-    from cases.case_models import AttendanceCase, CaseAction, CaseProposal
+    from cases.letter_delivery import send_planned_letters
+    from cases.models import AttendanceCase, CaseAction, CaseProposal
+    from cases.review import run_daily_review
     from cli.chase import local_channels
-    from flows.daily_review import run_daily_review
-    from flows.dispatch import drain_outbox
-    from flows.letter_delivery import send_planned_letters
+    from notifications.dispatch import drain_outbox
 
     start, _ = cal.term_span(last) or (last, last)
     days = [d.date for d in cal.days if start <= d.date <= last]

@@ -9,8 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from cases.roll import RollEntry, year_label
-from cases.statistics import PupilStatistics
+from school.roll import RollEntry, year_label
+from school.statistics import PupilStatistics
 
 
 def _pct(value: float | None) -> str:

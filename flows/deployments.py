@@ -8,10 +8,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cases.calendar import SESSIONS
-from cases.chase_plan import anchors, steps_for
-from cases.policy import Policy, load_policy
+from chase.plan import anchors, steps_for
 from flows.prefect_settings import quiet_prefect
+from school.calendar import SESSIONS
+from school.policy import Policy
+from school.policy_files import load_policy
 
 if TYPE_CHECKING:  # prefect costs ~0.6 s to import: only the functions that need it import it
     from prefect.deployments.runner import RunnerDeployment

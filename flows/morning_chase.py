@@ -11,12 +11,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy import Engine, select
 
-from cases.clock import SCHOOL_TIME_ZONE, Clock, FixedClock, SystemClock, school_today
-from cases.database import make_engine, session_for
-from cases.schools import get_school
-from cases.tables import SCHOOL_DAYS
-from flows.morning import chase_tick
+from chase.service import chase_tick
 from notifications.channels import channels_from_settings, default_outbox_dir
+from school.clock import SCHOOL_TIME_ZONE, Clock, FixedClock, SystemClock, school_today
+from school.database import make_engine, session_for
+from school.schools import get_school
+from school.tables import SCHOOL_DAYS
 
 COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
 # The server lets a scheduled run start when it is less than half a second early (it rounds the
@@ -114,7 +114,7 @@ async def morning_chase(school_id: str, on: str | None = None, at: str | None = 
 @task(name="after-school-review", retries=0, cache_policy=NO_CACHE)
 async def run_review(engine: Engine, school_id: str, on: date, clock: Clock) -> dict[str, int]:
     """The daily review, its letters and the LA duties, in one task."""
-    from flows.after_school import review_after_school
+    from cases.after_school import review_after_school
 
     channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
     try:

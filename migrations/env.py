@@ -9,11 +9,9 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import cases.case_models
-import cases.chase_models
-import cases.models  # noqa: F401
-from cases.database import make_engine
-from cases.db_types import UtcDateTime
+import school.models  # noqa: F401
+from school.database import make_engine
+from school.db_types import UtcDateTime
 
 target_metadata = SQLModel.metadata
 

@@ -16,22 +16,22 @@ from jinja2 import (
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.case_models import AttendanceCase, CaseAction, LegalAction
-from cases.clock import Clock, school_today
-from cases.codes import CODES, NATIONAL_THRESHOLD_CODES
-from cases.database import id_of
-from cases.models import Contact, Pupil
-from cases.outbox import Envelope, enqueue
-from cases.schools import calendar_of, get_school, policy_of
-from cases.statistics import (
+from cases.models import AttendanceCase, CaseAction, LegalAction
+from notifications.outbox import Envelope, enqueue
+from notifications.pdf import html_title, html_to_pdf
+from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, template_environment
+from school.clock import Clock, school_today
+from school.codes import CODES, NATIONAL_THRESHOLD_CODES
+from school.database import id_of
+from school.models import Contact, Pupil
+from school.schools import calendar_of, get_school, policy_of
+from school.statistics import (
     NATIONAL_THRESHOLD_SESSIONS,
     NATIONAL_THRESHOLD_WEEKS,
     PupilStatistics,
     attendance_statistics,
 )
-from cases.tables import MARKS
-from notifications.pdf import html_title, html_to_pdf
-from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, template_environment
+from school.tables import MARKS
 
 LETTERS = TEMPLATES / "letters"
 NOTICE_TO_IMPROVE = "notice_to_improve"

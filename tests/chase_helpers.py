@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-from cases.chase_models import WelfareCheck, WelfareCheckEvent
-from cases.clock import SCHOOL_TIME_ZONE, FixedClock
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import RegisterFiles, import_register
-from cases.schools import set_up_school
+from chase.models import WelfareCheck, WelfareCheckEvent
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from school.clock import SCHOOL_TIME_ZONE, FixedClock
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import RegisterFiles, import_register
+from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
 
@@ -93,7 +93,7 @@ def local(on: date, hhmm: str) -> datetime:
 
 
 def check_for(session: Session, school_id: str, n: int) -> WelfareCheck | None:
-    from cases.models import Pupil
+    from school.models import Pupil
 
     return session.scalars(
         select(WelfareCheck).join(Pupil, col(Pupil.id) == WelfareCheck.pupil_id)

@@ -13,10 +13,10 @@ from hypothesis import settings
 from sqlalchemy import Engine, create_engine, delete, text
 from sqlmodel import Session, SQLModel
 
-from cases.clock import FixedClock
-from cases.database import make_engine, migrate
-from cases.policy import bundled_policy, load_policy
-from cases.schools import set_up_school
+from school.clock import FixedClock
+from school.database import make_engine, migrate
+from school.policy_files import bundled_policy, load_policy
+from school.schools import set_up_school
 
 pytest_plugins = ["tests.fakes.fixtures"]  # twilio_fake, smtp_server
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from cases.calendar import SchoolCalendar, SchoolDay
-from cases.clock import Clock
-from cases.register_import import RegisterFiles, import_register
-from cases.schools import calendar_of, get_school
-from cases.statistics import PupilStatistics, attendance_statistics
+from school.calendar import SchoolCalendar, SchoolDay
+from school.clock import Clock
+from school.register_import import RegisterFiles, import_register
+from school.schools import calendar_of, get_school
+from school.statistics import PupilStatistics, attendance_statistics
 from tests.register_files import upn, write_marks, write_pupils
 
 # A code for (school day, session), or None for no mark.

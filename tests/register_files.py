@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from cases.register_csv import CONTACT_COLUMNS, MARK_COLUMNS, PUPIL_COLUMNS
-from cases.tables import MARKS, PUPILS
-from cases.upn import make_upn
+from school.register_csv import CONTACT_COLUMNS, MARK_COLUMNS, PUPIL_COLUMNS
+from school.tables import MARKS, PUPILS
+from school.upn import make_upn
 
 # The keys of `attendance stats --format json`, in the order the issue documents them.
 DOCUMENTED_STATISTICS_KEYS = [

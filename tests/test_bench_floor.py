@@ -16,11 +16,11 @@ from bench.statistics_common import (
     floor_statistics_many,
     naive_statistics,
 )
-from cases.clock import FixedClock
-from cases.demo_data import generate, write_csvs
-from cases.register_import import RegisterFiles, import_register
-from cases.schools import calendar_of, get_school
-from cases.statistics import attendance_statistics
+from demo.school_data import generate, write_csvs
+from school.clock import FixedClock
+from school.register_import import RegisterFiles, import_register
+from school.schools import calendar_of, get_school
+from school.statistics import attendance_statistics
 
 UNTIL = date(2025, 12, 19)  # the demo register runs to the end of the autumn term
 AS_OF_DATES = (

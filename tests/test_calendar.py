@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from cases.calendar import SchoolCalendar, term_group
-from cases.errors import InputError
+from school.calendar import SchoolCalendar, term_group
+from school.errors import InputError
 
 D = date.fromisoformat
 

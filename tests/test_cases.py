@@ -12,14 +12,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
-import flows.cases as case_services
-from cases.case_models import AttendanceCase, CaseEvent, CaseProposal
-from cases.clock import FixedClock
-from cases.models import Pupil
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import Amender
-from cases.schools import get_school, policy_of, set_up_school
-from flows.cases import (
+import cases.service as case_services
+from cases.models import AttendanceCase, CaseEvent, CaseProposal
+from cases.service import (
     CaseRefused,
     ConcurrentChange,
     MoveRefused,
@@ -32,6 +27,11 @@ from flows.cases import (
     record_support,
     record_support_not_appropriate,
 )
+from school.clock import FixedClock
+from school.models import Pupil
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import Amender
+from school.schools import get_school, policy_of, set_up_school
 from state_machines.attendance_case import (
     CaseAdapter,
     CaseFacts,

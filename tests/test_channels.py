@@ -23,7 +23,6 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from cases.clock import FixedClock
 from notifications.channels import (
     LocalOutboxChannel,
     SmtpEmailChannel,
@@ -32,6 +31,7 @@ from notifications.channels import (
 )
 from notifications.channels.twilio_sms import request_never_left
 from notifications.message import Channel, Delivery, OutgoingMessage, SendOutcome
+from school.clock import FixedClock
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
 

@@ -9,10 +9,10 @@ import re
 from sqlalchemy import select
 from sqlmodel import col
 
-from cases.chase_models import OutboxMessage
-from cases.clock import FixedClock
-from flows.morning import chase_tick
+from chase.service import chase_tick
 from notifications.channels import channels_from_settings
+from notifications.models import OutboxMessage
+from school.clock import FixedClock
 from tests.chase_helpers import MONDAY, check_for, local, mobile, set_up_morning
 
 

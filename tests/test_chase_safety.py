@@ -11,14 +11,16 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from cases.chase_models import OutboxMessage, WelfareCheck, WelfareCheckEvent
-from cases.clock import FixedClock
-from cases.database import session_for
-from flows import checkpoints
-from flows.dispatch import LEASE
-from flows.morning import chase_tick
-from flows.welfare_checks import advance_due_checks, open_checks, school_morning
+from chase.checks import advance_due_checks, open_checks
+from chase.models import WelfareCheck, WelfareCheckEvent
+from chase.morning import school_morning
+from chase.service import chase_tick
+from notifications.dispatch import LEASE
 from notifications.message import Delivery
+from notifications.models import OutboxMessage
+from school import checkpoints
+from school.clock import FixedClock
+from school.database import session_for
 from tests.chase_helpers import MONDAY, channels, local, set_up_morning
 
 
@@ -114,7 +116,7 @@ def test_a_status_that_arrives_before_the_send_is_recorded_is_not_lost(
     session: Session, engine: Engine, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Twilio can report 'undelivered' before the dispatcher has stored the message's sid."""
-    from flows.chase_responses import handle_delivery_status
+    from chase.responses import handle_delivery_status
 
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     sent = channels()

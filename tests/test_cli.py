@@ -17,11 +17,11 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 from typer.testing import CliRunner, Result
 
-from cases.calendar import SchoolCalendar
-from cases.models import MarkAmendment, Pupil, RegisterImport, School, SchoolDay
-from cases.policy import load_policy
-from cases.statistics import attendance_statistics
 from cli.main import app
+from school.calendar import SchoolCalendar
+from school.models import MarkAmendment, Pupil, RegisterImport, School, SchoolDay
+from school.policy_files import load_policy
+from school.statistics import attendance_statistics
 from tests.register_files import (
     DOCUMENTED_STATISTICS_KEYS,
     pupil_row,

@@ -24,7 +24,7 @@ def flat(text: str) -> str:
 @pytest.fixture
 def holiday_pupil(session: Session, school: str, clock, tmp_path, monkeypatch) -> str:
     """A Year 8 pupil who took a week's holiday the school refused (spec §8.1)."""
-    from cases import clock as clock_module
+    from school import clock as clock_module
 
     cal = calendar(session, school)
     days = days_between(cal, date(2025, 9, 8), date(2025, 9, 26))
@@ -116,7 +116,7 @@ def test_a_meeting_not_attended_is_recorded_in_the_case_history(
     from sqlalchemy import select
     from sqlmodel import col
 
-    from cases.case_models import CaseAction, CaseEvent
+    from cases.models import CaseAction, CaseEvent
 
     db = ["--database", engine.url.render_as_string(hide_password=False)]
     by = ["--by", "Ann Lee, Attendance Lead"]
@@ -169,7 +169,7 @@ def test_confirm_a_proposal_and_show_by_upn_alone(
 ) -> None:
     from sqlalchemy import select
 
-    from cases.case_models import AttendanceCase, CaseProposal
+    from cases.models import AttendanceCase, CaseProposal
 
     db = ["--database", engine.url.render_as_string(hide_password=False)]
     by = ["--by", "Ann Lee, Attendance Lead"]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
-from cases.chase_models import DslAlert, StaffTask
+from chase.models import DslAlert, StaffTask
 from cli.main import app
 from tests.chase_helpers import MONDAY, set_up_morning
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
-from cases.case_models import CaseAction
-from cases.register_import import RegisterFiles, import_register
+from cases.models import CaseAction
 from cli.main import app
+from school.register_import import RegisterFiles, import_register
 from tests.register_builder import build_register, calendar, days_between, present
 from tests.register_files import pupil_row, upn, write_contacts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.codes import (
+from school.codes import (
     AEA_CODES,
     AUTHORISED_CODES,
     CODES,

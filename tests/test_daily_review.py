@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from cases.calendar import SchoolDay
-from cases.case_models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
-from cases.clock import SCHOOL_TIME_ZONE, FixedClock
-from cases.database import id_of
-from cases.models import Pupil
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import Amender
-from cases.schools import set_up_school
-from flows.cases import decide_proposal
-from flows.daily_review import ReviewResult, run_daily_review
+from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
+from cases.review import ReviewResult, run_daily_review
+from cases.service import decide_proposal
+from school.calendar import SchoolDay
+from school.clock import SCHOOL_TIME_ZONE, FixedClock
+from school.database import id_of
+from school.models import Pupil
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import Amender
+from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import Pattern, build_register, calendar
 from tests.register_files import pupil_row, upn

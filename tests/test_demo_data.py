@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from cases.calendar import SchoolCalendar
-from cases.codes import AEA_CODES, CODES, POSSIBLE_CODES, PRESENT_CODES
-from cases.demo_data import generate, write_csvs
-from cases.pupil_flags import PUPIL_FLAGS
-from cases.register_csv import Problems, parse_contacts, parse_marks, parse_pupils
-from cases.school_age import is_compulsory_school_age
-from cases.upn import upn_problem
+from demo.school_data import generate, write_csvs
+from school.calendar import SchoolCalendar
+from school.codes import AEA_CODES, CODES, POSSIBLE_CODES, PRESENT_CODES
+from school.pupil_flags import PUPIL_FLAGS
+from school.register_csv import Problems, parse_contacts, parse_marks, parse_pupils
+from school.school_age import is_compulsory_school_age
+from school.upn import upn_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 CALENDAR = SchoolCalendar.from_toml(
@@ -119,8 +119,8 @@ def test_the_same_seed_gives_byte_identical_files_and_another_seed_does_not(
 
 def test_files_do_not_depend_on_the_interpreter_hash_seed(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from cases.calendar import SchoolCalendar; "
-        "from cases.demo_data import generate, write_csvs; "
+        "import sys; from pathlib import Path; from school.calendar import SchoolCalendar; "
+        "from demo.school_data import generate, write_csvs; "
         "cal = SchoolCalendar.from_toml(Path(sys.argv[1]).read_text(encoding='utf-8')); "
         "write_csvs(generate(80, 5, cal, [5, 6, 7, 8]), Path(sys.argv[2]))"
     )

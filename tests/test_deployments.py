@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.policy import Policy, bundled_policy, load_policy, parse_policy
 from flows.deployments import catch_up_times, chase_schedule_times, school_crons
+from school.policy import Policy
+from school.policy_files import bundled_policy, load_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 LONDON = ZoneInfo("Europe/London")

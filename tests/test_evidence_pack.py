@@ -13,18 +13,19 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.case_models import (
+from cases.evidence import chronology, evidence_pack_pdf, scrub, weeks_of
+from cases.models import (
     AttendanceCase,
     CaseAction,
     CaseEvent,
     LegalAction,
     LegalActionEvent,
 )
-from cases.chase_models import OutboxMessage, StaffTask, WelfareCheck, WelfareCheckEvent
-from cases.clock import FixedClock
-from cases.database import id_of
-from cases.models import Contact, Pupil
-from flows.evidence_pack import chronology, evidence_pack_pdf, scrub, weeks_of
+from chase.models import StaffTask, WelfareCheck, WelfareCheckEvent
+from notifications.models import OutboxMessage
+from school.clock import FixedClock
+from school.database import id_of
+from school.models import Contact, Pupil
 from tests.register_builder import build_register, calendar, days_between, figures, present
 from tests.register_files import pupil_row, upn
 

@@ -9,15 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from cases.case_models import LaDuty
-from cases.chase_models import ReportedAbsence
-from cases.clock import FixedClock
-from cases.database import id_of
-from cases.models import Pupil
-from cases.policy import bundled_policy, parse_policy
-from cases.register_import import Amender, RegisterFiles, import_register
-from cases.schools import set_up_school
-from flows.la_duties import (
+from cases.duties import (
     DutyRefused,
     complete_duty,
     confirm_deletion_ground,
@@ -26,6 +18,14 @@ from flows.la_duties import (
     record_expected_illness,
     review_la_duties,
 )
+from cases.models import LaDuty
+from chase.models import ReportedAbsence
+from school.clock import FixedClock
+from school.database import id_of
+from school.models import Pupil
+from school.policy_files import bundled_policy, parse_policy
+from school.register_import import Amender, RegisterFiles, import_register
+from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present
 from tests.register_files import pupil_row, upn, write_marks

@@ -11,14 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.case_models import AttendanceCase, CaseAction, LegalAction
-from cases.clock import FixedClock
-from cases.database import id_of
-from cases.models import Pupil
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import Amender, RegisterFiles, import_register
-from cases.schools import set_up_school
-from flows.legal_actions import (
+from cases.legal import (
     ALTERNATIVE_ACTION,
     LegalActionRefused,
     decide_unpaid,
@@ -34,6 +27,13 @@ from flows.legal_actions import (
     review_unpaid,
     withdraw,
 )
+from cases.models import AttendanceCase, CaseAction, LegalAction
+from school.clock import FixedClock
+from school.database import id_of
+from school.models import Pupil
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import Amender, RegisterFiles, import_register
+from school.schools import set_up_school
 from state_machines.legal_action import MACHINE, STATES, can_fire
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present

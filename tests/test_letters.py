@@ -12,13 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.case_models import AttendanceCase, CaseAction, LegalAction
-from cases.chase_models import OutboxMessage
-from cases.clock import FixedClock
-from cases.database import id_of
-from cases.models import Contact, Pupil
-from cases.policy import POLICY_DIR, bundled_policy, load_policy
-from cases.statistics import PupilStatistics
+from cases.models import AttendanceCase, CaseAction, LegalAction
 from notifications.letters import (
     LETTER_KEYS,
     LETTERS,
@@ -39,8 +33,14 @@ from notifications.letters import (
     send_letter,
     weeks_words,
 )
+from notifications.models import OutboxMessage
 from notifications.pdf import latin1
 from notifications.rendering import TemplateProblem
+from school.clock import FixedClock
+from school.database import id_of
+from school.models import Contact, Pupil
+from school.policy_files import POLICY_DIR, bundled_policy, load_policy
+from school.statistics import PupilStatistics
 from tests.register_builder import build_register, calendar, days_between, present
 from tests.register_files import pupil_row, upn
 

@@ -7,9 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
-import cases.case_models
-import cases.chase_models
-import cases.models  # noqa: F401
+import school.models  # noqa: F401
 
 
 def test_migrated_schema_matches_the_models(migrated_engine: Engine) -> None:
@@ -19,7 +17,7 @@ def test_migrated_schema_matches_the_models(migrated_engine: Engine) -> None:
 
 
 def test_migration_runs_again_without_change(migrated_engine: Engine) -> None:
-    from cases.database import migrate, require_current_schema
+    from school.database import migrate, require_current_schema
 
     migrate(migrated_engine)
     require_current_schema(migrated_engine)
@@ -28,6 +26,6 @@ def test_migration_runs_again_without_change(migrated_engine: Engine) -> None:
 def test_schema_head_constant_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 
-    from cases.database import SCHEMA_HEAD, _alembic_config
+    from school.database import SCHEMA_HEAD, _alembic_config
 
     assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == SCHEMA_HEAD

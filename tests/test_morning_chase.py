@@ -9,20 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from cases.chase_models import (
-    DslAlert,
-    OutboxMessage,
-    ReportedAbsence,
-    StaffTask,
-    WelfareCheck,
-    WelfareCheckEvent,
-)
-from cases.clock import FixedClock
-from cases.models import AttendanceMark
-from flows.chase_responses import handle_reply, record_task_outcome
-from flows.morning import chase_tick
-from flows.simulation import Scripted, simulate_morning
+from chase.models import DslAlert, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.responses import handle_reply, record_task_outcome
+from chase.service import chase_tick
+from chase.simulation import Scripted, simulate_morning
 from notifications.message import Delivery
+from notifications.models import OutboxMessage
+from school.clock import FixedClock
+from school.models import AttendanceMark
 from tests.chase_helpers import (
     MONDAY,
     channels,
@@ -205,8 +199,8 @@ def test_permanent_failure_moves_to_the_next_contact_then_the_next_step(
 
 
 def test_policy_snapshot_is_kept_for_a_check_in_flight(session, engine, tmp_path) -> None:
-    from cases.policy import bundled_policy, parse_policy
-    from cases.schools import set_up_school
+    from school.policy_files import bundled_policy, parse_policy
+    from school.schools import set_up_school
 
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     clock = FixedClock(local(MONDAY, "09:01"))
@@ -295,7 +289,7 @@ def test_a_reply_naming_one_child_settles_only_that_childs_check(session, engine
 
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}, 2: {"year": 6}})
     write_contacts(tmp_path, [[upn(n), 1, "Mum", "mother", "true", mobile(1), ""] for n in (1, 2)])
-    from cases.register_import import RegisterFiles, import_register
+    from school.register_import import RegisterFiles, import_register
 
     clock = FixedClock(local(MONDAY, "09:01"))
     import_register(

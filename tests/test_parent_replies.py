@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.parent_replies import children_named, read_reply
+from chase.replies import children_named, read_reply
 
 
 @pytest.mark.parametrize(

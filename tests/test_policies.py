@@ -11,15 +11,9 @@ from typing import Any, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from cases.errors import InputError
-from cases.policy import (
-    POLICY_DIR,
-    Policy,
-    StepTime,
-    bundled_policy,
-    load_policy,
-    parse_policy,
-)
+from school.errors import InputError
+from school.policy import Policy, StepTime
+from school.policy_files import POLICY_DIR, bundled_policy, load_policy, parse_policy
 
 ALL_POLICIES = sorted(POLICY_DIR.glob("*.toml"))
 SEED_SCHOOLS = ["emmanuel-middle", "st-john-bosco", "basildon-lower", "micklefield", "kts-academy"]
@@ -484,7 +478,7 @@ def test_after_any_and_instead_of_must_name_rungs() -> None:
 
 def test_scenario_21_basildon_arrival_marks_follow_the_chosen_windows() -> None:
     """Spec §8.21: a Y7 pupil at 9.20am is U (close 9.15 chosen); a Y9 pupil at 13.10 is L."""
-    from cases.arrival import register_mark_for_arrival
+    from school.arrival import register_mark_for_arrival
 
     basildon = load_policy(POLICY_DIR / "basildon-lower.toml").policy
     assert register_mark_for_arrival(basildon, 7, "AM", time(9, 20)) == ("U", 20)

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from cases.chase_models import WelfareCheck
-from cases.clock import FixedClock
-from cases.database import make_engine, migrate
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import RegisterFiles, import_register
-from cases.schools import set_up_school
+from chase.models import WelfareCheck
+from school.clock import FixedClock
+from school.database import make_engine, migrate
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import RegisterFiles, import_register
+from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
 

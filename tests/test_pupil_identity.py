@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cases.school_age import csa_end, csa_start, is_compulsory_school_age, last_friday_in_june
-from cases.upn import make_upn, upn_problem
+from school.school_age import csa_end, csa_start, is_compulsory_school_age, last_friday_in_june
+from school.upn import make_upn, upn_problem
 
 D = date.fromisoformat
 

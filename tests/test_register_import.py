@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from cases.clock import FixedClock
-from cases.models import (
+from school.clock import FixedClock
+from school.models import (
     AdmissionAmendment,
     AttendanceMark,
     Contact,
@@ -21,8 +21,8 @@ from cases.models import (
     Pupil,
     RegisterImport,
 )
-from cases.register_csv import MARK_COLUMNS
-from cases.register_import import (
+from school.register_csv import MARK_COLUMNS
+from school.register_import import (
     Amender,
     ImportResult,
     RegisterFiles,

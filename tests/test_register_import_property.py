@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, SQLModel
 
-from cases.calendar import SchoolCalendar
-from cases.clock import FixedClock
-from cases.codes import CODES, LEGACY_CODES
-from cases.models import (
+from school.calendar import SchoolCalendar
+from school.clock import FixedClock
+from school.codes import CODES, LEGACY_CODES
+from school.models import (
     AdmissionAmendment,
     AttendanceMark,
     Contact,
@@ -26,9 +26,9 @@ from cases.models import (
     Pupil,
     RegisterImport,
 )
-from cases.register_csv import CONTACT_COLUMNS, MARK_COLUMNS, PUPIL_COLUMNS
-from cases.register_import import RegisterFiles, RegisterImportError, import_register
-from cases.schools import calendar_of, get_school
+from school.register_csv import CONTACT_COLUMNS, MARK_COLUMNS, PUPIL_COLUMNS
+from school.register_import import RegisterFiles, RegisterImportError, import_register
+from school.schools import calendar_of, get_school
 from tests.register_files import pupil_row, stored_marks, upn, write_marks, write_pupils
 
 ON_ROLL = [1, 2, 3]  # on roll all year

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from cases.policy import POLICY_DIR, bundled_policy, load_policy
 from notifications.rendering import (
     MESSAGE_KEYS,
     TEMPLATES,
@@ -17,6 +16,7 @@ from notifications.rendering import (
     sms_encoding,
     sms_segments,
 )
+from school.policy_files import POLICY_DIR, bundled_policy, load_policy
 
 SCHOOLS = ["emmanuel-middle", "st-john-bosco", "basildon-lower", "micklefield", "kts-academy"]
 PHONES = {  # as published in each seed (Basildon: the Senior Attendance Officer)

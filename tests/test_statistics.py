@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from cases.clock import FixedClock
-from cases.codes import CODES
-from cases.policy import bundled_policy, load_policy
-from cases.register_import import Amender, RegisterFiles, import_register
-from cases.schools import set_up_school
+from school.clock import FixedClock
+from school.codes import CODES
+from school.policy_files import bundled_policy, load_policy
+from school.register_import import Amender, RegisterFiles, import_register
+from school.schools import set_up_school
 from tests.register_builder import (
     build_register,
     calendar,
@@ -465,7 +465,7 @@ def test_other_schools_marks_do_not_leak(session, school, clock, tmp_path) -> No
     )
     other = load_policy(bundled_policy("emmanuel-middle"))
     text = other.text.replace('id = "emmanuel-middle"', 'id = "other-school"')
-    from cases.policy import parse_policy
+    from school.policy_files import parse_policy
 
     set_up_school(
         session,

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from cases.calendar import SchoolCalendar
-from cases.codes import CODES
-from cases.models import AttendanceMark, Contact, Pupil, RegisterImport
-from cases.school_age import is_compulsory_school_age
+from school.calendar import SchoolCalendar
+from school.codes import CODES
+from school.models import AttendanceMark, Contact, Pupil, RegisterImport
+from school.school_age import is_compulsory_school_age
 from tests.register_builder import build_register, calendar, figures
 from tests.register_files import pupil_row
 

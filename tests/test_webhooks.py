@@ -16,15 +16,17 @@ from sqlalchemy import Engine, create_engine, func, select
 from sqlmodel import Session, col
 from twilio.request_validator import RequestValidator
 
-from cases.chase_models import DslAlert, OutboxMessage, ParentReply, WelfareCheck, WelfareCheckEvent
-from cases.clock import FixedClock
-from cases.database import SchemaNotReady, id_of
-from cases.models import Contact
-from cases.register_import import RegisterFiles, import_register
-from flows.chase_responses import message_failed
-from flows.dispatch import drain_outbox
-from flows.welfare_checks import advance_due_checks, open_checks, school_morning
+from chase.checks import advance_due_checks, open_checks
+from chase.models import DslAlert, ParentReply, WelfareCheck, WelfareCheckEvent
+from chase.morning import school_morning
+from chase.responses import message_failed
+from notifications.dispatch import drain_outbox
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.models import OutboxMessage
+from school.clock import FixedClock
+from school.database import SchemaNotReady, id_of
+from school.models import Contact
+from school.register_import import RegisterFiles, import_register
 from tests.register_files import pupil_row, upn, write_contacts, write_pupils
 from web.app import app_from_environment, create_app
 from web.settings import SettingsProblem, WebSettings

@@ -7,8 +7,8 @@ import logging
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from cases.clock import Clock, SystemClock
-from cases.database import make_engine, require_current_schema
+from school.clock import Clock, SystemClock
+from school.database import make_engine, require_current_schema
 from web.settings import WebSettings
 from web.twilio_webhooks import twilio_router
 

@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
-from cases.clock import Clock
-from cases.database import session_for
-from flows.chase_responses import handle_delivery_status, handle_reply
+from chase.responses import handle_delivery_status, handle_reply
+from school.clock import Clock
+from school.database import session_for
 from web.settings import WebSettings
 
 log = logging.getLogger(__name__)

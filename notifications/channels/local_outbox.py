@@ -7,8 +7,8 @@ import json
 import threading
 from pathlib import Path
 
-from cases.clock import Clock, SystemClock
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from school.clock import Clock, SystemClock
 
 
 class LocalOutboxChannel:

@@ -1,0 +1,38 @@
+"""The day's review after the afternoon register: the ladder, letters out, LA duties."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+
+from cases.duties import review_la_duties
+from cases.letter_delivery import LettersSent, send_planned_letters
+from cases.review import ReviewResult, run_daily_review
+from notifications.dispatch import drain_outbox
+from notifications.message import Channel
+from school.clock import Clock
+from school.database import session_for
+
+
+@dataclass(frozen=True)
+class AfterSchool:
+    review: ReviewResult
+    letters: LettersSent
+    new_duties: int
+    sent: int
+
+
+async def review_after_school(
+    engine: Engine, school_id: str, on: date, clock: Clock, channels: Mapping[str, Channel]
+) -> AfterSchool:
+    """Each part commits on its own and is idempotent, so a repeat or a late run is harmless."""
+    with session_for(engine) as session:
+        review = run_daily_review(session, school_id, on, clock)
+        letters = send_planned_letters(session, school_id, on, clock)
+        duties = review_la_duties(session, school_id, on, clock)
+        # The emailed letters leave now, through the same outbox as the morning's messages.
+        dispatched = await drain_outbox(session, channels, clock, school_id=school_id)
+    return AfterSchool(review, letters, len(duties), dispatched.sent)

@@ -1,0 +1,278 @@
+"""Opening welfare checks at register close, closing them when a reason or the pupil arrives,
+and advancing every check whose deadline has passed. Plain Python: the flow only calls these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, not_, or_, select, update
+from sqlmodel import Session, col
+
+from chase.effects import ChaseEffects
+from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.morning import SchoolMorning
+from chase.plan import due_at, resolve_plan, school_instant
+from school import checkpoints
+from school.clock import Clock
+from school.codes import CODES
+from school.database import id_of, insert_ignoring_duplicates
+from school.models import Pupil
+from school.pupil_flags import PUPIL_FLAGS
+from school.tables import MARKS, PUPILS
+from state_machines.welfare_check import FINISHED, OPEN, CheckAdapter, fire
+
+CHECKS = WelfareCheck.__table__  # type: ignore[attr-defined]
+REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
+CLAIM_BATCH = 500
+WORKER_FLAGS = {"social_worker": "social worker", "yot": "youth offending team officer"}
+
+
+def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
+    """Open a check for every on-roll pupil with no mark (or N) and no reason at register close.
+
+    One query per register window; a unique key makes a second run (or a second worker) open
+    nothing twice. Returns how many checks this call opened.
+    """
+    now = clock.now()
+    policy = morning.policy.policy
+    opened = 0
+    for window in policy.registers:
+        if window.session not in morning.calendar.sessions_on(morning.on):
+            continue
+        close_at = school_instant(morning.on, window.closes)
+        if now < close_at:
+            continue
+        if not resolve_plan(policy, morning.on, window, vulnerable=False):
+            continue  # the policy does not chase this session
+        pupils = session.execute(_unexplained(morning, window.session, window.year_groups)).all()
+        rows = []
+        for pupil in pupils:
+            vulnerable = any(getattr(pupil, f) for f in policy.chase.vulnerable_flags)
+            plan = resolve_plan(policy, morning.on, window, vulnerable)
+            rows.append(
+                {
+                    "school_id": morning.school.id,
+                    "pupil_id": pupil.id,
+                    "date": morning.on,
+                    "session": window.session,
+                    "state": "unexplained",
+                    "vulnerable": vulnerable,
+                    "policy_version": morning.policy.version,
+                    "plan": plan,
+                    "next_step": 0,
+                    "next_due_at": due_at(plan[0]),
+                    "opened_at": now,
+                    "version": 0,
+                }
+            )
+        created = insert_ignoring_duplicates(
+            session, CHECKS, rows, ["pupil_id", "date", "session"], returning=CHECKS.c.id
+        )
+        if created:
+            _record_opening(session, created, window.closes.strftime("%H:%M"), morning, now)
+            opened += len(created)
+    checkpoints.reached("open.before_commit")
+    session.commit()
+    return opened
+
+
+def _unexplained(
+    morning: SchoolMorning, session_name: str, year_groups: Sequence[int] | None
+) -> Any:
+    """Pupils on roll with no mark other than N, no reported reason and no check today."""
+    on = morning.on
+    explained_mark = exists().where(
+        MARKS.c.pupil_id == PUPILS.c.id,
+        MARKS.c.date == on,
+        MARKS.c.session == session_name,
+        MARKS.c.code != "N",
+    )
+    reported = exists().where(
+        REPORTED.c.pupil_id == PUPILS.c.id,
+        REPORTED.c.date == on,
+        REPORTED.c.session == session_name,
+    )
+    # One check a day: an afternoon absence after a morning chase is the morning's business.
+    checked_today = exists().where(CHECKS.c.pupil_id == PUPILS.c.id, CHECKS.c.date == on)
+    query = select(PUPILS.c.id, *[PUPILS.c[f] for f in PUPIL_FLAGS]).where(
+        PUPILS.c.school_id == morning.school.id,
+        PUPILS.c.admission_date <= on,
+        or_(PUPILS.c.leaving_date.is_(None), PUPILS.c.leaving_date >= on),
+        not_(explained_mark),
+        not_(reported),
+        not_(checked_today),
+    )
+    if year_groups is not None:
+        query = query.where(PUPILS.c.year_group.in_(list(year_groups)))
+    return query
+
+
+def _record_opening(
+    session: Session, created: list[int], close: str, morning: SchoolMorning, now: datetime
+) -> None:
+    """The opening event for each new check, and the immediate 'tell their worker' tasks."""
+    checks = session.scalars(select(WelfareCheck).where(col(WelfareCheck.id).in_(created))).all()
+    pupils = {
+        p.id: p
+        for p in session.scalars(
+            select(Pupil).where(col(Pupil.id).in_([c.pupil_id for c in checks]))
+        )
+    }
+    for check in checks:
+        session.add(
+            WelfareCheckEvent(
+                check_id=id_of(check),
+                at=now,
+                from_state="",
+                to_state="unexplained",
+                trigger="open",
+                actor="engine",
+                reason=f"no mark and no reason given when the register closed at {close}",
+                policy_version=check.policy_version,
+            )
+        )
+        pupil = pupils[check.pupil_id]
+        for flag, worker in WORKER_FLAGS.items():
+            if flag in morning.policy.policy.chase.notify_worker_flags and getattr(pupil, flag):
+                session.add(
+                    StaffTask(
+                        check_id=id_of(check),
+                        school_id=check.school_id,
+                        kind=f"notify_{flag}",
+                        step=-1,
+                        due_at=now,
+                        created_at=now,
+                        contacts=[],
+                        script=f"Tell {pupil.given_name}'s {worker} now that "
+                        f"{pupil.given_name} is absent this {_session_word(check.session)} "
+                        "and no reason has been given.",
+                        by="dsl",
+                    )
+                )
+
+
+def _session_word(session_name: str) -> str:
+    return "morning" if session_name == "AM" else "afternoon"
+
+
+def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> int:
+    """Close open checks whose session now has a mark other than N: the pupil arrived, or
+    staff recorded a reason. Returns how many closed."""
+    marked = (
+        select(WelfareCheck, MARKS.c.code)
+        .join(
+            MARKS,
+            and_(
+                MARKS.c.pupil_id == WelfareCheck.pupil_id,
+                MARKS.c.date == WelfareCheck.date,
+                MARKS.c.session == WelfareCheck.session,
+            ),
+        )
+        .where(
+            col(WelfareCheck.school_id) == morning.school.id,
+            col(WelfareCheck.date) == morning.on,
+            col(WelfareCheck.state).not_in(FINISHED),
+            MARKS.c.code != "N",
+        )
+    )
+    rows = session.execute(marked).all()
+    effects = ChaseEffects(session, morning, clock.now())
+    for check, code in rows:
+        meaning = CODES[code]
+        seen = meaning.attendance or code == "U"
+        reason = f"{'arrived' if seen else 'recorded as'} {code} ({meaning.meaning})"
+        fire(
+            CheckAdapter(check, effects),
+            "explain",
+            actor="register",
+            reason=reason,
+            suggested_code=None if seen else code,
+        )
+    session.commit()
+    return len(rows)
+
+
+def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
+    """Run every step whose time has come, vulnerable pupils first; returns steps run.
+
+    Each batch is one transaction that claims its checks (compare-and-set on `version`, with
+    SKIP LOCKED on PostgreSQL) and writes their events, tasks and outbox rows, so two workers
+    never advance the same check and a crash before commit leaves nothing half-done.
+    """
+    steps_run = 0
+    while True:
+        now = clock.now()
+        claimed = _claim_due(session, morning.school.id, now)
+        if not claimed:
+            session.commit()
+            return steps_run
+        checks = session.scalars(
+            select(WelfareCheck)
+            .where(col(WelfareCheck.id).in_(claimed))
+            .order_by(col(WelfareCheck.vulnerable).desc(), col(WelfareCheck.next_due_at))
+        ).all()
+        checkpoints.reached("advance.claimed")
+        effects = ChaseEffects(session, morning, now)
+        effects.load([c.pupil_id for c in checks])
+        effects.load_tasks(id_of(c) for c in checks)
+        for check in checks:
+            steps_run += _run_due_steps(CheckAdapter(check, effects), now)
+        checkpoints.reached("advance.before_commit")
+        session.commit()
+
+
+def _claim_due(session: Session, school_id: str, now: datetime) -> list[int]:
+    due = (
+        select(CHECKS.c.id)
+        .where(
+            CHECKS.c.school_id == school_id, CHECKS.c.next_due_at <= now, CHECKS.c.state.in_(OPEN)
+        )
+        .order_by(CHECKS.c.vulnerable.desc(), CHECKS.c.next_due_at)
+        .limit(CLAIM_BATCH)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    # The first statement of the transaction is this write, so on SQLite it takes the write
+    # lock before reading: a second worker waits, then finds the rows no longer due.
+    claimed = session.execute(
+        update(CHECKS)
+        .where(CHECKS.c.id.in_(due.scalar_subquery()))
+        .values(version=CHECKS.c.version + 1)
+        .returning(CHECKS.c.id)
+    )
+    return [row[0] for row in claimed]
+
+
+def _run_due_steps(check: CheckAdapter, now: datetime) -> int:
+    """Run the claimed check's next step, then any later ones already due.
+
+    The next step runs even if its planned time is later: a claimed check was due, either on
+    time or brought forward (every message failed, no answer from the primary contact).
+    """
+    row: WelfareCheck = check.row
+    plan = row.plan
+    ran = 0
+    while row.next_step < len(plan) and row.state in OPEN:
+        step = plan[row.next_step]
+        planned = due_at(step)
+        if ran and planned > now:
+            break
+        reason = f"step due at {step['local_time']}"
+        if planned > now:
+            reason = f"brought forward from {step['local_time']}"
+        fire(
+            check,
+            step["action"],
+            step={**step, "index": row.next_step},
+            actor="engine",
+            reason=reason,
+        )
+        row.next_step += 1
+        ran += 1
+    row.next_due_at = (
+        due_at(plan[row.next_step]) if row.state in OPEN and row.next_step < len(plan) else None
+    )
+    return ran

@@ -1,0 +1,136 @@
+"""The morning chase's tables: welfare checks and their events, staff tasks,
+parent replies, absences reported in advance, and alerts for the DSL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from school.db_types import json_field as _json
+from school.db_types import utc_field as _utc
+
+# Every ORM update of a check is compare-and-set on this column (SQLAlchemy raises
+# StaleDataError if another worker changed the row first); the claim bumps it too.
+_check_version = Column("version", Integer, nullable=False, default=0)
+
+
+class WelfareCheck(SQLModel, table=True):
+    """One pupil's unexplained absence from one session, chased until they are known safe.
+
+    `plan` is the policy's steps resolved to instants when the check opened (a snapshot, so a
+    policy edited mid-morning does not change a chase in flight); `next_due_at` is the timer.
+    """
+
+    __tablename__ = "welfare_check"
+    __table_args__ = (
+        UniqueConstraint("pupil_id", "date", "session", name="uq_check_pupil_session"),
+        Index("ix_check_due", "school_id", "next_due_at"),
+    )
+    __mapper_args__ = {"version_id_col": _check_version}
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    date: dt.date
+    session: str = Field(max_length=2)
+    state: str = Field(default="unexplained", max_length=20)
+    vulnerable: bool = False
+    policy_version: str = Field(max_length=64)
+    plan: list[dict[str, Any]] = _json()
+    next_step: int = 0
+    next_due_at: dt.datetime | None = _utc(nullable=True)
+    opened_at: dt.datetime = _utc()
+    closed_at: dt.datetime | None = _utc(nullable=True)
+    outcome: str | None = None
+    suggested_code: str | None = Field(default=None, max_length=2)
+    version: int = Field(default=0, sa_column=_check_version)
+
+
+class WelfareCheckEvent(SQLModel, table=True):
+    """Every change to a welfare check: from what to what, why, by whom, under which policy."""
+
+    __tablename__ = "welfare_check_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="welfare_check.id", index=True)
+    at: dt.datetime = _utc()
+    from_state: str
+    to_state: str
+    trigger: str
+    actor: str
+    reason: str
+    policy_version: str = Field(max_length=64)
+
+
+class StaffTask(SQLModel, table=True):
+    """Something a person must do for a check: a call, a visit, telling a social worker."""
+
+    __tablename__ = "staff_task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="welfare_check.id", index=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    kind: str = Field(max_length=40)
+    step: int  # the plan step that created it (-1: raised when the check opened)
+    created_at: dt.datetime = _utc()
+    due_at: dt.datetime = _utc()
+    contacts: list[dict[str, Any]] = _json()  # in calling order, as they were when raised
+    script: str  # what to say or do
+    by: str | None = None  # who should do it (office, school_leader, police, ...)
+    state: str = Field(default="open", max_length=12)  # open, done, escalated
+    outcome: str | None = Field(default=None, max_length=40)
+    recorded_by: str | None = None
+    recorded_at: dt.datetime | None = _utc(nullable=True)
+    note: str | None = None
+
+
+class ParentReply(SQLModel, table=True):
+    """An inbound text, kept whether or not it matched a family (deduplicated by MessageSid)."""
+
+    __tablename__ = "parent_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(unique=True, max_length=64)
+    from_number: str = Field(max_length=40)  # room for "whatsapp:+44..." senders
+    body: str
+    received_at: dt.datetime = _utc()
+    contact_ids: list[int] = _json()
+    check_ids: list[int] = _json()
+    meaning: str = Field(max_length=30)  # reason_given, parent_unaware, unclear, unmatched
+    suggested_code: str | None = Field(default=None, max_length=2)
+
+
+class ReportedAbsence(SQLModel, table=True):
+    """An absence someone explained before or during the chase: no welfare check is needed."""
+
+    __tablename__ = "reported_absence"
+    __table_args__ = (UniqueConstraint("pupil_id", "date", "session", name="uq_reported_session"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    date: dt.date
+    session: str = Field(max_length=2)
+    reason: str
+    suggested_code: str | None = Field(default=None, max_length=2)
+    source: str = Field(max_length=20)  # parent_reply, staff, planned_leave
+    recorded_by: str
+    recorded_at: dt.datetime = _utc()
+
+
+class DslAlert(SQLModel, table=True):
+    """A child not known to be safe, for the Designated Safeguarding Lead to act on."""
+
+    __tablename__ = "dsl_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    check_id: int = Field(foreign_key="welfare_check.id", unique=True)
+    raised_at: dt.datetime = _utc()
+    reason: str
+    timeline: list[dict[str, Any]] = _json()
+    acknowledged_at: dt.datetime | None = _utc(nullable=True)
+    acknowledged_by: str | None = None
+    note: str | None = None

@@ -1,0 +1,41 @@
+"""One tick of a school's morning chase: open, close, advance, send. Safe to run twice, or late."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine
+
+from chase.checks import advance_due_checks, close_on_arrival, open_checks
+from chase.morning import school_morning
+from chase.responses import message_failed
+from notifications.dispatch import DispatchResult, drain_outbox
+from notifications.message import Channel
+from school.clock import Clock
+from school.database import session_for
+
+
+@dataclass(frozen=True)
+class TickResult:
+    opened: int
+    closed: int
+    steps: int
+    dispatch: DispatchResult
+
+
+async def chase_tick(
+    engine: Engine, school_id: str, on: date, clock: Clock, channels: Mapping[str, Channel]
+) -> TickResult:
+    """Everything due for a school now. Each stage commits on its own, so a crash in one stage
+    leaves the earlier ones done and the next tick finishes the rest."""
+    with session_for(engine) as session:
+        morning = school_morning(session, school_id, on)
+        opened = open_checks(session, morning, clock)
+        closed = close_on_arrival(session, morning, clock)
+        steps = advance_due_checks(session, morning, clock)
+        sent = await drain_outbox(
+            session, channels, clock, school_id=school_id, on_failure=message_failed
+        )
+    return TickResult(opened, closed, steps, sent)

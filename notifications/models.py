@@ -1,0 +1,56 @@
+"""The outbox's tables: messages waiting to be sent or sent, and providers' delivery reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from school.db_types import utc_field as _utc
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send, written in the same transaction as the step that caused it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_ready", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    school_id: str = Field(foreign_key="school.id", max_length=64)
+    check_id: int | None = Field(default=None, foreign_key="welfare_check.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="dsl_alert.id")
+    contact_id: int | None = None
+    recipient_label: str  # "Mum (priority 1)", "DSL": for timelines, never the number
+    channel: str = Field(max_length=8)
+    to: str
+    template: str = Field(max_length=60)
+    subject: str | None = None
+    text: str
+    html: str | None = None
+    # pending -> sending -> sent -> delivered | failed; sending -> pending (transient, retry);
+    # sending -> failed (permanent); sending -> unknown (may have been sent: never retried).
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = _utc()
+    claimed_at: dt.datetime | None = _utc(nullable=True)
+    provider_id: str | None = Field(default=None, max_length=100, index=True)
+    last_error: str | None = None
+    created_at: dt.datetime = _utc()
+    sent_at: dt.datetime | None = _utc(nullable=True)
+    flagged_for_staff: bool = False
+
+
+class DeliveryReport(SQLModel, table=True):
+    """A delivery status from Twilio, kept even when it arrives before the dispatcher has
+    stored the message's id, so a quick "undelivered" is never lost."""
+
+    __tablename__ = "delivery_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_sid: str = Field(max_length=64, index=True)
+    status: str = Field(max_length=20)
+    error_code: str | None = Field(default=None, max_length=10)
+    received_at: dt.datetime = _utc()
+    applied: bool = False

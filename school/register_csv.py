@@ -1,0 +1,347 @@
+"""Reading the three register CSV files into checked rows, each problem as `file:line: message`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from school.codes import UnknownCodeError, lookup
+from school.pupil_flags import PUPIL_FLAGS
+from school.upn import upn_problem
+
+PUPIL_COLUMNS = (
+    "upn",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "year_group",
+    "admission_date",
+    "leaving_date",
+    "flags",
+)
+CONTACT_COLUMNS = (
+    "upn",
+    "priority",
+    "name",
+    "relationship",
+    "parental_responsibility",
+    "mobile",
+    "email",
+)
+MARK_COLUMNS = ("upn", "date", "session", "code", "minutes_late")
+
+# Progress is reported as (what is being read, rows done, rows in all).
+ProgressCallback = Callable[[str, int, int], None]
+_PROGRESS_EVERY = 20_000
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TRUE = {"true", "yes", "y", "1"}
+_FALSE = {"false", "no", "n", "0", ""}
+_YEAR_NAMES = {"N1": -2, "N2": -1, "R": 0}
+MAX_MINUTES_LATE = 240  # longer than any session: a typo, not a late arrival
+
+
+@dataclass(frozen=True, slots=True)
+class PupilRow:
+    line: int
+    upn: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    year_group: int
+    admission_date: date
+    leaving_date: date | None
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    line: int
+    upn: str
+    priority: int
+    name: str
+    relationship: str
+    parental_responsibility: bool
+    mobile: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkRow:
+    line: int
+    upn: str
+    date: date
+    session: str
+    code: str
+    minutes_late: int | None
+
+
+@dataclass
+class Problems:
+    """Collects every problem in a file so the whole file is reported at once."""
+
+    items: list[str] = field(default_factory=list)
+
+    def add(self, source: str, line: int, message: str) -> None:
+        self.items.append(f"{source}:{line}: {message}")
+
+
+def read_rows(
+    path: Path,
+    columns: tuple[str, ...],
+    problems: Problems,
+    progress: ProgressCallback | None = None,
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) for each data row, after checking the header."""
+    source = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add(source, 0, f"cannot read the file: {exc.strerror}")
+        return
+    try:
+        text = raw.decode("utf-8-sig")  # tolerate the byte-order mark Excel writes
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(source, line, f"not UTF-8 (byte {exc.start}); save the file as UTF-8")
+        return
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.add(source, 1, f"the header cannot be read as CSV: {exc}")
+        return
+    if header is None:
+        problems.add(source, 1, f"the file is empty; expected the header {','.join(columns)}")
+        return
+    header = [h.strip() for h in header]
+    missing = [c for c in columns if c not in header]
+    extra = [h for h in header if h not in columns]
+    if missing or extra or len(set(header)) != len(header):
+        detail = []
+        if missing:
+            detail.append(f"missing {', '.join(missing)}")
+        if extra:
+            detail.append(f"unexpected {', '.join(extra)}")
+        if len(set(header)) != len(header):
+            detail.append("a column appears twice")
+        problems.add(source, 1, f"header must be {','.join(columns)} ({'; '.join(detail)})")
+        return
+    total = max(text.count("\n") - 1, 1)
+    rows = 0
+    while True:
+        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.add(source, line, f"cannot be read as CSV: {exc}")
+            return  # the reader cannot resynchronise after a broken row
+        rows += 1
+        if progress and rows % _PROGRESS_EVERY == 0:
+            progress(source, rows, total)
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.add(source, line, f"has {len(values)} fields; the header has {len(header)}")
+            continue
+        # Spaces and tabs only: str.strip() would also drop control characters, quietly
+        # accepting a corrupt cell such as "0\x1f" as 0 (found by the property test).
+        yield line, {name: value.strip(" \t") for name, value in zip(header, values, strict=True)}
+    if progress:
+        progress(source, total, total)
+
+
+def whole_number(value: str, column: str) -> int:
+    """Digits only: int() would also take "+5", " 5" and "1_0"."""
+    if not re.fullmatch(r"\d{1,6}", value):
+        raise ValueError(f"{column} {value!r} is not a whole number")
+    return int(value)
+
+
+def parse_date(value: str, column: str) -> date:
+    if not _ISO_DATE.match(value):
+        raise ValueError(f"{column} {value!r} is not a date in the form YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{column} {value!r} is not a real date") from None
+
+
+def _year_group(value: str) -> int:
+    if value.upper() in _YEAR_NAMES:
+        return _YEAR_NAMES[value.upper()]
+    digits = value.upper().removeprefix("Y")
+    if not re.fullmatch(r"-?\d{1,2}", digits):  # N1 and N2 may also be written -2 and -1
+        raise ValueError(f"year_group {value!r} is not a year group (R, 1 to 14, N1, N2)")
+    year = int(digits)
+    if not -2 <= year <= 14:
+        raise ValueError(f"year_group {value!r} is outside N1 to 14")
+    return year
+
+
+def _flags(value: str) -> frozenset[str]:
+    flags = frozenset(f.strip() for f in value.split(";") if f.strip())
+    unknown = sorted(flags - set(PUPIL_FLAGS))
+    if unknown:
+        raise ValueError(
+            f"unknown flag(s) {', '.join(unknown)}; flags are {', '.join(PUPIL_FLAGS)}"
+        )
+    return flags
+
+
+def parse_pupils(
+    path: Path, problems: Problems, progress: ProgressCallback | None = None
+) -> list[PupilRow]:
+    rows: list[PupilRow] = []
+    seen: dict[str, int] = {}
+    for line, row in read_rows(path, PUPIL_COLUMNS, problems, progress):
+        try:
+            upn = row["upn"].upper()
+            if bad := upn_problem(upn):
+                raise ValueError(bad)
+            if upn in seen:
+                raise ValueError(f"duplicate row: UPN {upn} is also on line {seen[upn]}")
+            seen[upn] = line
+            for name in ("given_name", "family_name"):
+                if not row[name]:
+                    raise ValueError(f"{name} is empty")
+            born = parse_date(row["date_of_birth"], "date_of_birth")
+            admitted = parse_date(row["admission_date"], "admission_date")
+            left = parse_date(row["leaving_date"], "leaving_date") if row["leaving_date"] else None
+            if born >= admitted:
+                raise ValueError(f"date_of_birth {born} is not before admission_date {admitted}")
+            if left is not None and left < admitted:
+                raise ValueError(f"leaving_date {left} is before admission_date {admitted}")
+            rows.append(
+                PupilRow(
+                    line,
+                    upn,
+                    row["given_name"],
+                    row["family_name"],
+                    born,
+                    _year_group(row["year_group"]),
+                    admitted,
+                    left,
+                    _flags(row["flags"]),
+                )
+            )
+        except ValueError as exc:
+            problems.add(path.name, line, str(exc))
+    return rows
+
+
+def normalise_mobile(value: str) -> str | None:
+    """A UK or international mobile number in E.164 (+447...), or None when blank."""
+    number = re.sub(r"[\s()-]", "", value)
+    if not number:
+        return None
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    elif number.startswith("07"):
+        number = "+44" + number[1:]
+    if not _E164.match(number):
+        raise ValueError(
+            f"mobile {value!r} is not a phone number (e.g. 07700 900123 or +447700900123)"
+        )
+    return number
+
+
+def _boolean(value: str, column: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{column} {value!r} is not true or false")
+
+
+def parse_contacts(
+    path: Path, problems: Problems, progress: ProgressCallback | None = None
+) -> list[ContactRow]:
+    rows: list[ContactRow] = []
+    seen: dict[tuple[str, int], int] = {}
+    for line, row in read_rows(path, CONTACT_COLUMNS, problems, progress):
+        try:
+            upn = row["upn"].upper()
+            priority = whole_number(row["priority"], "priority")
+            if priority < 1:
+                raise ValueError(f"priority {priority} must be 1 or more (1 is called first)")
+            if (upn, priority) in seen:
+                raise ValueError(
+                    f"duplicate row: {upn} already has a priority {priority} contact on line "
+                    f"{seen[upn, priority]}"
+                )
+            seen[upn, priority] = line
+            if not row["name"]:
+                raise ValueError("name is empty")
+            mobile = normalise_mobile(row["mobile"])
+            email = row["email"] or None
+            if email is not None and not _EMAIL.match(email):
+                raise ValueError(f"email {email!r} is not an email address")
+            if mobile is None and email is None:
+                raise ValueError("the contact has neither a mobile nor an email")
+            rows.append(
+                ContactRow(
+                    line,
+                    upn,
+                    priority,
+                    row["name"],
+                    row["relationship"],
+                    _boolean(row["parental_responsibility"], "parental_responsibility"),
+                    mobile,
+                    email,
+                )
+            )
+        except ValueError as exc:
+            problems.add(path.name, line, str(exc))
+    return rows
+
+
+def parse_marks(
+    path: Path, problems: Problems, progress: ProgressCallback | None = None
+) -> list[MarkRow]:
+    rows: list[MarkRow] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, row in read_rows(path, MARK_COLUMNS, problems, progress):
+        try:
+            upn = row["upn"].upper()
+            session = row["session"].upper()
+            if session not in ("AM", "PM"):
+                raise ValueError(f"session {row['session']!r} must be AM or PM")
+            key = (upn, row["date"], session)
+            if key in seen:
+                raise ValueError(
+                    f"duplicate row: {upn} {row['date']} {session} is also on line {seen[key]}"
+                )
+            seen[key] = line
+            on = parse_date(row["date"], "date")
+            code = row["code"] if row["code"] in ("/", "\\", "#") else row["code"].upper()
+            try:
+                lookup(code)
+            except UnknownCodeError as exc:
+                raise ValueError(str(exc)) from None
+            minutes = _minutes_late(row["minutes_late"], code)
+            rows.append(MarkRow(line, upn, on, session, code, minutes))
+        except ValueError as exc:
+            problems.add(path.name, line, str(exc))
+    return rows
+
+
+def _minutes_late(value: str, code: str) -> int | None:
+    if not value:
+        return None
+    if code not in ("L", "U"):
+        raise ValueError(f"minutes_late is given for code {code}; only L and U marks are late")
+    minutes = whole_number(value, "minutes_late")
+    if not 0 <= minutes <= MAX_MINUTES_LATE:
+        raise ValueError(f"minutes_late {minutes} is outside 0 to {MAX_MINUTES_LATE}")
+    return minutes

@@ -1,0 +1,31 @@
+"""Who is on a school's roll, as staff name them in reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from school.tables import PUPILS
+
+
+@dataclass(frozen=True, slots=True)
+class RollEntry:
+    upn: str
+    name: str
+    year_group: int
+
+
+def year_label(year_group: int) -> str:
+    return {-2: "N1", -1: "N2", 0: "R"}.get(year_group, f"Y{year_group}")
+
+
+def roll_by_upn(session: Session, school_id: str) -> dict[str, RollEntry]:
+    """Every pupil ever on the school's roll, by UPN (one query)."""
+    rows = session.execute(
+        select(PUPILS.c.upn, PUPILS.c.given_name, PUPILS.c.family_name, PUPILS.c.year_group).where(
+            PUPILS.c.school_id == school_id
+        )
+    )
+    return {upn: RollEntry(upn, f"{given} {family}", year) for upn, given, family, year in rows}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from school.calendar import Session
+from school.calendar import RegisterSession
 from school.clock import SCHOOL_TIME_ZONE
 from school.policy import ChaseStep, Policy, RegisterWindow
 
@@ -23,7 +23,7 @@ def anchors(policy: Policy, window: RegisterWindow) -> dict[str, time]:
     }
 
 
-def steps_for(policy: Policy, session: Session, vulnerable: bool) -> list[ChaseStep]:
+def steps_for(policy: Policy, session: RegisterSession, vulnerable: bool) -> list[ChaseStep]:
     """The session's steps; vulnerable pupils follow tighter steps where the policy has them."""
     plan = policy.chase.AM if session == "AM" else policy.chase.PM
     if plan is None:

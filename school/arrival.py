@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from school.calendar import Session
+from school.calendar import RegisterSession
 from school.policy import Policy
 
 
@@ -13,7 +13,7 @@ def minutes_between(earlier: time, later: time) -> int:
 
 
 def register_mark_for_arrival(
-    policy: Policy, year_group: int, session: Session, arrived: time
+    policy: Policy, year_group: int, session: RegisterSession, arrived: time
 ) -> tuple[str, int | None]:
     """The code and minutes late for a pupil arriving at a time.
 

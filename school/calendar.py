@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from school.errors import InputError, pydantic_problems
 
-Session = Literal["AM", "PM"]
-SESSIONS: tuple[Session, Session] = ("AM", "PM")
+# A register session (morning or afternoon), not a database session.
+RegisterSession = Literal["AM", "PM"]
+SESSIONS: tuple[RegisterSession, RegisterSession] = ("AM", "PM")
 
 
 class TermFile(BaseModel):
@@ -86,7 +87,7 @@ class SchoolDay:
     """A date on which the school meets, with its sessions and where it sits in the year."""
 
     date: date
-    sessions: tuple[Session, ...]
+    sessions: tuple[RegisterSession, ...]
     day_index: int  # ordinal among all school days of the calendar
     school_week: int  # ordinal among weeks (Mon-Sun) with at least one session
     half_term: str
@@ -119,7 +120,9 @@ class SchoolCalendar:
         self.source = source
         self.terms = [Term(t.name, t.start, t.end, academic_year_of(t.start)) for t in parsed.term]
         self.closures = frozenset(parsed.closures)
-        self._single: dict[date, tuple[Session, ...]] = {d: ("AM",) for d in parsed.morning_only}
+        self._single: dict[date, tuple[RegisterSession, ...]] = {
+            d: ("AM",) for d in parsed.morning_only
+        }
         self._single.update({d: ("PM",) for d in parsed.afternoon_only})
 
     @classmethod
@@ -177,7 +180,7 @@ class SchoolCalendar:
     def is_school_day(self, on: date) -> bool:
         return on in self._by_date
 
-    def sessions_on(self, on: date) -> tuple[Session, ...]:
+    def sessions_on(self, on: date) -> tuple[RegisterSession, ...]:
         found = self._by_date.get(on)
         return found.sessions if found else ()
 

@@ -30,7 +30,7 @@ class School(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_column=_utc_column())
 
 
-class SchoolDay(SQLModel, table=True):
+class CalendarDay(SQLModel, table=True):
     """A day the school meets, materialised from its calendar so statistics are set-based."""
 
     __tablename__ = "school_day"

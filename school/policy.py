@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from school.calendar import Session
+from school.calendar import RegisterSession
 from school.pupil_flags import PupilFlag
 
 POLICY_FORMAT = 1
@@ -106,7 +106,7 @@ class SchoolInfo(_Strict):
 class RegisterWindow(_Strict):
     """When the register opens and closes for a session, for some or all year groups."""
 
-    session: Session
+    session: RegisterSession
     opens: Clock
     closes: Clock
     year_groups: list[YearGroup] | None = None  # None: every year group
@@ -351,7 +351,7 @@ class Policy(_Strict):
     la_duties: LaDuties = LaDuties()
     legal: Legal = Legal()
 
-    def register_window(self, year_group: int, session: Session) -> RegisterWindow:
+    def register_window(self, year_group: int, session: RegisterSession) -> RegisterWindow:
         """The register window that applies to a year group in a session."""
         for window in self.registers:
             if window.session == session and (

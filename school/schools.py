@@ -11,7 +11,7 @@ from sqlmodel import Session
 from school.calendar import SchoolCalendar
 from school.clock import Clock
 from school.errors import InputError
-from school.models import School, SchoolDay
+from school.models import CalendarDay, School
 from school.policy_files import LoadedPolicy, parse_policy
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
 
@@ -73,7 +73,7 @@ def set_up_school(
     if calendar_changed:
         _refuse_orphaned_marks(session, school_id, calendar, calendar_source)
         session.execute(delete(SCHOOL_DAYS).where(SCHOOL_DAYS.c.school_id == school_id))
-        session.execute(insert(SchoolDay), _school_day_rows(school_id, calendar))
+        session.execute(insert(CalendarDay), _school_day_rows(school_id, calendar))
     return SchoolSetup(
         school_id, created, policy_changed, calendar_changed, policy.version, len(calendar.days)
     )

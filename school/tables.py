@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from school.models import AttendanceMark, Contact, Pupil, SchoolDay
+from school.models import AttendanceMark, CalendarDay, Contact, Pupil
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -17,4 +17,4 @@ def _table(model: type[SQLModel]) -> Table:
 MARKS = _table(AttendanceMark)
 PUPILS = _table(Pupil)
 CONTACTS = _table(Contact)
-SCHOOL_DAYS = _table(SchoolDay)
+SCHOOL_DAYS = _table(CalendarDay)

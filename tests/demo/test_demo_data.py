@@ -22,7 +22,7 @@ from school.register_csv import Problems, parse_contacts, parse_marks, parse_pup
 from school.school_age import is_compulsory_school_age
 from school.upn import upn_problem
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CALENDAR = SchoolCalendar.from_toml(
     (ROOT / "policies" / "calendars" / "england-2025-27.toml").read_text(encoding="utf-8")
 )

@@ -19,7 +19,7 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from school.calendar import SchoolCalendar
-from school.models import MarkAmendment, Pupil, RegisterImport, School, SchoolDay
+from school.models import CalendarDay, MarkAmendment, Pupil, RegisterImport, School
 from school.policy_files import load_policy
 from school.statistics import attendance_statistics
 from tests.register_files import (
@@ -32,7 +32,7 @@ from tests.register_files import (
     write_pupils,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "emmanuel-middle.toml"
 CALENDAR = ROOT / "policies" / "calendars" / "england-2025-27.toml"
 SCHOOL = "emmanuel-middle"
@@ -103,7 +103,7 @@ def test_init_creates_the_school(engine: Engine, url: str) -> None:
         assert school is not None
         assert (school.name, school.policy_version) == ("Emmanuel Middle School", version)
         assert school.calendar_text == CALENDAR.read_text()
-        stored_days = s.scalar(select(func.count()).select_from(SchoolDay))
+        stored_days = s.scalar(select(func.count()).select_from(CalendarDay))
     assert stored_days == days
 
     again = run(url, "init", "--school", SCHOOL, "--policy", str(POLICY))  # bundled calendar

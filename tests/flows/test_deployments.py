@@ -16,7 +16,7 @@ from flows.deployments import catch_up_times, chase_schedule_times, school_crons
 from school.policy import Policy
 from school.policy_files import bundled_policy, load_policy, parse_policy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
 SEEDS = ["emmanuel-middle", "kts-academy", "basildon-lower", "micklefield", "st-john-bosco"]
 

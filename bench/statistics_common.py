@@ -25,18 +25,12 @@ from school.codes import (
     PRESENT_CODES,
     UNAUTHORISED_CODES,
 )
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import School
 from school.policy_files import LoadedPolicy, parse_policy
 from school.school_age import is_compulsory_school_age
 from school.schools import calendar_of, get_school
-from school.statistics import (
-    NATIONAL_THRESHOLD_SESSIONS,
-    NATIONAL_THRESHOLD_WEEKS,
-    Period,
-    PupilStatistics,
-    attendance_statistics,
-    period_for,
-)
+from school.statistics import Period, PupilStatistics, attendance_statistics, period_for
 from school.tables import MARKS, PUPILS
 
 ROOT = Path(__file__).resolve().parent.parent

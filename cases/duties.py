@@ -18,6 +18,7 @@ from school.calendar import SchoolCalendar
 from school.clock import Clock, SystemClock, school_today
 from school.codes import AEA_CODES, PRESENT_CODES
 from school.database import id_of, insert_ignoring_duplicates
+from school.law import DELETION_GROUND_SCHOOL_DAYS
 from school.models import Pupil
 from school.policy import LaDuties
 from school.schools import calendar_of, get_school, policy_of
@@ -40,7 +41,6 @@ OPEN, DONE, DISMISSED = "open", "done", "dismissed"
 REGISTER = "register"  # done_by when the register itself discharged the duty
 
 # Spec §4, "Ground I": at least 20 school days, every session G, N or O.
-DELETION_GROUND_SCHOOL_DAYS = 20
 DELETION_GROUND_CODES = ("G", "N", "O")
 # Codes on which the pupil was somewhere the school knows of: present, approved activity, or
 # attending the other school of a dual registration (spec §1). Any of them ends an absence.
@@ -97,7 +97,7 @@ def review_la_duties(session: Session, school_id: str, as_of: date, clock: Clock
     school = get_school(session, school_id)
     loaded = policy_of(school)
     calendar = calendar_of(school)
-    period = period_for(calendar, as_of)
+    period = period_for(calendar, as_of, loaded.policy.la_duties.n_code_resolution_school_days)
     now = clock.now()
     _close_recoded_n(session, school_id, now)
     if period.last_school_day_index < 0:
@@ -445,7 +445,7 @@ def _recode_n(session: Session, review: _Review) -> list[dict[str, Any]]:
         .where(
             _on_roll(review.school_id, review.as_of),
             mark.code == "N",
-            day.day_index <= review.period.last_school_day_index - days,
+            mark.date <= review.period.overdue_n_before,  # the one reading of the window
         )
     )
     rows = []

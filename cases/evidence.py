@@ -34,14 +34,10 @@ from notifications.pdf import (
 from school.calendar import SchoolCalendar
 from school.clock import SCHOOL_TIME_ZONE, Clock
 from school.codes import CODES
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Contact, Pupil
 from school.schools import calendar_of, get_school, policy_of
-from school.statistics import (
-    NATIONAL_THRESHOLD_SESSIONS,
-    NATIONAL_THRESHOLD_WEEKS,
-    PupilStatistics,
-    attendance_statistics,
-)
+from school.statistics import PupilStatistics, attendance_statistics
 from school.tables import MARKS
 
 # Free text (staff notes, reasons) may hold a phone number or an email address; the pack goes

@@ -16,10 +16,11 @@ from cases.models import AttendanceCase, CaseAction, LegalAction, LegalActionEve
 from school.clock import Clock, school_today
 from school.codes import NATIONAL_THRESHOLD_CODES
 from school.database import id_of
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NTI_WEEKS
 from school.models import Pupil, School
 from school.school_age import csa_end, csa_start, is_compulsory_school_age
 from school.schools import calendar_of, get_school, policy_of
-from school.statistics import NATIONAL_THRESHOLD_SESSIONS, attendance_statistics, period_for
+from school.statistics import attendance_statistics, period_for
 from school.tables import MARKS
 from state_machines.legal_action import (
     NTI_START,
@@ -34,7 +35,6 @@ NOTICE_TO_IMPROVE = "notice_to_improve"
 PENALTY_NOTICE = "penalty_notice"
 SUSPENSION_PENALTY_NOTICE = "suspension_penalty_notice"
 
-NTI_WEEKS = (3, 6)  # spec §5 NTI content (6): an improvement period of 3 to 6 weeks
 EARLY_PAYMENT_DAYS = 21  # spec §5 1st PN: calendar days from receipt (PNREG24 r4)
 PAYMENT_DAYS = 28
 LOOKBACK_YEARS = 3  # spec §5 3rd PN: "the previous three years ending with" the proposed date

@@ -23,14 +23,10 @@ from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, templat
 from school.clock import Clock, school_today
 from school.codes import CODES, NATIONAL_THRESHOLD_CODES
 from school.database import id_of
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Contact, Pupil
 from school.schools import calendar_of, get_school, policy_of
-from school.statistics import (
-    NATIONAL_THRESHOLD_SESSIONS,
-    NATIONAL_THRESHOLD_WEEKS,
-    PupilStatistics,
-    attendance_statistics,
-)
+from school.statistics import PupilStatistics, attendance_statistics
 from school.tables import MARKS
 
 LETTERS = TEMPLATES / "letters"

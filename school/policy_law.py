@@ -7,14 +7,16 @@ the policy file, not something the engine quietly overrides.
 from __future__ import annotations
 
 from school.calendar import SESSIONS
+from school.law import (
+    CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS,
+    N_CODE_SCHOOL_DAYS,
+    NATIONAL_THRESHOLD_SESSIONS,
+    NATIONAL_THRESHOLD_WEEKS,
+    NTI_WEEKS,
+    REGISTER_OPEN_MAX_MINUTES,
+    SICKNESS_RETURN_SCHOOL_DAYS,
+)
 from school.policy import ChaseStep, Policy
-
-MAX_REGISTER_OPEN_MINUTES = 30  # spec §3 "Register-open window"
-MAX_CONTINUOUS_UNAUTHORISED_DAYS = 10  # spec §4, attendance return to the LA
-MAX_SICKNESS_DAYS = 15  # spec §4, sickness return
-MAX_N_CODE_DAYS = 5  # spec §3, N code replaced within 5 school days
-NATIONAL_THRESHOLD = (10, 10)  # spec §5: 10 sessions in 10 school weeks
-NTI_WEEKS = (3, 6)  # spec §5, NTI improvement period
 
 
 def policy_problems(policy: Policy) -> list[str]:
@@ -37,10 +39,10 @@ def _register_problems(policy: Policy) -> list[str]:
         lengths.add(minutes)
         if minutes <= 0:
             problems.append(f"{key}: closes ({window.closes}) is not after opens ({window.opens})")
-        elif minutes > MAX_REGISTER_OPEN_MINUTES:
+        elif minutes > REGISTER_OPEN_MAX_MINUTES:
             problems.append(
                 f"{key}: the register is open {minutes} minutes; the law allows at most "
-                f"{MAX_REGISTER_OPEN_MINUTES} (spec §3)"
+                f"{REGISTER_OPEN_MAX_MINUTES} (spec §3)"
             )
         unknown = set(window.year_groups or ()) - set(policy.school.year_groups)
         if unknown:
@@ -192,28 +194,30 @@ def _duty_problems(policy: Policy) -> list[str]:
     problems = []
     duties, legal = policy.la_duties, policy.legal
     days = duties.continuous_unauthorised_school_days
-    if days > MAX_CONTINUOUS_UNAUTHORISED_DAYS:
+    if days > CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS:
         problems.append(
             f"la_duties.continuous_unauthorised_school_days: {days} is later than the law "
-            f"allows; the LA must hear at {MAX_CONTINUOUS_UNAUTHORISED_DAYS} continuous school "
-            "days of unauthorised absence (spec §4)"
+            f"allows; the LA must hear at {CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS} continuous "
+            "school days of unauthorised absence (spec §4)"
         )
-    if duties.sickness_school_days > MAX_SICKNESS_DAYS:
+    if duties.sickness_school_days > SICKNESS_RETURN_SCHOOL_DAYS:
         problems.append(
             f"la_duties.sickness_school_days: {duties.sickness_school_days} exceeds the "
-            f"{MAX_SICKNESS_DAYS} school days at which a sickness return is due (spec §4)"
+            f"{SICKNESS_RETURN_SCHOOL_DAYS} school days at which a sickness return is due (spec §4)"
         )
-    if duties.n_code_resolution_school_days > MAX_N_CODE_DAYS:
+    if duties.n_code_resolution_school_days > N_CODE_SCHOOL_DAYS:
         problems.append(
             f"la_duties.n_code_resolution_school_days: an N code must be replaced within "
-            f"{MAX_N_CODE_DAYS} school days (spec §3)"
+            f"{N_CODE_SCHOOL_DAYS} school days (spec §3)"
         )
     if (legal.national_threshold_sessions, legal.national_threshold_school_weeks) != (
-        NATIONAL_THRESHOLD
+        NATIONAL_THRESHOLD_SESSIONS,
+        NATIONAL_THRESHOLD_WEEKS,
     ):
         problems.append(
-            "legal: the national threshold is fixed by law at 10 sessions of unauthorised "
-            "absence in a rolling 10 school weeks (spec §5); a school cannot change it"
+            f"legal: the national threshold is fixed by law at {NATIONAL_THRESHOLD_SESSIONS} "
+            f"sessions of unauthorised absence in a rolling {NATIONAL_THRESHOLD_WEEKS} school "
+            "weeks (spec §5); a school cannot change it"
         )
     low, high = NTI_WEEKS
     if not low <= legal.notice_to_improve_weeks <= high:

@@ -144,5 +144,11 @@ def calendar_of(school: School) -> SchoolCalendar:
     return _calendar_from_text(school.calendar_text)
 
 
+@lru_cache(maxsize=64)
+def _policy_from_text(text: str, school_id: str) -> LoadedPolicy:
+    return parse_policy(text, f"stored policy of {school_id}")
+
+
 def policy_of(school: School) -> LoadedPolicy:
-    return parse_policy(school.policy_text, f"stored policy of {school.id}")
+    """The school's stored policy, validated once per distinct text (it is frozen, so shared)."""
+    return _policy_from_text(school.policy_text, school.id)

@@ -24,14 +24,17 @@ from school.codes import (
     POSSIBLE_CODES,
     UNAUTHORISED_CODES,
 )
+from school.law import (
+    N_CODE_SCHOOL_DAYS,
+    NATIONAL_THRESHOLD_SESSIONS,
+    NATIONAL_THRESHOLD_WEEKS,
+    persistent_absence,
+    severe_absence,
+)
 from school.models import NOT_PRESENT
 from school.school_age import is_compulsory_school_age
-from school.schools import calendar_of, get_school
+from school.schools import calendar_of, get_school, policy_of
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
-
-NATIONAL_THRESHOLD_SESSIONS = 10  # spec §5: 10 unauthorised sessions ...
-NATIONAL_THRESHOLD_WEEKS = 10  # ... in a rolling 10 school weeks
-N_CODE_SCHOOL_DAYS = 5  # spec §3: an N must be replaced within 5 school days
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +79,17 @@ class Period:
     term_start: date
     window_start: date  # Monday of the first of the 10 school weeks ending with as_of's week
     last_school_day_index: int  # -1 when no school day has happened yet
-    overdue_n_before: date  # an N on or before this date is more than 5 school days old
+    overdue_n_before: date  # an N on or before this date is older than the N-code window
 
 
-def period_for(calendar: SchoolCalendar, as_of: date) -> Period:
-    """The counting period for an as-of date (holiday dates count back to the last school day)."""
+def period_for(
+    calendar: SchoolCalendar, as_of: date, n_code_school_days: int = N_CODE_SCHOOL_DAYS
+) -> Period:
+    """The counting period for an as-of date (holiday dates count back to the last school day).
+
+    `n_code_school_days` is the school's window for replacing an N: the law's 5 school days, or
+    fewer where its policy says so.
+    """
     year_start = calendar.academic_year_start(as_of)
     last = calendar.last_school_day_on_or_before(as_of)
     half_term = calendar.half_term_span(as_of)
@@ -89,7 +98,7 @@ def period_for(calendar: SchoolCalendar, as_of: date) -> Period:
         return Period(as_of, year_start, as_of, as_of, as_of, -1, date.min)
     first_week = max(last.school_week - (NATIONAL_THRESHOLD_WEEKS - 1), 0)
     first_day = next(d for d in calendar.days if d.school_week == first_week)
-    overdue_index = last.day_index - N_CODE_SCHOOL_DAYS
+    overdue_index = last.day_index - n_code_school_days
     return Period(
         as_of=as_of,
         year_start=year_start,
@@ -251,8 +260,9 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
 
 def attendance_statistics(session: Session, school_id: str, as_of: date) -> list[PupilStatistics]:
     """Every on-roll pupil's figures as of a date (its last session included), by UPN."""
-    calendar = calendar_of(get_school(session, school_id))
-    period = period_for(calendar, as_of)
+    school = get_school(session, school_id)
+    window = policy_of(school).policy.la_duties.n_code_resolution_school_days
+    period = period_for(calendar_of(school), as_of, window)
     rows = session.execute(statistics_query(school_id, period)).mappings()
     return [_figures(row, as_of) for row in rows]
 
@@ -273,8 +283,8 @@ def _figures(row: Any, as_of: date) -> PupilStatistics:
         unauthorised_sessions=row["unauthorised"],
         attendance_pct=100.0 * attended / possible if possible else None,
         # Classified on exact integers: the DfE classifies on the unrounded rate (spec §2).
-        persistent_absence=possible > 0 and 10 * absent >= possible,
-        severe_absence=possible > 0 and 2 * absent >= possible,
+        persistent_absence=persistent_absence(absent, possible),
+        severe_absence=severe_absence(absent, possible),
         unauthorised_sessions_rolling_10_school_weeks=row["rolling"],
         national_threshold_met=row["rolling"] >= NATIONAL_THRESHOLD_SESSIONS,
         national_threshold_first_met_on=first_met,

@@ -120,7 +120,7 @@ class PhaseTimes:
 
     Only the bench process is touched: the module attributes are replaced in memory."""
 
-    PHASES = ("school_morning", "open_checks", "close_on_arrival", "advance_due_checks")
+    PHASES = ("open_checks", "close_on_arrival", "advance_due_checks")
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
@@ -169,12 +169,16 @@ async def _tick_all(
     engine: Engine, schools: Sequence[str], clock: FixedClock, channels: dict[str, Channel]
 ) -> tuple[list[tuple[str, float, float]], Counter[str]]:
     from chase.service import chase_tick
+    from school.database import session_for
+    from school.schools import load_school
 
     ticks = []
     totals: Counter[str] = Counter()
     for school_id in schools:
         start = perf_counter()
-        result = await chase_tick(engine, school_id, MONDAY, clock, channels)
+        with session_for(engine) as session:  # as a worker does: the school once per tick
+            school = load_school(session, school_id)
+        result = await chase_tick(engine, school, MONDAY, clock, channels)
         ticks.append((school_id, perf_counter() - start, time.time()))
         sent = result.dispatch
         totals.update(
@@ -623,7 +627,7 @@ def print_run(run: Run, expected: Expected) -> None:
             f"{statistics.median(ticks):.3f}  p95 {p95:.3f}  max {ticks[-1]:.3f}"
         )
     print("\nwhere a stage's time goes (seconds summed over workers):")
-    phases = ("school_morning", "open_checks", "close_on_arrival", "advance_due_checks")
+    phases = ("open_checks", "close_on_arrival", "advance_due_checks")
     print(
         f"  {'stage':<26}"
         + "".join(f"{p:>20}" for p in (*phases, "drain_outbox"))

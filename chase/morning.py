@@ -1,4 +1,4 @@
-"""What a chase run knows about one school on one day: its row, policy and calendar, read once."""
+"""What a chase run knows about one school on one day: the loaded school and the date."""
 
 from __future__ import annotations
 
@@ -8,21 +8,26 @@ from datetime import date
 from sqlmodel import Session
 
 from school.calendar import SchoolCalendar
-from school.models import School
 from school.policy_files import LoadedPolicy
-from school.schools import calendar_of, get_school, policy_of
+from school.schools import LoadedSchool, load_school
 
 
 @dataclass(frozen=True)
 class SchoolMorning:
-    """What a run needs to know about one school on one day, read once."""
+    """One school's morning: the school as loaded at the door, and the day being chased."""
 
-    school: School
-    policy: LoadedPolicy
-    calendar: SchoolCalendar
+    school: LoadedSchool
     on: date
+
+    @property
+    def policy(self) -> LoadedPolicy:
+        return self.school.policy
+
+    @property
+    def calendar(self) -> SchoolCalendar:
+        return self.school.calendar
 
 
 def school_morning(session: Session, school_id: str, on: date) -> SchoolMorning:
-    school = get_school(session, school_id)
-    return SchoolMorning(school, policy_of(school), calendar_of(school), on)
+    """For a service reached by a check rather than a door (a reply, a staff note)."""
+    return SchoolMorning(load_school(session, school_id), on)

@@ -9,12 +9,13 @@ from datetime import date
 from sqlalchemy import Engine
 
 from chase.checks import advance_due_checks, close_on_arrival, open_checks
-from chase.morning import school_morning
+from chase.morning import SchoolMorning
 from chase.responses import message_failed
 from notifications.dispatch import DispatchResult, drain_outbox
 from notifications.message import Channel
 from school.clock import Clock
 from school.database import session_for
+from school.schools import LoadedSchool
 
 
 @dataclass(frozen=True)
@@ -26,16 +27,16 @@ class TickResult:
 
 
 async def chase_tick(
-    engine: Engine, school_id: str, on: date, clock: Clock, channels: Mapping[str, Channel]
+    engine: Engine, school: LoadedSchool, on: date, clock: Clock, channels: Mapping[str, Channel]
 ) -> TickResult:
     """Everything due for a school now. Each stage commits on its own, so a crash in one stage
     leaves the earlier ones done and the next tick finishes the rest."""
+    morning = SchoolMorning(school, on)
     with session_for(engine) as session:
-        morning = school_morning(session, school_id, on)
         opened = open_checks(session, morning, clock)
         closed = close_on_arrival(session, morning, clock)
         steps = advance_due_checks(session, morning, clock)
         sent = await drain_outbox(
-            session, channels, clock, school_id=school_id, on_failure=message_failed
+            session, channels, clock, school_id=school.id, on_failure=message_failed
         )
     return TickResult(opened, closed, steps, sent)

@@ -27,7 +27,7 @@ from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import id_of, session_for
 from school.models import AttendanceMark, Contact, Pupil
 from school.policy import Policy
-from school.schools import get_school, policy_of
+from school.schools import LoadedSchool
 
 STEP_WORDS = {
     "open": "welfare check opened",
@@ -79,7 +79,7 @@ def morning_span(policy: Policy, on: date) -> tuple[datetime, datetime]:
 
 async def simulate_morning(
     engine: Engine,
-    school_id: str,
+    school: LoadedSchool,
     on: date,
     channels: Mapping[str, Channel],
     script: Sequence[Scripted] = (),
@@ -87,8 +87,7 @@ async def simulate_morning(
     sessions: Sequence[str] = ("AM",),
 ) -> list[Happening]:
     """Run the morning (and the afternoon, if asked) and return its timeline in order."""
-    with session_for(engine) as session:
-        policy = policy_of(get_school(session, school_id)).policy
+    policy = school.policy.policy
     start, end = morning_span(policy, on)
     if "PM" not in sessions:
         am_windows = [w for w in policy.registers if w.session == "AM"]
@@ -100,9 +99,9 @@ async def simulate_morning(
     while clock.now() <= end:
         local_now = clock.now().astimezone(SCHOOL_TIME_ZONE).time()
         while pending and pending[0].at <= local_now:
-            happened += _apply(engine, school_id, on, pending.pop(0), clock)
-        await chase_tick(engine, school_id, on, clock, channels)
-        happened += _what_happened_at(engine, school_id, clock.now())
+            happened += _apply(engine, school, on, pending.pop(0), clock)
+        await chase_tick(engine, school, on, clock, channels)
+        happened += _what_happened_at(engine, school.id, clock.now())
         clock.at += timedelta(minutes=1)
     return happened
 
@@ -121,10 +120,10 @@ def _label(pupil: Pupil) -> str:
 
 
 def _apply(
-    engine: Engine, school_id: str, on: date, event: Scripted, clock: FixedClock
+    engine: Engine, school: LoadedSchool, on: date, event: Scripted, clock: FixedClock
 ) -> list[Happening]:
     with session_for(engine) as session:
-        pupil = _pupil(session, school_id, event.upn)
+        pupil = _pupil(session, school.id, event.upn)
         now = clock.now()
         if event.kind == "reply":
             contact = session.scalars(
@@ -145,7 +144,7 @@ def _apply(
                 )
             ]
         if event.kind == "arrival":
-            policy = policy_of(get_school(session, school_id)).policy
+            policy = school.policy.policy
             local_time = now.astimezone(SCHOOL_TIME_ZONE).time()
             code, minutes = register_mark_for_arrival(policy, pupil.year_group, "AM", local_time)
             code = event.code or code

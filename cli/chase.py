@@ -23,7 +23,7 @@ from chase.responses import (
 )
 from chase.simulation import Happening
 from chase.timeline import TASK_NAMES
-from cli.common import State, console, fail, open_database
+from cli.common import State, console, fail, open_database, refused
 from notifications.message import Channel
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
@@ -68,26 +68,29 @@ def chase(
 ) -> None:
     """Run the morning chase: open checks at register close, step them, send messages."""
     from chase.service import chase_tick
-    from chase.simulation import simulate_morning
+    from chase.simulation import morning_span, simulate_morning
+    from school.schools import load_school
 
     engine = open_database()
     day = _day(on)
+    with refused(), session_for(engine) as session:
+        loaded = load_school(session, school)  # once, handed down to every tick
     channels = local_channels()
     if simulate:
-        timeline = asyncio.run(simulate_morning(engine, school, day, channels))
+        timeline = asyncio.run(simulate_morning(engine, loaded, day, channels))
         print_timeline(timeline)
         return
     clock = SystemClock()
-    end = _last_deadline(engine, school, day)
+    end = morning_span(loaded.policy.policy, day)[1] + timedelta(minutes=1)
     while True:
-        result = asyncio.run(chase_tick(engine, school, day, clock, channels))
+        result = asyncio.run(chase_tick(engine, loaded, day, clock, channels))
         console.print(
             f"{_hhmm(clock.now())} opened {result.opened}, closed {result.closed}, "
             f"steps {result.steps}, sent {result.dispatch.sent}, "
             f"retrying {result.dispatch.retrying}, failed {result.dispatch.failed}, "
             f"unknown {result.dispatch.unknown}"
         )
-        if once or end is None or clock.now() > end:
+        if once or clock.now() > end:
             return
         wall.sleep(60 - clock.now().second)  # tick on the minute, like the deployments
 
@@ -293,15 +296,6 @@ def serve(
         serve_policies(policies)
     except PrefectServerMissing as exc:
         fail([str(exc)])
-
-
-def _last_deadline(engine: object, school: str, day: date) -> datetime | None:
-    from chase.simulation import morning_span
-    from school.schools import get_school, policy_of
-
-    with session_for(engine) as session:  # type: ignore[arg-type]
-        policy = policy_of(get_school(session, school)).policy
-    return morning_span(policy, day)[1] + timedelta(minutes=1)
 
 
 def print_timeline(timeline: list[Happening]) -> None:

@@ -33,7 +33,7 @@ from school.database import (
 from school.errors import InputError
 from school.policy_files import POLICY_DIR, bundled_policy, load_policy
 from school.register_import import Amender, RegisterFiles, import_register
-from school.schools import calendar_of, get_school, set_up_school
+from school.schools import calendar_of, get_school, load_school, set_up_school
 from school.statistics import attendance_statistics
 
 app = typer.Typer(
@@ -301,8 +301,10 @@ def demo(
         f"{folder / 'outbox'}/ (no Twilio or SMTP settings)."
     )
     script = demo_script(loaded.policy, unexplained)
+    with session_for(engine) as session:
+        stored = load_school(session, school)
     timeline = asyncio.run(
-        simulate_morning(engine, school, DEMO_MORNING, local_channels(folder / "outbox"), script)
+        simulate_morning(engine, stored, DEMO_MORNING, local_channels(folder / "outbox"), script)
     )
     print_timeline(timeline)
     database = f"--database sqlite:///{folder / 'attendance.db'}"

@@ -15,7 +15,7 @@ from chase.service import chase_tick
 from notifications.channels import channels_from_settings, default_outbox_dir
 from school.clock import SCHOOL_TIME_ZONE, Clock, FixedClock, SystemClock, school_today
 from school.database import make_engine, session_for
-from school.schools import get_school
+from school.schools import get_school, load_school
 from school.tables import SCHOOL_DAYS
 
 COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
@@ -59,9 +59,11 @@ def is_school_day(engine: Engine, school_id: str, on: date) -> bool:
 @task(name="chase-tick", retries=0, cache_policy=NO_CACHE)
 async def run_tick(engine: Engine, school_id: str, on: date, clock: Clock) -> dict[str, int]:
     """Open due checks, close arrivals, advance every due step and drain the outbox."""
+    with session_for(engine) as session:
+        school = load_school(session, school_id)  # once per tick, for all its stages
     channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
     try:
-        result = await chase_tick(engine, school_id, on, clock, channels)
+        result = await chase_tick(engine, school, on, clock, channels)
     finally:
         for channel in channels.values():
             close = getattr(channel, "close", None)  # the Twilio channel keeps worker threads

@@ -152,3 +152,22 @@ def _policy_from_text(text: str, school_id: str) -> LoadedPolicy:
 def policy_of(school: School) -> LoadedPolicy:
     """The school's stored policy, validated once per distinct text (it is frozen, so shared)."""
     return _policy_from_text(school.policy_text, school.id)
+
+
+@dataclass(frozen=True)
+class LoadedSchool:
+    """A school as the services need it, read once at the door and handed down.
+
+    Plain values, not a database row, so one object serves every transaction of a run.
+    """
+
+    id: str
+    name: str
+    policy: LoadedPolicy
+    calendar: SchoolCalendar
+
+
+def load_school(session: Session, school_id: str) -> LoadedSchool:
+    """The school, its validated policy and its calendar; an unknown id is a LookupError."""
+    school = get_school(session, school_id)
+    return LoadedSchool(school.id, school.name, policy_of(school), calendar_of(school))

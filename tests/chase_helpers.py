@@ -13,13 +13,20 @@ from sqlmodel import Session, col
 from chase.models import WelfareCheck, WelfareCheckEvent
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
+from school.database import session_for
 from school.policy_files import bundled_policy, load_policy
 from school.register_import import RegisterFiles, import_register
-from school.schools import set_up_school
+from school.schools import LoadedSchool, load_school, set_up_school
 from tests.conftest import CALENDAR
 from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
 
 MONDAY = date(2026, 11, 23)  # a school day in GMT
+
+
+def loaded(engine: Engine, school_id: str) -> LoadedSchool:
+    """The school as a door hands it to the chase: read once."""
+    with session_for(engine) as session:
+        return load_school(session, school_id)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from chase.service import chase_tick
 from notifications.channels import channels_from_settings
 from notifications.models import OutboxMessage
 from school.clock import FixedClock
-from tests.chase_helpers import MONDAY, check_for, local, mobile, set_up_morning
+from tests.chase_helpers import MONDAY, check_for, loaded, local, mobile, set_up_morning
 
 
 def test_first_messages_reach_twilio_and_smtp_once_each(
@@ -32,9 +32,9 @@ def test_first_messages_reach_twilio_and_smtp_once_each(
         twilio_fake.settings() | smtp_server.settings(), tmp_path / "outbox"
     )
     clock = FixedClock(local(MONDAY, "09:00"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels))
     asyncio.run(
-        chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels)
+        chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels)
     )  # a repeat sends nothing
 
     twilio_fake.assert_all_expected()
@@ -67,7 +67,7 @@ def test_an_invalid_number_is_final_and_the_chase_moves_on(
         twilio_fake.settings() | smtp_server.settings(), tmp_path / "outbox"
     )
     clock = FixedClock(local(MONDAY, "09:00"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels))
     twilio_fake.assert_all_expected()
     statuses = {
         (m.recipient_label, m.channel): m.status for m in session.scalars(select(OutboxMessage))

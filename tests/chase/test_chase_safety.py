@@ -21,7 +21,7 @@ from notifications.models import OutboxMessage
 from school import checkpoints
 from school.clock import FixedClock
 from school.database import session_for
-from tests.chase_helpers import MONDAY, channels, local, set_up_morning
+from tests.chase_helpers import MONDAY, channels, loaded, local, set_up_morning
 
 
 class Crash(Exception):
@@ -47,12 +47,12 @@ def test_a_run_stopped_at_any_boundary_misses_nothing_and_sends_nothing_twice(
 
     monkeypatch.setattr(checkpoints, "reached", crash_at)
     with pytest.raises(Crash):
-        asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+        asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
     monkeypatch.setattr(checkpoints, "reached", lambda name: None)
     # The next tick comes later, after any claim left by the dead run has expired.
     clock.at += LEASE + timedelta(minutes=1)
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
 
     assert _count(session, WelfareCheck) == 6  # no check missed, none doubled
     for channel in sent.values():
@@ -134,7 +134,7 @@ def test_a_status_that_arrives_before_the_send_is_recorded_is_not_lost(
                 assert handle_delivery_status(other, sid, "undelivered", "30003", clock) is None
 
     monkeypatch.setattr(checkpoints, "reached", early_report)
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
     sms = session.scalars(select(OutboxMessage).where(col(OutboxMessage.channel) == "sms")).all()
     first = next(m for m in sms if m.recipient_label.startswith("mother"))
     assert (first.status, first.last_error) == ("failed", "twilio status undelivered 30003")

@@ -21,6 +21,7 @@ from tests.chase_helpers import (
     MONDAY,
     channels,
     check_for,
+    loaded,
     local,
     mobile,
     set_up_morning,
@@ -74,7 +75,7 @@ def test_seed_school_morning_runs_as_written(
     }
     set_up_morning(session, school_id, tmp_path, pupils)
     sent = channels()
-    timeline = asyncio.run(simulate_morning(engine, school_id, MONDAY, sent))
+    timeline = asyncio.run(simulate_morning(engine, loaded(engine, school_id), MONDAY, sent))
 
     chased = check_for(session, school_id, 1)
     assert chased is not None and chased.state == "dsl_alerted"
@@ -103,7 +104,9 @@ def test_seed_school_morning_runs_as_written(
 def test_a_reply_explains_the_check_and_covers_the_afternoon(session, engine, tmp_path) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     script = [Scripted(time(9, 7), "reply", upn(1), text="Sorry, she's got a temperature")]
-    asyncio.run(simulate_morning(engine, "emmanuel-middle", MONDAY, channels(), script))
+    asyncio.run(
+        simulate_morning(engine, loaded(engine, "emmanuel-middle"), MONDAY, channels(), script)
+    )
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None
     assert (check.state, check.suggested_code) == ("explained", "I")
@@ -121,7 +124,9 @@ def test_a_reply_that_the_parent_did_not_know_alerts_the_dsl_at_once(
 ) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     script = [Scripted(time(9, 4), "reply", upn(1), text="What? He left for school at 8")]
-    asyncio.run(simulate_morning(engine, "emmanuel-middle", MONDAY, channels(), script))
+    asyncio.run(
+        simulate_morning(engine, loaded(engine, "emmanuel-middle"), MONDAY, channels(), script)
+    )
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None and check.state == "dsl_alerted"
     assert ("09:04", "alert_dsl") in step_times(session, check)
@@ -132,7 +137,9 @@ def test_a_reply_that_the_parent_did_not_know_alerts_the_dsl_at_once(
 def test_arrival_closes_the_check_with_its_mark(session, engine, tmp_path) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     script = [Scripted(time(9, 20), "arrival", upn(1), code="U")]
-    asyncio.run(simulate_morning(engine, "emmanuel-middle", MONDAY, channels(), script))
+    asyncio.run(
+        simulate_morning(engine, loaded(engine, "emmanuel-middle"), MONDAY, channels(), script)
+    )
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None and check.state == "explained"
     assert check.outcome is not None and check.outcome.startswith("arrived U")
@@ -148,7 +155,7 @@ def test_an_answered_call_settles_the_check_and_no_answer_moves_on(
         Scripted(time(9, 35), "call_outcome", upn(1), code="answered_reason_to_follow"),
         Scripted(time(9, 36), "call_outcome", upn(2), code="no_answer"),
     ]
-    asyncio.run(simulate_morning(engine, "kts-academy", MONDAY, channels(), script))
+    asyncio.run(simulate_morning(engine, loaded(engine, "kts-academy"), MONDAY, channels(), script))
     safe = check_for(session, "kts-academy", 1)
     assert safe is not None and safe.state == "confirmed_safe"
     unreached = check_for(session, "kts-academy", 2)
@@ -163,7 +170,7 @@ def test_a_reply_before_register_close_means_no_check(session, engine, tmp_path)
     clock = FixedClock(local(MONDAY, "09:05"))
     handle_reply(session, "SMbefore", mobile(1), "Tom is being sick, keeping him off", clock)
     clock.at = local(MONDAY, "09:31")
-    asyncio.run(chase_tick(engine, "kts-academy", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "kts-academy"), MONDAY, clock, channels()))
     assert check_for(session, "kts-academy", 1) is None
     assert check_for(session, "kts-academy", 2) is not None
 
@@ -177,10 +184,10 @@ def test_permanent_failure_moves_to_the_next_contact_then_the_next_step(
     sent["email"].fail = {"parent1@example.org": Delivery.PERMANENT}
     clock = FixedClock(local(MONDAY, "08:59"))
     # A policy whose first call is later than the text, so "brought forward" is visible.
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
     clock.at = local(MONDAY, "09:00")
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, sent))
     # The grandmother (not a parent, so not in the first message) was tried next, once.
     assert sent["sms"].recipients.count(mobile(1)) == 1
     assert sent["sms"].recipients.count(mobile(1, 2)) == 1
@@ -204,13 +211,13 @@ def test_policy_snapshot_is_kept_for_a_check_in_flight(session, engine, tmp_path
 
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     clock = FixedClock(local(MONDAY, "09:01"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     text = bundled_policy("emmanuel-middle").read_text().replace('at = "10:00"', 'at = "10:30"', 1)
     set_up_school(session, "emmanuel-middle", parse_policy(text, "edited.toml"),
                   CALENDAR.read_text(), "calendar.toml", clock)  # fmt: skip
     session.commit()
     clock.at = local(MONDAY, "10:01")
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None and check.state == "dsl_alerted"  # still the 10:00 it opened with
 
@@ -222,9 +229,9 @@ def test_afternoon_opens_no_second_check_for_a_pupil_chased_this_morning(
         session, "emmanuel-middle", tmp_path, {1: {"year": 7}, 2: {"year": 7, "present": True}}
     )
     clock = FixedClock(local(MONDAY, "10:05"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     clock.at = local(MONDAY, "14:05")  # after the afternoon register closes at 14:00
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     checks = session.scalars(select(WelfareCheck).order_by(col(WelfareCheck.id))).all()
     # Pupil 1 keeps their morning check; pupil 2, present this morning, has no PM mark.
     assert [(c.session, c.pupil_id) for c in checks] == [
@@ -244,7 +251,9 @@ def test_first_morning_after_a_clock_change_keeps_local_times(
 ) -> None:
     """The first school mornings after 29 Mar 2026 (BST) and 25 Oct 2026 (GMT; 2 Nov is INSET)."""
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}}, on=first_morning)
-    asyncio.run(simulate_morning(engine, "emmanuel-middle", first_morning, channels()))
+    asyncio.run(
+        simulate_morning(engine, loaded(engine, "emmanuel-middle"), first_morning, channels())
+    )
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None
     assert (
@@ -261,13 +270,13 @@ def test_marks_arriving_later_close_checks_and_reasons_are_suggested(
 ) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     clock = FixedClock(local(MONDAY, "09:01"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None
     session.add(AttendanceMark(pupil_id=check.pupil_id, date=MONDAY, session="AM", code="M"))
     session.commit()
     clock.at += timedelta(minutes=1)
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     session.refresh(check)
     assert (check.state, check.suggested_code) == ("explained", "M")
     assert check.outcome and check.outcome.startswith("recorded as M")
@@ -276,7 +285,7 @@ def test_marks_arriving_later_close_checks_and_reasons_are_suggested(
 def test_task_outcome_must_be_known(session, engine, tmp_path) -> None:
     set_up_morning(session, "kts-academy", tmp_path, {1: {"year": 10}})
     clock = FixedClock(local(MONDAY, "09:31"))
-    asyncio.run(chase_tick(engine, "kts-academy", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "kts-academy"), MONDAY, clock, channels()))
     task = session.scalars(select(StaffTask)).first()
     assert task is not None and task.contacts[0]["name"] == "Parent 1"
     with pytest.raises(ValueError, match="outcome must be one of"):
@@ -295,7 +304,7 @@ def test_a_reply_naming_one_child_settles_only_that_childs_check(session, engine
     import_register(
         session, "emmanuel-middle", RegisterFiles(contacts=tmp_path / "contacts.csv"), clock
     )
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     handle_reply(session, "SMsib", mobile(1), "Pupil2 has a temperature", clock)
     one, two = check_for(session, "emmanuel-middle", 1), check_for(session, "emmanuel-middle", 2)
     assert one is not None and two is not None
@@ -309,7 +318,7 @@ def test_a_second_parent_who_thinks_the_child_left_for_school_still_alerts_the_d
 ) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     clock = FixedClock(local(MONDAY, "09:01"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     handle_reply(session, "SMmum", mobile(1), "He's poorly, staying in bed", clock)
     handle_reply(session, "SMgran", mobile(1, 2), "He left for school with his brother", clock)
     check = check_for(session, "emmanuel-middle", 1)
@@ -321,7 +330,7 @@ def test_a_second_parent_who_thinks_the_child_left_for_school_still_alerts_the_d
 def test_an_unclear_reply_does_not_stop_the_chase(session, engine, tmp_path) -> None:
     set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}})
     clock = FixedClock(local(MONDAY, "09:01"))
-    asyncio.run(chase_tick(engine, "emmanuel-middle", MONDAY, clock, channels()))
+    asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     handle_reply(session, "SMwho", mobile(1), "Who is this?", clock)
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None and check.state == "calling_others"

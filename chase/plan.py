@@ -15,14 +15,6 @@ def school_instant(on: date, at: time) -> datetime:
     return datetime.combine(on, at, tzinfo=SCHOOL_TIME_ZONE).astimezone(UTC)
 
 
-def anchors(policy: Policy, window: RegisterWindow) -> dict[str, time]:
-    return {
-        "register_open": window.opens,
-        "register_close": window.closes,
-        "reporting_deadline": policy.parent_reporting.deadline,
-    }
-
-
 def steps_for(policy: Policy, session: RegisterSession, vulnerable: bool) -> list[ChaseStep]:
     """The session's steps; vulnerable pupils follow tighter steps where the policy has them."""
     plan = policy.chase.AM if session == "AM" else policy.chase.PM
@@ -33,11 +25,23 @@ def steps_for(policy: Policy, session: RegisterSession, vulnerable: bool) -> lis
     return list(plan.step)
 
 
+def step_times(policy: Policy, session: RegisterSession) -> set[time]:
+    """Every step time of a session, for every register window and both kinds of pupil."""
+    times: set[time] = set()
+    for window in policy.registers:
+        if window.session != session:
+            continue
+        anchors = policy.step_anchors(window)
+        for vulnerable in (False, True):
+            times |= {step.at.resolve(anchors) for step in steps_for(policy, session, vulnerable)}
+    return times
+
+
 def resolve_plan(
     policy: Policy, on: date, window: RegisterWindow, vulnerable: bool
 ) -> list[dict[str, Any]]:
     """The steps as JSON-ready dicts with their due instants, snapshotted onto the check."""
-    times = anchors(policy, window)
+    times = policy.step_anchors(window)
     resolved = []
     for step in steps_for(policy, window.session, vulnerable):
         local = step.at.resolve(times)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
-from chase.plan import anchors, school_instant, steps_for
+from chase.plan import school_instant, step_times
 from chase.responses import handle_reply, record_task_outcome
 from chase.service import chase_tick
 from chase.timeline import TASK_NAMES
@@ -69,12 +69,8 @@ class Happening:
 def morning_span(policy: Policy, on: date) -> tuple[datetime, datetime]:
     """From the first register opening to a few minutes after the last step of the day."""
     opens = [school_instant(on, w.opens) for w in policy.registers]
-    last: list[datetime] = []
-    for window in policy.registers:
-        for vulnerable in (False, True):
-            for step in steps_for(policy, window.session, vulnerable):
-                last.append(school_instant(on, step.at.resolve(anchors(policy, window))))
-    return min(opens), max(last) + timedelta(minutes=2)
+    last = max(t for s in {w.session for w in policy.registers} for t in step_times(policy, s))
+    return min(opens), school_instant(on, last) + timedelta(minutes=2)
 
 
 async def simulate_morning(

@@ -8,9 +8,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chase.plan import anchors, steps_for
+from chase.plan import step_times, steps_for
 from flows.prefect_settings import quiet_prefect
-from school.calendar import SESSIONS
+from school.calendar import SESSIONS, RegisterSession
 from school.policy import Policy
 from school.policy_files import load_policy
 
@@ -27,21 +27,8 @@ class PrefectServerMissing(RuntimeError):
     """Serving needs a Prefect server: the ephemeral one runs no scheduler."""
 
 
-def _chased_sessions(policy: Policy) -> list[str]:
+def _chased_sessions(policy: Policy) -> list[RegisterSession]:
     return [s for s in SESSIONS if steps_for(policy, s, vulnerable=False)]
-
-
-def _step_times(policy: Policy, session: str) -> set[time]:
-    """Every step time of a session, for every register window and both kinds of pupil."""
-    times: set[time] = set()
-    for window in policy.registers:
-        if window.session != session:
-            continue
-        window_anchors = anchors(policy, window)
-        for vulnerable in (False, True):
-            for step in steps_for(policy, session, vulnerable):
-                times.add(step.at.resolve(window_anchors))
-    return times
 
 
 def chase_schedule_times(policy: Policy) -> list[time]:
@@ -52,7 +39,7 @@ def chase_schedule_times(policy: Policy) -> list[time]:
     times: set[time] = set()
     for session in _chased_sessions(policy):
         times |= {w.closes for w in policy.registers if w.session == session}
-        times |= _step_times(policy, session)
+        times |= step_times(policy, session)
     return sorted(times)
 
 
@@ -75,7 +62,7 @@ def catch_up_times(policy: Policy) -> list[time]:
     times: set[time] = set()
     for session in _chased_sessions(policy):
         start = min(w.opens for w in policy.registers if w.session == session)
-        last = max(_step_times(policy, session))
+        last = max(step_times(policy, session))
         end = datetime.combine(day, last) + CATCH_UP_AFTER
         # Round the start up to the 5-minute grid so every school's ticks line up on :00, :05...
         first = -(-(start.hour * 60 + start.minute) // CATCH_UP_EVERY) * CATCH_UP_EVERY

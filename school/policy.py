@@ -360,5 +360,13 @@ class Policy(_Strict):
                 return window
         raise KeyError(f"no {session} register window for year group {year_group}")
 
+    def step_anchors(self, window: RegisterWindow) -> dict[str, time]:
+        """The times a chase step is written against for pupils under a register window."""
+        return {
+            "register_open": window.opens,
+            "register_close": window.closes,
+            "reporting_deadline": self.parent_reporting.deadline,
+        }
+
     def band_named(self, band_id: str) -> Band:
         return next(b for b in self.band if b.id == band_id)

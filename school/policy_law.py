@@ -97,11 +97,7 @@ def _step_order_problems(
             window = policy.register_window(year, session)  # type: ignore[arg-type]
         except KeyError:
             continue  # reported by the register checks
-        anchors = {
-            "register_open": window.opens,
-            "register_close": window.closes,
-            "reporting_deadline": policy.parent_reporting.deadline,
-        }
+        anchors = policy.step_anchors(window)
         times = [s.at.resolve(anchors) for s in steps]
         for i in range(1, len(times)):
             if times[i] < times[i - 1]:

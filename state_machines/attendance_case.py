@@ -6,9 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol, cast
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
 
-from state_machines.row_adapter import RowAdapter
+from state_machines.row_adapter import (
+    RowAdapter,
+    TransitionRefused,
+    allowed,
+    shared_machine,
+)
+from state_machines.row_adapter import trigger as run_trigger
 
 # The graduated stages in order (spec §7.7); a case escalates up and steps down this list.
 STAGES = ["expect", "monitor", "listen", "facilitate", "formalise", "enforce"]
@@ -178,34 +184,23 @@ def _build_machine() -> Machine:
                 {"trigger": step_down_trigger(stage), "source": STAGES[i + 1 :], "dest": stage}
             )
     transitions.append({"trigger": CLOSE, "source": STAGES, "dest": CLOSED, "after": _on_close})
-    return Machine(
-        model=None,
-        states=STATES,
-        transitions=transitions,
-        initial="expect",
-        send_event=True,
-        auto_transitions=False,
-        after_state_change=_after_any,
-        model_attribute="state",
-    )
+    return shared_machine(STATES, transitions, "expect", _after_any)
 
 
-# One machine for every case (stack notes: a machine per model costs 3x the time, 4x memory).
 MACHINE = _build_machine()
 
 
 def fire(case: CaseAdapter, trigger: str, facts: CaseFacts, **kwargs: Any) -> None:
     """Run one trigger on a case, or raise MoveRefused with every reason it is not allowed.
 
-    kwargs (by, reason, ...) reach the effects. The event is triggered for the adapter
-    directly, as in the welfare-check machine, so no model list accumulates.
+    kwargs (by, reason, ...) reach the effects.
     """
     if trigger not in MACHINE.events:
         raise MoveRefused([f"{trigger!r} is not a case move"])
     case.refused = []
     try:
-        moved = MACHINE.events[trigger].trigger(case, facts=facts, **kwargs)
-    except MachineError as exc:
+        moved = run_trigger(MACHINE, case, trigger, facts=facts, **kwargs)
+    except TransitionRefused as exc:
         raise MoveRefused([f"{trigger} is not allowed from {case.state}"]) from exc
     if not moved:
         raise MoveRefused(case.refused or [f"{trigger} was refused from {case.state}"])
@@ -213,4 +208,4 @@ def fire(case: CaseAdapter, trigger: str, facts: CaseFacts, **kwargs: Any) -> No
 
 def can_fire(state: str, trigger: str) -> bool:
     """Whether the machine has a transition for a trigger from a state (guards aside)."""
-    return trigger in MACHINE.events and bool(MACHINE.events[trigger].transitions.get(state))
+    return allowed(MACHINE, state, trigger)

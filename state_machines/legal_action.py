@@ -6,9 +6,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, cast
 
-from transitions import EventData, Machine, MachineError
+from transitions import EventData, Machine
 
-from state_machines.row_adapter import RowAdapter
+from state_machines.row_adapter import (
+    RowAdapter,
+    TransitionRefused,
+    allowed,
+    shared_machine,
+)
+from state_machines.row_adapter import trigger as run_trigger
+
+__all__ = ["TransitionRefused"]  # services catch it from here
 
 # A Notice to Improve: the improvement period starts when the notice is issued (spec §5 NTI
 # content (6)), so the row is created in `improvement_period`; the review judges the outcome.
@@ -89,36 +97,17 @@ def _build_machine() -> Machine:
     transitions = [
         {**t, "after": _CALLBACKS[t["after"]]} if "after" in t else dict(t) for t in TRANSITIONS
     ]
-    return Machine(
-        model=None,
-        states=STATES,
-        transitions=transitions,
-        initial=NTI_START,
-        send_event=True,
-        auto_transitions=False,
-        after_state_change=_after_any,
-        model_attribute="state",
-    )
+    return shared_machine(STATES, transitions, NTI_START, _after_any)
 
 
-# One machine for every legal action (stack notes: a machine per model costs 3x the time).
 MACHINE = _build_machine()
-
-
-class TransitionRefused(Exception):
-    """The machine does not allow that move from the action's current state."""
 
 
 def fire(action: ActionAdapter, trigger: str, **kwargs: Any) -> None:
     """Run one trigger on an action; kwargs (actor, reason, paid_on, ...) reach the callbacks."""
-    try:
-        MACHINE.events[trigger].trigger(action, **kwargs)
-    except MachineError as exc:
-        raise TransitionRefused(
-            f"{trigger} is not allowed from {action.state}: {exc.value}"
-        ) from exc
+    run_trigger(MACHINE, action, trigger, **kwargs)
 
 
 def can_fire(state: str, trigger: str) -> bool:
     """Whether a trigger is allowed from a state (for services that choose what to fire)."""
-    return bool(MACHINE.events[trigger].transitions.get(state))
+    return allowed(MACHINE, state, trigger)

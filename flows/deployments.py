@@ -124,6 +124,9 @@ def deployments_for_policies(
     options: dict[str, Any] = {"_sync": True}
     if work_pool_name is not None:
         options |= {"work_pool_name": work_pool_name, "job_variables": {"stream_output": False}}
+    # A module path, not a file path: runs work from any directory on any machine where the
+    # engine is installed.
+    options |= {"entrypoint_type": EntrypointType.MODULE_PATH, "paused": False}
     deployments = []
     for policy in policies:
         school_id = policy.school.id
@@ -135,12 +138,8 @@ def deployments_for_policies(
             schedules=schedules,
             parameters={"school_id": school_id},
             concurrency_limit=one_at_a_time,
-            paused=False,
             description=f"The morning chase for {policy.school.name}.",
             tags=["attendance", "morning-chase"],
-            # A module path, not a file path: runs work from any directory on any machine
-            # where the engine is installed.
-            entrypoint_type=EntrypointType.MODULE_PATH,
             **options,
         )
         assert isinstance(deployment, RunnerDeployment)
@@ -151,10 +150,8 @@ def deployments_for_policies(
             schedules=[Cron(f"{at.minute} {at.hour} * * 1-5", timezone=TIME_ZONE, slug="review")],
             parameters={"school_id": school_id},
             concurrency_limit=one_at_a_time,
-            paused=False,
             description=f"The daily review for {policy.school.name}, after the afternoon register.",
             tags=["attendance", "daily-review"],
-            entrypoint_type=EntrypointType.MODULE_PATH,
             **options,
         )
         assert isinstance(review, RunnerDeployment)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +15,7 @@ from sqlalchemy import Engine, select
 
 from chase.service import chase_tick
 from notifications.channels import channels_from_settings, default_outbox_dir
+from notifications.message import Channel
 from school.clock import SCHOOL_TIME_ZONE, Clock, FixedClock, SystemClock, school_today
 from school.database import make_engine, session_for
 from school.schools import get_school, load_school
@@ -24,6 +27,19 @@ COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
 EARLY_START_LIMIT = timedelta(seconds=5)
 
 Summary = dict[str, str | int | bool]
+
+
+@contextmanager
+def _channels(engine: Engine) -> Iterator[Mapping[str, Channel]]:
+    """The configured channels for one task, closed after it (Twilio keeps worker threads)."""
+    channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
+    try:
+        yield channels
+    finally:
+        for channel in channels.values():
+            close = getattr(channel, "close", None)
+            if callable(close):
+                close()
 
 
 def parse_instant(text: str) -> datetime:
@@ -61,14 +77,8 @@ async def run_tick(engine: Engine, school_id: str, on: date, clock: Clock) -> di
     """Open due checks, close arrivals, advance every due step and drain the outbox."""
     with session_for(engine) as session:
         school = load_school(session, school_id)  # once per tick, for all its stages
-    channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
-    try:
+    with _channels(engine) as channels:
         result = await chase_tick(engine, school, on, clock, channels)
-    finally:
-        for channel in channels.values():
-            close = getattr(channel, "close", None)  # the Twilio channel keeps worker threads
-            if callable(close):
-                close()
     sent = result.dispatch
     return {
         "opened": result.opened,
@@ -118,14 +128,8 @@ async def run_review(engine: Engine, school_id: str, on: date, clock: Clock) -> 
     """The daily review, its letters and the LA duties, in one task."""
     from cases.after_school import review_after_school
 
-    channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
-    try:
+    with _channels(engine) as channels:
         done = await review_after_school(engine, school_id, on, clock, channels)
-    finally:
-        for channel in channels.values():
-            close = getattr(channel, "close", None)
-            if callable(close):
-                close()
     return {
         "cases_opened": done.review.cases_opened,
         "proposals": done.review.proposals_made,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from cases.duties import review_la_duties
 from cases.letter_delivery import LettersSent, send_planned_letters
-from cases.review import ReviewResult, run_daily_review
+from cases.review.service import ReviewResult, run_daily_review
 from notifications.dispatch import drain_outbox
 from notifications.message import Channel
 from school.clock import Clock

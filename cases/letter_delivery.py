@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from cases.models import AttendanceCase, CaseAction
-from cases.review import LETTER_ACTIONS
+from cases.review.rules import LETTER_ACTIONS
 from notifications.letters import send_letter
 from school.clock import Clock
 

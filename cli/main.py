@@ -327,7 +327,7 @@ def _demo_half_term_of_reviews(
 
     from cases.letter_delivery import send_planned_letters
     from cases.models import AttendanceCase, CaseAction, CaseProposal
-    from cases.review import run_daily_review
+    from cases.review.service import run_daily_review
     from cli.chase import local_channels
     from notifications.dispatch import drain_outbox
 

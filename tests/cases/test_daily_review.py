@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
-from cases.review import ReviewResult, run_daily_review
+from cases.review.service import ReviewResult, run_daily_review
 from cases.service import decide_proposal
 from school.calendar import SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, FixedClock

@@ -1,0 +1,146 @@
+"""The daily review's entry point: read the school, decide each case's steps, write them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from cases.models import CaseProposal
+from cases.review import queries, rules
+from cases.review.ladder import ladder_steps
+from cases.review.lateness import lateness_step
+from cases.review.periods import Periods
+from cases.review.queries import OverdueAction
+from cases.review.records import Case, Review, Work
+from cases.review.step_down import step_down_step
+from cases.review.writer import Writer
+from school.clock import Clock
+from school.register_import import Amender
+from school.schools import calendar_of, get_school, policy_of
+from school.statistics import PupilStatistics
+from state_machines.attendance_case import STAGES
+
+__all__ = ["ReviewResult", "run_daily_review"]
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """What one review of one school did; `proposals` holds every row it made, applied or not."""
+
+    school_id: str
+    on: date
+    review_day: date | None  # the school day the review stood for (None: before any)
+    cases_opened: int = 0
+    stage_moves: int = 0
+    proposals_made: int = 0  # awaiting a named member of staff
+    actions_applied: int = 0  # case actions planned by the engine (automatic or confirmed)
+    proposals: tuple[CaseProposal, ...] = ()
+    overdue: tuple[OverdueAction, ...] = ()
+
+
+def run_daily_review(
+    session: Session, school_id: str, on: date, clock: Clock, *, by: str = "engine"
+) -> ReviewResult:
+    """Review every pupil of a school as of a date (after the afternoon register); commits.
+
+    One statistics statement for the school and bulk reads of its open cases, actions and
+    proposals. Each rung of the school's ladder is evaluated on the last school day of its
+    cadence's period (daily, weekly, fortnightly, half-term, term): automatic rungs are
+    applied at once (actions planned with due dates, a proposal kept as "applied"), the rest
+    are proposed to staff. A trigger key per cause means a second run, or a run for a missed
+    day, never makes the same proposal twice. A run that loses a race with another worker
+    (the same case opened or moved meanwhile) is rolled back and tried once more.
+    """
+    try:
+        return _review(session, school_id, on, clock, by)
+    except (IntegrityError, StaleDataError):
+        session.rollback()
+        return _review(session, school_id, on, clock, by)
+
+
+def _actor(by: str) -> Amender:
+    name, _, position = by.partition(",")
+    return Amender(name.strip() or "engine", position.strip() or "daily review")
+
+
+def _review(session: Session, school_id: str, on: date, clock: Clock, by: str) -> ReviewResult:
+    school = get_school(session, school_id)
+    loaded = policy_of(school)
+    calendar = calendar_of(school)
+    day = calendar.last_school_day_on_or_before(on)
+    if day is None:
+        return ReviewResult(school_id, on, None)
+    policy = loaded.policy
+    review = Review(
+        school_id=school_id,
+        on=on,
+        loaded=loaded,
+        periods=Periods(calendar, day, policy.reviews.review_every_school_weeks),
+        now=clock.now(),
+        actor=_actor(by),
+        by=by,
+    )
+    cases = queries.read(session, review)
+    work: list[Work] = []
+    quiet: list[Case] = []
+    for case in cases:
+        if not case.on_roll:
+            continue
+        threshold_met = _threshold_met(review, case.figures)
+        bands = rules.bands(policy, case.figures)
+        concern = bands & review.entry_bands[case.figures.compulsory_school_age]
+        steps = ladder_steps(review, case, bands, threshold_met)
+        lateness = lateness_step(review, case, threshold_met)
+        if lateness is not None:
+            steps.append(lateness)
+        if steps or concern:
+            work.append(Work(case, steps, bands, threshold_met))
+        elif case.row is not None and not case.figures.national_threshold_met:
+            quiet.append(case)
+    if review.periods.ends_today("review"):
+        work.extend(_step_downs(session, review, quiet))
+    writer = Writer(session, review)
+    writer.write(work)
+    writer.plan_confirmed(cases)
+    overdue = queries.overdue(review, cases)
+    session.commit()
+    return ReviewResult(
+        school_id=school_id,
+        on=on,
+        review_day=day.date,
+        cases_opened=writer.opened,
+        stage_moves=writer.moves,
+        proposals_made=sum(1 for p in writer.made if p.status == rules.PENDING),
+        actions_applied=writer.actions,
+        proposals=tuple(writer.made),
+        overdue=overdue,
+    )
+
+
+def _step_downs(session: Session, review: Review, quiet: list[Case]) -> list[Work]:
+    """Cases whose pupil is out of every band today and was at the start of the period."""
+    policy = review.policy
+    candidates = [c for c in quiet if STAGES.index(c.stage) >= STAGES.index("monitor")]
+    before = queries.attendance_before(session, review, candidates)
+    work = []
+    for case in candidates:
+        pct = before.get(case.pupil.id)
+        entry = review.entry_bands[case.figures.compulsory_school_age]
+        if pct is None or entry & {b.id for b in policy.band if b.contains(pct)}:
+            continue
+        threshold_met = _threshold_met(review, case.figures)
+        step = step_down_step(review, case, pct, threshold_met)
+        if step is not None:
+            work.append(Work(case, [step], set(), threshold_met))
+    return work
+
+
+def _threshold_met(review: Review, f: PupilStatistics) -> bool:
+    """Met now or earlier this school year: the test the Enforce guard applies (flows/cases)."""
+    first = f.national_threshold_first_met_on
+    year_start = review.periods.calendar.academic_year_start(review.on)
+    return f.national_threshold_met or (first is not None and year_start <= first <= review.on)

@@ -327,7 +327,7 @@ def _demo_half_term_of_reviews(
     from cases.models import AttendanceCase, CaseAction, CaseProposal
     from cases.review import run_daily_review
     from cli.chase import local_channels
-    from notifications.dispatch import drain_outbox
+    from notifications.outbox import drain_outbox
 
     start, _ = cal.term_span(last) or (last, last)
     days = [d.date for d in cal.days if start <= d.date <= last]

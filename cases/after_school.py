@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import Engine
 
 from cases.duties import review_la_duties
-from cases.letter_delivery import LettersSent, send_planned_letters
+from cases.letters.service import LettersSent, send_planned_letters
 from cases.review import ReviewResult, run_daily_review
 from notifications.message import Channel
 from notifications.outbox import drain_outbox

@@ -323,7 +323,7 @@ def _demo_half_term_of_reviews(
 
     from sqlalchemy import func, select
 
-    from cases.letter_delivery import send_planned_letters
+    from cases.letters.service import send_planned_letters
     from cases.models import AttendanceCase, CaseAction, CaseProposal
     from cases.review import run_daily_review
     from cli.chase import local_channels

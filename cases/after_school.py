@@ -9,10 +9,10 @@ from datetime import date
 from sqlalchemy import Engine
 
 from cases.duties import review_la_duties
-from cases.letter_delivery import LettersSent, send_planned_letters
+from cases.letters.service import LettersSent, send_planned_letters
 from cases.review.service import ReviewResult, run_daily_review
-from notifications.dispatch import drain_outbox
 from notifications.message import Channel
+from notifications.outbox import drain_outbox
 from school.clock import Clock
 from school.database import session_for
 

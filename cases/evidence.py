@@ -20,7 +20,7 @@ from cases.models import (
 )
 from chase.models import DslAlert, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.timeline import TASK_NAMES
-from notifications.letters import date_words, day_words, days_words, year_group_words
+from notifications.letter_words import date_words, day_words, days_words, year_group_words
 from notifications.models import OutboxMessage
 from notifications.pdf import (
     FONT,

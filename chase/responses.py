@@ -22,8 +22,8 @@ from chase.models import (
 )
 from chase.morning import school_morning
 from chase.replies import ReplyMeaning, children_named, read_reply
-from notifications.dispatch import apply_report
 from notifications.models import DeliveryReport, OutboxMessage
+from notifications.outbox import apply_report
 from school.clock import Clock, school_today
 from school.database import id_of, insert_ignoring_duplicates
 from school.models import Contact, Pupil

@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from chase.checks import advance_due_checks, close_on_arrival, open_checks
 from chase.morning import SchoolMorning
 from chase.responses import message_failed
-from notifications.dispatch import DispatchResult, drain_outbox
 from notifications.message import Channel
+from notifications.outbox import DispatchResult, drain_outbox
 from school.clock import Clock
 from school.database import session_for
 from school.schools import LoadedSchool

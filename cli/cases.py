@@ -507,7 +507,7 @@ def letters_render(
     """Write a case letter as PDF (for printing) or HTML, for its first parent on file."""
     from pathlib import Path
 
-    from notifications.letters import case_letter_html, letter_pdf
+    from cases.letters.service import case_letter_html, letter_pdf
     from school.models import Contact
 
     with _refused(), session_for(open_database()) as session:
@@ -560,7 +560,8 @@ def letters_nti(
     from pathlib import Path
 
     from cases.legal import notice_elements
-    from notifications.letters import notice_letter_html, render_letter_pdf
+    from cases.letters.service import notice_letter_html
+    from notifications.letters import render_letter_pdf
     from school.schools import get_school
 
     with _refused(), session_for(open_database()) as session:

@@ -325,11 +325,11 @@ def _demo_half_term_of_reviews(
 
     from sqlalchemy import func, select
 
-    from cases.letter_delivery import send_planned_letters
+    from cases.letters.service import send_planned_letters
     from cases.models import AttendanceCase, CaseAction, CaseProposal
     from cases.review.service import run_daily_review
     from cli.chase import local_channels
-    from notifications.dispatch import drain_outbox
+    from notifications.outbox import drain_outbox
 
     start, _ = cal.term_span(last) or (last, last)
     days = [d.date for d in cal.days if start <= d.date <= last]

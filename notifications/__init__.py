@@ -1,5 +1,5 @@
-"""Messages out: the outbox and its dispatcher, channels (Twilio SMS, SMTP email, a local
-folder), rendering with jinja2, and letters as HTML and PDF.
+"""Messages out: the outbox (writing, claiming, sending, recording outcomes), channels (Twilio
+SMS, SMTP email, a local folder), rendering with jinja2, and letters as HTML and PDF.
 
 May import only `school`: the chase hears of a failed send through a callback it passes in.
 """

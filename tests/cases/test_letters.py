@@ -12,26 +12,22 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cases.letters.service import letter_pdf, notice_letter_html, send_letter
 from cases.models import AttendanceCase, CaseAction, LegalAction
+from notifications.letter_words import days_words, hours_words, weeks_words
 from notifications.letters import (
     LETTER_KEYS,
     LETTERS,
     NOTICE_KEYS,
     NOTICE_TO_IMPROVE,
-    days_words,
-    hours_words,
     html_to_text,
     letter_context,
-    letter_pdf,
     letter_subject,
     letter_template,
     notice_context,
-    notice_letter_html,
     offence_lines,
     render_letter_html,
     render_letter_pdf,
-    send_letter,
-    weeks_words,
 )
 from notifications.models import OutboxMessage
 from notifications.pdf import latin1

@@ -15,9 +15,9 @@ from chase.checks import advance_due_checks, open_checks
 from chase.models import WelfareCheck, WelfareCheckEvent
 from chase.morning import school_morning
 from chase.service import chase_tick
-from notifications.dispatch import LEASE
 from notifications.message import Delivery
 from notifications.models import OutboxMessage
+from notifications.outbox import LEASE
 from school import checkpoints
 from school.clock import FixedClock
 from school.database import session_for

@@ -20,9 +20,9 @@ from chase.checks import advance_due_checks, open_checks
 from chase.models import DslAlert, ParentReply, WelfareCheck, WelfareCheckEvent
 from chase.morning import school_morning
 from chase.responses import message_failed
-from notifications.dispatch import drain_outbox
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
 from notifications.models import OutboxMessage
+from notifications.outbox import drain_outbox
 from school.clock import FixedClock
 from school.database import SchemaNotReady, id_of
 from school.models import Contact

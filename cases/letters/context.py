@@ -1,0 +1,157 @@
+"""The context a case letter is rendered from, read from the pupil, the case and the notice."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from cases.letters.queries import support_actions, unauthorised_marks
+from cases.models import AttendanceCase, CaseAction, LegalAction
+from notifications.letters import (
+    DEFAULT_SIGNATORY,
+    NOTICE_TO_IMPROVE,
+    letter_context,
+    notice_context,
+    offence_lines,
+)
+from notifications.rendering import TemplateProblem
+from school.law import NATIONAL_THRESHOLD_WEEKS
+from school.models import Pupil, School
+from school.schools import calendar_of, get_school, policy_of
+from school.statistics import PupilStatistics, attendance_statistics
+
+
+def _figures_for(session: Session, pupil: Pupil, as_of: date) -> PupilStatistics:
+    # A pupil who has left is off the roll after leaving: their figures stop on that day.
+    on = min(as_of, pupil.leaving_date) if pupil.leaving_date else as_of
+    for figures in attendance_statistics(session, pupil.school_id, on):
+        if figures.upn == pupil.upn:
+            return figures
+    raise LookupError(f"pupil {pupil.id} was not on roll on {on}")
+
+
+def pupil_letter_context(
+    session: Session,
+    pupil: Pupil,
+    parent_name: str,
+    as_of: date,
+    letter_date: date,
+    **extra: Any,
+) -> dict[str, object]:
+    """letter_context for a stored pupil: the school's name and phone, figures as of `as_of`.
+
+    `extra` passes on letter_context's optional keywords (meeting, signatory_role, ...).
+    """
+    school = get_school(session, pupil.school_id)
+    calendar = calendar_of(school)
+    half_term = calendar.half_term_span(as_of)
+    return letter_context(
+        school_name=school.name,
+        school_phone=policy_of(school).policy.school.phone,
+        figures=_figures_for(session, pupil, as_of),
+        child_first_name=pupil.given_name,
+        child_family_name=pupil.family_name,
+        year_group=pupil.year_group,
+        parent_name=parent_name,
+        period_start=max(calendar.academic_year_start(as_of), pupil.admission_date),
+        as_of=as_of,
+        letter_date=letter_date,
+        half_term_start=half_term[0] if half_term else None,
+        **extra,
+    )
+
+
+def letter_of(action: CaseAction) -> str:
+    """The letter a case action sends, as its policy names it."""
+    letter = (action.details or {}).get("letter")
+    if not isinstance(letter, str) or not letter:
+        raise TemplateProblem(f"case action {action.id} names no letter in details['letter']")
+    return letter
+
+
+def case_letter_context(
+    session: Session,
+    action: CaseAction,
+    as_of: date,
+    letter_date: date,
+    signatory_role: str = DEFAULT_SIGNATORY,
+    signatory_name: str | None = None,
+) -> tuple[AttendanceCase, dict[str, object]]:
+    """A case letter's context, addressed to nobody yet (parent_name is set per contact).
+
+    The action's `details` may hold "meeting" and "next_steps" texts written by staff.
+    """
+    case = session.get(AttendanceCase, action.case_id)
+    if case is None:
+        raise LookupError(f"no case {action.case_id}")
+    pupil = session.get(Pupil, case.pupil_id)
+    assert pupil is not None  # a foreign key
+    details = action.details or {}
+    context = pupil_letter_context(
+        session,
+        pupil,
+        "",
+        as_of,
+        letter_date,
+        meeting=details.get("meeting"),
+        next_steps=details.get("next_steps"),
+        signatory_role=signatory_role,
+        signatory_name=signatory_name,
+    )
+    return case, context
+
+
+def notice_letter_context(
+    session: Session,
+    action: LegalAction,
+    letter_date: date,
+    *,
+    further_support: str,
+    sufficient_improvement: str,
+    early_grounds: str,
+    signatory_role: str = DEFAULT_SIGNATORY,
+    signatory_name: str | None = None,
+) -> tuple[School, dict[str, object]]:
+    """A stored Notice to Improve's context, addressed to the parent it was issued to.
+
+    The figures are as of the issue date; the offences are the unauthorised sessions of the
+    10 school weeks before it; support so far and declined come from the case's support
+    actions. The three texts the school decides case by case are passed in.
+    """
+    if action.kind != NOTICE_TO_IMPROVE or not action.issued_on:
+        raise TemplateProblem(f"legal action {action.id} is not an issued Notice to Improve")
+    assert action.improvement_period_end is not None
+    pupil = session.get(Pupil, action.pupil_id)
+    assert pupil is not None
+    school = get_school(session, pupil.school_id)
+    calendar = calendar_of(school)
+    issued = action.issued_on
+    last = calendar.last_school_day_on_or_before(issued)
+    first_week = (last.school_week - (NATIONAL_THRESHOLD_WEEKS - 1)) if last else 0
+    window_start = next((d.date for d in calendar.days if d.school_week >= first_week), issued)
+    rows = unauthorised_marks(session, pupil.id, window_start, issued)
+    support = support_actions(session, action.case_id)
+    base = pupil_letter_context(
+        session,
+        pupil,
+        action.parent_name,
+        issued,
+        letter_date,
+        signatory_role=signatory_role,
+        signatory_name=signatory_name,
+    )
+    context = notice_context(
+        base,
+        issued_on=issued,
+        period_end=action.improvement_period_end,
+        offences=offence_lines((r.date, r.session, r.code) for r in rows),
+        threshold_first_met_on=action.threshold_first_met_on,
+        support_so_far=[a.title for a in support if a.status not in ("declined", "cancelled")],
+        support_declined=[a.title for a in support if a.status == "declined"],
+        further_support=further_support,
+        sufficient_improvement=sufficient_improvement,
+        early_grounds=early_grounds,
+    )
+    return school, context

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from cases.duties import review_la_duties
+from cases.duties.service import review_la_duties
 from cases.letter_delivery import LettersSent, send_planned_letters
 from cases.review import ReviewResult, run_daily_review
 from notifications.dispatch import drain_outbox

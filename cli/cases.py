@@ -543,7 +543,7 @@ def evidence(
     """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
     from pathlib import Path
 
-    from cases.evidence import evidence_pack_pdf
+    from cases.evidence.service import evidence_pack_pdf
 
     with _refused(), session_for(open_database()) as session:
         pupil = _pupil(session, school, upn)

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from cases.duties import review_la_duties
+from cases.duties.service import review_la_duties
 from cases.letters.service import LettersSent, send_planned_letters
 from cases.review.service import ReviewResult, run_daily_review
 from notifications.message import Channel

@@ -44,7 +44,7 @@ Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA
 @contextmanager
 def _refused() -> Iterator[None]:
     """The services' refusals (the law, a guard, a stale view) as a clear message, exit 1."""
-    from cases.duties import DutyRefused
+    from cases.duties.rules import DutyRefused
     from cases.legal import LegalActionRefused
     from state_machines.attendance_case import CaseRefused
 
@@ -412,7 +412,7 @@ def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reaso
 @duties_app.command("review")
 def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
     """Raise the duties the figures call for (idempotent), then list what is open."""
-    from cases.duties import review_la_duties
+    from cases.duties.service import review_la_duties
 
     with _refused(), session_for(open_database()) as session:
         raised = review_la_duties(session, school, _day(on), SystemClock())
@@ -443,7 +443,7 @@ def duties_list(school: School) -> None:
 @duties_app.command("done")
 def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason) -> None:
     """Record a duty as done (the deletion ground needs `confirm` with the joint enquiries)."""
-    from cases.duties import complete_duty
+    from cases.duties.service import complete_duty
 
     with _refused(), session_for(open_database()) as session:
         complete_duty(session, duty_id, by, note, clock=SystemClock())
@@ -453,7 +453,7 @@ def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason)
 @duties_app.command("dismiss")
 def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
     """Dismiss a duty that does not apply, with the reason."""
-    from cases.duties import dismiss_duty
+    from cases.duties.service import dismiss_duty
 
     with _refused(), session_for(open_database()) as session:
         dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
@@ -543,7 +543,7 @@ def evidence(
     """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
     from pathlib import Path
 
-    from cases.evidence import evidence_pack_pdf
+    from cases.evidence.service import evidence_pack_pdf
 
     with _refused(), session_for(open_database()) as session:
         pupil = _pupil(session, school, upn)

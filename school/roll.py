@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from school.tables import PUPILS
@@ -29,3 +31,12 @@ def roll_by_upn(session: Session, school_id: str) -> dict[str, RollEntry]:
         )
     )
     return {upn: RollEntry(upn, f"{given} {family}", year) for upn, given, family, year in rows}
+
+
+def on_roll(school_id: str, as_of: date) -> ColumnElement[bool]:
+    """A pupil of the school on its roll on the date: admitted by then and not yet left."""
+    return and_(
+        PUPILS.c.school_id == school_id,
+        PUPILS.c.admission_date <= as_of,
+        or_(PUPILS.c.leaving_date.is_(None), PUPILS.c.leaving_date >= as_of),
+    )

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, or_, select, text
+from sqlalchemy import Select, and_, case, distinct, func, literal, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -32,6 +32,7 @@ from school.law import (
     severe_absence,
 )
 from school.models import NOT_PRESENT
+from school.roll import on_roll
 from school.school_age import is_compulsory_school_age
 from school.schools import calendar_of, get_school, policy_of
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
@@ -130,11 +131,7 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
     )
     roll = (
         select(pupil.id, pupil.upn, pupil.date_of_birth, marks_this_year.label("marks"))
-        .where(
-            pupil.school_id == school_id,
-            pupil.admission_date <= period.as_of,
-            or_(pupil.leaving_date.is_(None), pupil.leaving_date >= period.as_of),
-        )
+        .where(on_roll(school_id, period.as_of))
         .cte("roll")
         .prefix_with("MATERIALIZED")
     )

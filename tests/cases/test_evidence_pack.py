@@ -13,7 +13,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.evidence import chronology, evidence_pack_pdf, scrub, weeks_of
+from cases.evidence.chronology import chronology
+from cases.evidence.register import weeks_of
+from cases.evidence.service import evidence_pack_pdf
+from cases.evidence.words import scrub
 from cases.models import (
     AttendanceCase,
     CaseAction,

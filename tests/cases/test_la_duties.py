@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from cases.duties import (
-    DutyRefused,
+from cases.duties.rules import DutyRefused
+from cases.duties.service import (
     complete_duty,
     confirm_deletion_ground,
     dismiss_duty,

@@ -1,0 +1,62 @@
+"""The evidence pack's entry point: read the pupil's record once and draw the PDF."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cases.evidence.chronology import get_pupil, read
+from cases.evidence.register import read_figures, read_marks, weeks_of
+from cases.evidence.sections import chart, chronology_section, codes_section, cover, legal_section
+from notifications.pdf import document_bytes, new_document
+from school.clock import Clock
+from school.models import Contact
+from school.schools import calendar_of, get_school, policy_of
+
+
+def evidence_pack_pdf(session: Session, pupil_id: int, as_of: date, clock: Clock) -> bytes:
+    """The pupil's evidence pack: cover and figures, legal actions, chronology, weekly chart,
+    register codes. Figures are for the school year up to `as_of` (or the leaving date).
+
+    Reads only; no message bodies, phone numbers or email addresses appear in it.
+    """
+    pupil = get_pupil(session, pupil_id)
+    school = get_school(session, pupil.school_id)
+    policy = policy_of(school).policy
+    calendar = calendar_of(school)
+    on = min(as_of, pupil.leaving_date) if pupil.leaving_date else as_of
+    start = max(calendar.academic_year_start(on), pupil.admission_date)
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(col(Contact.pupil_id) == pupil.id, col(Contact.parental_responsibility))
+            .order_by(col(Contact.priority))
+        )
+    )
+    entries, cases, actions = read(session, pupil, as_of)
+    marks = read_marks(session, pupil.id or 0, start, on)
+    name = f"{pupil.given_name} {pupil.family_name}"
+    document = new_document(
+        header=f"{school.name} - attendance evidence pack: {name}",
+        title=f"Attendance evidence pack: {name}",
+        footer_note="Confidential",
+    )
+    cover(
+        document,
+        pupil,
+        school.name,
+        policy.school.local_authority,
+        contacts,
+        read_figures(session, pupil, on),
+        start,
+        on,
+        clock.now(),
+        cases,
+    )
+    legal_section(document, actions)
+    chronology_section(document, entries)
+    chart(document, weeks_of(calendar, marks, start, on))
+    codes_section(document, marks)
+    return document_bytes(document)

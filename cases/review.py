@@ -15,13 +15,13 @@ from sqlmodel import Session, col
 from transitions import EventData
 
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
+from school.amendments import Amender
 from school.calendar import SchoolCalendar, SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, Clock
 from school.codes import ATTENDANCE_CODES, POSSIBLE_CODES
 from school.database import id_of
 from school.policy import LadderRung, Policy
 from school.policy_files import LoadedPolicy
-from school.register_import import Amender
 from school.school_age import csa_end, csa_start
 from school.schools import calendar_of, get_school, policy_of
 from school.statistics import PupilStatistics, attendance_statistics

@@ -14,11 +14,11 @@ from sqlmodel import Session, col
 from transitions import EventData
 
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
+from school.amendments import Amender
 from school.clock import Clock, school_today
 from school.database import id_of
 from school.models import Pupil, School
 from school.policy_files import LoadedPolicy
-from school.register_import import Amender
 from school.school_age import csa_end, csa_start, is_compulsory_school_age
 from school.schools import calendar_of, get_school, policy_of
 from school.statistics import PupilStatistics, attendance_statistics

@@ -20,10 +20,10 @@ from cases.models import (
     LegalAction,
 )
 from cli.common import console, fail, open_database
+from school.amendments import Amender
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from school.database import id_of, session_for
 from school.models import Pupil
-from school.register_import import Amender
 
 case_app = typer.Typer(
     help="A pupil's attendance case through the six stages.", no_args_is_help=True

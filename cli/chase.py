@@ -26,10 +26,10 @@ from chase.timeline import TASK_NAMES
 from cli.common import State, console, fail, open_database, refused
 from notifications.message import Channel
 from notifications.models import OutboxMessage
+from school.amendments import Amender
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from school.database import database_url, session_for
 from school.models import Pupil
-from school.register_import import Amender
 
 
 def outbox_dir() -> Path:

@@ -24,6 +24,7 @@ from sqlmodel import Session, col
 from cli import cases as cases_cli
 from cli import chase
 from cli.common import State, console, errors, fail, open_database, refused
+from school.amendments import Amender
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock, school_today
 from school.database import (
@@ -32,7 +33,7 @@ from school.database import (
 )
 from school.errors import InputError
 from school.policy_files import POLICY_DIR, bundled_policy, load_policy
-from school.register_import import Amender, RegisterFiles, import_register
+from school.register_import import RegisterFiles, import_register
 from school.schools import calendar_of, get_school, load_school, set_up_school
 from school.statistics import attendance_statistics
 

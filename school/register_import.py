@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text
 from sqlmodel import Session, col
 
-from school.calendar import SchoolCalendar
-from school.clock import Clock
-from school.database import id_of
-from school.errors import InputError
-from school.models import (
-    AdmissionAmendment,
-    AttendanceMark,
-    Contact,
-    MarkAmendment,
-    Pupil,
-    RegisterImport,
+from school.amendments import (
+    Amender,
+    amendment_refusal,
+    apply_mark_amendments,
+    apply_pupil_changes,
+    mark_changes,
+    pupil_differences,
+    pupil_values,
 )
-from school.pupil_flags import PUPIL_FLAGS
+from school.clock import Clock
+from school.errors import InputError
+from school.models import AttendanceMark, Contact, Pupil, RegisterImport
+from school.register_checks import (
+    KnownPupil,
+    check_contacts,
+    check_marks,
+    check_stored_marks_stay_on_roll,
+    source_name,
+)
 from school.register_csv import (
-    PUPIL_COLUMNS,
     ContactRow,
     MarkRow,
     Problems,
@@ -34,33 +38,8 @@ from school.register_csv import (
     parse_marks,
     parse_pupils,
 )
-from school.school_age import is_compulsory_school_age
 from school.schools import calendar_of, get_school
-from school.tables import CONTACTS, MARKS, PUPILS
-
-# The admission-register details a pupils.csv row sets (flags are stored one column each).
-_PUPIL_FIELDS = tuple(c for c in PUPIL_COLUMNS if c not in ("upn", "flags"))
-_SHOW_AMENDMENTS = 20
-
-
-@dataclass(frozen=True)
-class Amender:
-    """The name and position of the person amending the register (REG24 r6)."""
-
-    name: str
-    position: str
-
-    @classmethod
-    def parse(cls, text: str) -> Amender:
-        name, _, position = text.partition(",")
-        if not name.strip() or not position.strip():
-            raise ValueError(
-                f'--by {text!r} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"'
-            )
-        return cls(name.strip(), position.strip())
-
-    def __str__(self) -> str:
-        return f"{self.name}, {self.position}"
+from school.tables import CONTACTS, PUPILS
 
 
 @dataclass(frozen=True)
@@ -114,16 +93,6 @@ class RegisterImportError(InputError):
         return self.problems
 
 
-@dataclass(frozen=True)
-class _KnownPupil:
-    """A pupil as the import sees them: from this file if present, else from the database."""
-
-    id: int | None
-    date_of_birth: date
-    admission_date: date
-    leaving_date: date | None
-
-
 def import_register(
     session: Session,
     school_id: str,
@@ -154,18 +123,18 @@ def import_register(
         p.upn: p for p in session.scalars(select(Pupil).where(col(Pupil.school_id) == school_id))
     }
     known = {
-        upn: _KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date)
+        upn: KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date)
         for upn, p in stored.items()
     }
     known.update(
         {
-            r.upn: _KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date)
+            r.upn: KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date)
             for r in pupil_rows
         }
     )
-    _check_contacts(contact_rows, known, files.contacts, problems)
-    _check_marks(mark_rows, known, calendar, files.marks, problems)
-    _check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
+    check_contacts(contact_rows, known, files.contacts, problems)
+    check_marks(mark_rows, known, calendar, files.marks, problems)
+    check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
         raise RegisterImportError(problems.items)
 
@@ -206,114 +175,6 @@ def _refresh_planner_statistics(session: Session) -> None:
     session.commit()
 
 
-def _check_contacts(
-    rows: list[ContactRow], known: dict[str, _KnownPupil], path: Path | None, problems: Problems
-) -> None:
-    for row in rows:
-        if row.upn not in known:
-            problems.add(
-                _name(path), row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll"
-            )
-
-
-def _check_marks(
-    rows: list[MarkRow],
-    known: dict[str, _KnownPupil],
-    calendar: SchoolCalendar,
-    path: Path | None,
-    problems: Problems,
-) -> None:
-    source = _name(path)
-    for row in rows:
-        pupil = known.get(row.upn)
-        if pupil is None:
-            problems.add(source, row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll")
-            continue
-        closure_marked = row.code == "#" and row.date in calendar.closures
-        if row.session not in calendar.sessions_on(row.date) and not closure_marked:
-            if calendar.is_school_day(row.date):
-                problems.add(
-                    source,
-                    row.line,
-                    f"{row.date} has no {row.session} session in the school calendar",
-                )
-            else:
-                problems.add(
-                    source, row.line, f"{row.date} is not a school day in the school calendar"
-                )
-            continue
-        if row.code == "#" and not closure_marked:
-            problems.add(
-                source,
-                row.line,
-                f"code # (planned closure) on {row.date}, which the calendar says is a school "
-                "day; add the closure to the calendar",
-            )
-        if row.date < pupil.admission_date or (
-            pupil.leaving_date and row.date > pupil.leaving_date
-        ):
-            problems.add(
-                source,
-                row.line,
-                f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})",
-            )
-        elif row.code == "X" and is_compulsory_school_age(pupil.date_of_birth, row.date):
-            problems.add(
-                source,
-                row.line,
-                f"code X is for pupils not of compulsory school age; {row.upn} is of "
-                f"compulsory school age on {row.date}",
-            )
-
-
-def _on_roll(pupil: _KnownPupil) -> str:
-    return f"{pupil.admission_date} to {pupil.leaving_date or 'now'}"
-
-
-def _check_stored_marks_stay_on_roll(
-    session: Session,
-    stored: dict[str, Pupil],
-    rows: list[PupilRow],
-    marks: list[MarkRow],
-    path: Path | None,
-    problems: Problems,
-) -> None:
-    """A new admission or leaving date must not strand marks already in the register."""
-    moved: dict[int | None, PupilRow] = {
-        stored[r.upn].id: r
-        for r in rows
-        if r.upn in stored
-        and (stored[r.upn].admission_date, stored[r.upn].leaving_date)
-        != (r.admission_date, r.leaving_date)
-    }
-    if not moved:
-        return
-    replaced = {(r.upn, r.date, r.session) for r in marks}
-    found = session.execute(
-        select(MARKS.c.pupil_id, MARKS.c.date, MARKS.c.session)
-        .where(MARKS.c.pupil_id.in_(list(moved)))
-        .order_by(MARKS.c.date)
-    ).all()
-    reported: set[int] = set()
-    for pid, on, sess in found:
-        row = moved[pid]
-        outside = on < row.admission_date or (
-            row.leaving_date is not None and on > row.leaving_date
-        )
-        if outside and (row.upn, on, sess) not in replaced and pid not in reported:
-            reported.add(pid)
-            problems.add(
-                _name(path),
-                row.line,
-                f"{row.upn} already has a mark on {on} {sess}, outside the new time on roll "
-                f"({row.admission_date} to {row.leaving_date or 'now'})",
-            )
-
-
-def _name(path: Path | None) -> str:
-    return path.name if path else "?"
-
-
 def _write(
     session: Session,
     school_id: str,
@@ -331,10 +192,10 @@ def _write(
         (stored[r.upn], r.line, field, old, new)
         for r in pupil_rows
         if r.upn in stored
-        for field, old, new in _pupil_differences(stored[r.upn], r)
+        for field, old, new in pupil_differences(stored[r.upn], r)
     ]
     if new_pupils:
-        session.execute(insert(Pupil), [_pupil_values(school_id, r) for r in new_pupils])
+        session.execute(insert(Pupil), [pupil_values(school_id, r) for r in new_pupils])
     ids: dict[str, int] = {
         upn: pid
         for upn, pid in session.execute(
@@ -342,11 +203,15 @@ def _write(
         )
     }
 
-    new_marks, amended_marks, unchanged = _mark_changes(session, school_id, ids, mark_rows)
+    new_marks, amended_marks, unchanged = mark_changes(session, school_id, ids, mark_rows)
     contact_replacements = _contact_changes(session, school_id, ids, contact_rows)
     amendments_needed = len(amended_marks) + len(pupil_changes)
     if amendments_needed and (by is None or not reason):
-        raise RegisterImportError(_amendment_refusal(amended_marks, pupil_changes, files))
+        raise RegisterImportError(
+            amendment_refusal(
+                amended_marks, pupil_changes, source_name(files.marks), source_name(files.pupils)
+            )
+        )
 
     result = ImportResult(
         pupils_added=len(new_pupils),
@@ -381,124 +246,12 @@ def _write(
         "amended_by_name": by.name if by else "",
         "amended_by_position": by.position if by else "",
     }
-    _apply_pupil_changes(session, pupil_changes, audit)
+    apply_pupil_changes(session, pupil_changes, audit)
     _replace_contacts(session, contact_replacements)
     if new_marks:
         session.execute(insert(AttendanceMark), new_marks)
-    _apply_mark_amendments(session, amended_marks, audit)
+    apply_mark_amendments(session, amended_marks, audit)
     return result
-
-
-def _pupil_values(school_id: str, row: PupilRow) -> dict[str, Any]:
-    values: dict[str, Any] = {"school_id": school_id, "upn": row.upn}
-    values.update({f: getattr(row, f) for f in _PUPIL_FIELDS})
-    values.update({flag: flag in row.flags for flag in PUPIL_FLAGS})
-    return values
-
-
-def _pupil_differences(pupil: Pupil, row: PupilRow) -> list[tuple[str, object, object]]:
-    wanted = _pupil_values(pupil.school_id, row)
-    return [
-        (field, getattr(pupil, field), wanted[field])
-        for field in (*_PUPIL_FIELDS, *PUPIL_FLAGS)
-        if getattr(pupil, field) != wanted[field]
-    ]
-
-
-PupilChange = tuple[Pupil, int, str, object, object]  # pupil, line, field, stored, imported
-
-
-def _apply_pupil_changes(
-    session: Session, changes: list[PupilChange], audit: dict[str, Any]
-) -> None:
-    for pupil, _line, field, old, new in changes:
-        setattr(pupil, field, new)
-        session.add(pupil)
-        session.add(
-            AdmissionAmendment(
-                pupil_id=id_of(pupil),
-                field=field,
-                original=None if old is None else str(old),
-                amended=None if new is None else str(new),
-                **audit,
-            )
-        )
-    session.flush()
-
-
-def _mark_changes(
-    session: Session, school_id: str, ids: dict[str, int], rows: list[MarkRow]
-) -> tuple[list[dict[str, Any]], list[tuple[MarkRow, int, str, int | None]], int]:
-    """Split the file's marks into new ones, amendments (with the stored entry) and unchanged."""
-    if not rows:
-        return [], [], 0
-    low, high = min(r.date for r in rows), max(r.date for r in rows)
-    existing = {
-        (pid, on, sess): (mark_id, code, minutes)
-        for mark_id, pid, on, sess, code, minutes in session.execute(
-            select(
-                MARKS.c.id,
-                MARKS.c.pupil_id,
-                MARKS.c.date,
-                MARKS.c.session,
-                MARKS.c.code,
-                MARKS.c.minutes_late,
-            )
-            .join(PUPILS, PUPILS.c.id == MARKS.c.pupil_id)
-            .where(PUPILS.c.school_id == school_id, MARKS.c.date.between(low, high))
-        )
-    }
-    new: list[dict[str, Any]] = []
-    amended: list[tuple[MarkRow, int, str, int | None]] = []
-    unchanged = 0
-    for row in rows:
-        pid = ids[row.upn]
-        found = existing.get((pid, row.date, row.session))
-        if found is None:
-            new.append(
-                {
-                    "pupil_id": pid,
-                    "date": row.date,
-                    "session": row.session,
-                    "code": row.code,
-                    "minutes_late": row.minutes_late,
-                }
-            )
-        elif (found[1], found[2]) == (row.code, row.minutes_late):
-            unchanged += 1
-        else:
-            amended.append((row, found[0], found[1], found[2]))
-    return new, amended, unchanged
-
-
-def _apply_mark_amendments(
-    session: Session, amended: list[tuple[MarkRow, int, str, int | None]], audit: dict[str, Any]
-) -> None:
-    if not amended:
-        return
-    session.execute(
-        update(MARKS)
-        .where(MARKS.c.id == bindparam("mark_id"))
-        .values(code=bindparam("new_code"), minutes_late=bindparam("new_minutes")),
-        [
-            {"mark_id": mid, "new_code": r.code, "new_minutes": r.minutes_late}
-            for r, mid, _, _ in amended
-        ],
-    )
-    session.execute(
-        insert(MarkAmendment),
-        [
-            {
-                "mark_id": mid,
-                "original_code": code,
-                "original_minutes_late": minutes,
-                "amended_code": r.code,
-                "amended_minutes_late": r.minutes_late,
-                **audit,
-            }
-            for r, mid, code, minutes in amended
-        ],
-    )
 
 
 def _contact_changes(
@@ -555,31 +308,3 @@ def _replace_contacts(session: Session, replacements: dict[int, list[ContactRow]
             for c in contacts
         ],
     )
-
-
-def _entry(code: str, minutes: int | None) -> str:
-    return code if minutes is None else f"{code} ({minutes} min late)"
-
-
-def _amendment_refusal(
-    amended: list[tuple[MarkRow, int, str, int | None]],
-    pupil_changes: list[PupilChange],
-    files: RegisterFiles,
-) -> list[str]:
-    lines = [
-        f"{_name(files.marks)}:{row.line}: would amend {row.upn} {row.date} {row.session} "
-        f"from {_entry(code, minutes)} to {_entry(row.code, row.minutes_late)}"
-        for row, _, code, minutes in amended[:_SHOW_AMENDMENTS]
-    ]
-    lines += [
-        f"{_name(files.pupils)}:{line}: would amend {pupil.upn} {field} from {old} to {new}"
-        for pupil, line, field, old, new in pupil_changes[: max(0, _SHOW_AMENDMENTS - len(lines))]
-    ]
-    total = len(amended) + len(pupil_changes)
-    if total > len(lines):
-        lines.append(f"... and {total - len(lines)} more amendments")
-    lines.append(
-        f'{total} register entries would be amended: say who and why with --by "Name, Position" '
-        '--reason "..." (the law requires both for every amendment); nothing was written'
-    )
-    return lines

@@ -11,10 +11,10 @@ from typing import Any
 from cases.models import AttendanceCase, CaseAction, CaseProposal
 from cases.review import rules
 from cases.review.periods import Periods
+from school.amendments import Amender
 from school.database import id_of
 from school.policy import Policy
 from school.policy_files import LoadedPolicy
-from school.register_import import Amender
 from school.statistics import PupilStatistics
 
 

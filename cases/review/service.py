@@ -18,8 +18,8 @@ from cases.review.queries import OverdueAction
 from cases.review.records import Case, Review, Work
 from cases.review.step_down import step_down_step
 from cases.review.writer import Writer
+from school.amendments import Amender
 from school.clock import Clock
-from school.register_import import Amender
 from school.schools import calendar_of, get_school, policy_of
 from school.statistics import PupilStatistics
 from state_machines.attendance_case import STAGES

@@ -27,10 +27,10 @@ from cases.service import (
     record_support,
     record_support_not_appropriate,
 )
+from school.amendments import Amender
 from school.clock import FixedClock
 from school.models import Pupil
 from school.policy_files import bundled_policy, load_policy
-from school.register_import import Amender
 from school.schools import get_school, policy_of, set_up_school
 from state_machines.attendance_case import (
     CaseAdapter,

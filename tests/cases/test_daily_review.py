@@ -14,12 +14,12 @@ from sqlmodel import Session, col
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
 from cases.review.service import ReviewResult, run_daily_review
 from cases.service import decide_proposal
+from school.amendments import Amender
 from school.calendar import SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, load_policy
-from school.register_import import Amender
 from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import Pattern, build_register, calendar

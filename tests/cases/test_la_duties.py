@@ -20,11 +20,12 @@ from cases.duties.service import (
 )
 from cases.models import LaDuty
 from chase.models import ReportedAbsence
+from school.amendments import Amender
 from school.clock import FixedClock
 from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, parse_policy
-from school.register_import import Amender, RegisterFiles, import_register
+from school.register_import import RegisterFiles, import_register
 from school.schools import set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present

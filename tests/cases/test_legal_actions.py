@@ -28,11 +28,12 @@ from cases.legal import (
     withdraw,
 )
 from cases.models import AttendanceCase, CaseAction, LegalAction
+from school.amendments import Amender
 from school.clock import FixedClock
 from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, load_policy
-from school.register_import import Amender, RegisterFiles, import_register
+from school.register_import import RegisterFiles, import_register
 from school.schools import set_up_school
 from state_machines.legal_action import MACHINE, STATES, can_fire
 from tests.conftest import CALENDAR

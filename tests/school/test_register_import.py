@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
+from school.amendments import Amender
 from school.clock import FixedClock
 from school.models import (
     AdmissionAmendment,
@@ -22,13 +23,7 @@ from school.models import (
     RegisterImport,
 )
 from school.register_csv import MARK_COLUMNS
-from school.register_import import (
-    Amender,
-    ImportResult,
-    RegisterFiles,
-    RegisterImportError,
-    import_register,
-)
+from school.register_import import ImportResult, RegisterFiles, RegisterImportError, import_register
 from tests.register_files import (
     pupil_row,
     stored_marks,

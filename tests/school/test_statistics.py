@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from school.amendments import Amender
 from school.clock import FixedClock
 from school.codes import CODES
 from school.policy_files import bundled_policy, load_policy
-from school.register_import import Amender, RegisterFiles, import_register
+from school.register_import import RegisterFiles, import_register
 from school.schools import set_up_school
 from tests.register_builder import (
     build_register,

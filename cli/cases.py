@@ -189,7 +189,7 @@ def support(
     school: MaybeSchool = None,
 ) -> None:
     """Record support offered to the family (a declined offer still counts as offered)."""
-    from cases.service import record_support
+    from cases.support import record_support
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -207,7 +207,7 @@ def action_outcome(
     note: Annotated[str | None, typer.Option(help="What happened.")] = None,
 ) -> None:
     """Record what happened to a letter, meeting, plan or referral."""
-    from cases.service import record_action_outcome
+    from cases.support import record_action_outcome
 
     with _refused(), session_for(open_database()) as session:
         action = record_action_outcome(
@@ -221,7 +221,7 @@ def no_support(
     upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
-    from cases.service import record_support_not_appropriate
+    from cases.support import record_support_not_appropriate
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -236,7 +236,7 @@ def send_considered(
     upn: Annotated[str, typer.Argument()], by: By, note: Reason, school: MaybeSchool = None
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
-    from cases.service import record_send_barriers_considered
+    from cases.support import record_send_barriers_considered
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -255,7 +255,7 @@ def decide(
     to: Annotated[str | None, typer.Option(help="override: the stage you chose instead")] = None,
 ) -> None:
     """Confirm, skip or override a proposal from the daily review."""
-    from cases.service import decide_proposal
+    from cases.proposals import decide_proposal
 
     with _refused(), session_for(open_database()) as session:
         proposal = decide_proposal(

@@ -45,7 +45,7 @@ Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA
 def _refused() -> Iterator[None]:
     """The services' refusals (the law, a guard, a stale view) as a clear message, exit 1."""
     from cases.duties.rules import DutyRefused
-    from cases.legal import LegalActionRefused
+    from cases.legal.refusals import LegalActionRefused
     from state_machines.attendance_case import CaseRefused
 
     try:
@@ -189,7 +189,7 @@ def support(
     school: MaybeSchool = None,
 ) -> None:
     """Record support offered to the family (a declined offer still counts as offered)."""
-    from cases.service import record_support
+    from cases.support import record_support
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -207,7 +207,7 @@ def action_outcome(
     note: Annotated[str | None, typer.Option(help="What happened.")] = None,
 ) -> None:
     """Record what happened to a letter, meeting, plan or referral."""
-    from cases.service import record_action_outcome
+    from cases.support import record_action_outcome
 
     with _refused(), session_for(open_database()) as session:
         action = record_action_outcome(
@@ -221,7 +221,7 @@ def no_support(
     upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
-    from cases.service import record_support_not_appropriate
+    from cases.support import record_support_not_appropriate
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -236,7 +236,7 @@ def send_considered(
     upn: Annotated[str, typer.Argument()], by: By, note: Reason, school: MaybeSchool = None
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
-    from cases.service import record_send_barriers_considered
+    from cases.support import record_send_barriers_considered
 
     with _refused(), session_for(open_database()) as session:
         case = _open_case(session, _pupil(session, school, upn))
@@ -255,7 +255,7 @@ def decide(
     to: Annotated[str | None, typer.Option(help="override: the stage you chose instead")] = None,
 ) -> None:
     """Confirm, skip or override a proposal from the daily review."""
-    from cases.service import decide_proposal
+    from cases.proposals import decide_proposal
 
     with _refused(), session_for(open_database()) as session:
         proposal = decide_proposal(
@@ -303,7 +303,7 @@ def nti(
     school: MaybeSchool = None,
 ) -> None:
     """Issue a Notice to Improve to one parent."""
-    from cases.legal import issue_notice_to_improve
+    from cases.legal.notice_to_improve import issue_notice_to_improve
 
     with _refused(), session_for(open_database()) as session:
         action = issue_notice_to_improve(
@@ -329,7 +329,7 @@ def request_pn(
     school: MaybeSchool = None,
 ) -> None:
     """Request a penalty notice for one parent; refused where the law does not allow it."""
-    from cases.legal import request_penalty_notice
+    from cases.legal.penalty_notice import request_penalty_notice
 
     with _refused(), session_for(open_database()) as session:
         action = request_penalty_notice(
@@ -355,7 +355,7 @@ def issue_pn(
     received: Annotated[str, typer.Option(help="YYYY-MM-DD")],
 ) -> None:
     """Record that a requested penalty notice was issued, and when the parent received it."""
-    from cases.legal import issue_penalty_notice
+    from cases.legal.penalty_notice import issue_penalty_notice
 
     with _refused(), session_for(open_database()) as session:
         action = issue_penalty_notice(
@@ -377,7 +377,7 @@ def pay(
     on: Annotated[str | None, typer.Option("--date")] = None,
 ) -> None:
     """Record a payment (the amount must be what is due on that date)."""
-    from cases.legal import record_payment
+    from cases.legal.payments import record_payment
 
     with _refused(), session_for(open_database()) as session:
         action = record_payment(session, action_id, _day(on), amount, by, clock=SystemClock())
@@ -392,7 +392,7 @@ def decide_unpaid_(
     reason: Reason,
 ) -> None:
     """After 28 days unpaid: prosecute for the original offence, or withdraw."""
-    from cases.legal import decide_unpaid
+    from cases.legal.payments import decide_unpaid
 
     with _refused(), session_for(open_database()) as session:
         action = decide_unpaid(session, action_id, decision, by, reason, clock=SystemClock())
@@ -402,7 +402,7 @@ def decide_unpaid_(
 @legal_app.command("withdraw")
 def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
     """Withdraw a notice (withdrawn penalty notices do not count towards the limit)."""
-    from cases.legal import withdraw
+    from cases.legal.withdrawal import withdraw
 
     with _refused(), session_for(open_database()) as session:
         action = withdraw(session, action_id, by, reason, clock=SystemClock())
@@ -559,7 +559,7 @@ def letters_nti(
     """Write a Notice to Improve letter, with the eight elements recorded when it was issued."""
     from pathlib import Path
 
-    from cases.legal import notice_elements
+    from cases.legal.notice_to_improve import notice_elements
     from cases.letters.service import notice_letter_html
     from notifications.letters import render_letter_pdf
     from school.schools import get_school

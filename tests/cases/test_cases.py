@@ -13,16 +13,11 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 import cases.service as case_services
+from cases.effects import ConcurrentChange
 from cases.models import AttendanceCase, CaseEvent, CaseProposal
-from cases.service import (
-    CaseRefused,
-    ConcurrentChange,
-    MoveRefused,
-    case_history,
-    close_case,
-    decide_proposal,
-    move_case,
-    open_case,
+from cases.proposals import decide_proposal
+from cases.service import CaseRefused, MoveRefused, case_history, close_case, move_case, open_case
+from cases.support import (
     record_send_barriers_considered,
     record_support,
     record_support_not_appropriate,

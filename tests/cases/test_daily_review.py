@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
+from cases.proposals import decide_proposal
 from cases.review.service import ReviewResult, run_daily_review
-from cases.service import decide_proposal
 from school.amendments import Amender
 from school.calendar import SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, FixedClock

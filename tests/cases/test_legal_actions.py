@@ -11,22 +11,18 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.legal import (
-    ALTERNATIVE_ACTION,
-    LegalActionRefused,
-    decide_unpaid,
-    events_of,
+from cases.legal.law import ALTERNATIVE_ACTION, lookback_start
+from cases.legal.notice_to_improve import (
     issue_notice_to_improve,
-    issue_penalty_notice,
-    issue_suspension_penalty_notice,
-    lookback_start,
     notice_elements,
-    record_payment,
-    request_penalty_notice,
     review_notice_to_improve,
-    review_unpaid,
-    withdraw,
 )
+from cases.legal.payments import decide_unpaid, record_payment, review_unpaid
+from cases.legal.penalty_notice import issue_penalty_notice, request_penalty_notice
+from cases.legal.queries import events_of
+from cases.legal.refusals import LegalActionRefused
+from cases.legal.suspension import issue_suspension_penalty_notice
+from cases.legal.withdrawal import withdraw
 from cases.models import AttendanceCase, CaseAction, LegalAction
 from school.amendments import Amender
 from school.clock import FixedClock

@@ -1,0 +1,124 @@
+"""The rows a legal action writes, and the one transaction each service call runs in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+from transitions import EventData
+
+from cases.legal.refusals import LegalActionRefused
+from cases.models import LegalAction, LegalActionEvent
+from school.clock import Clock
+from school.database import id_of
+from school.models import Pupil
+from state_machines.legal_action import ActionAdapter, TransitionRefused, fire
+
+
+class LegalActionEffects:
+    """The rows one service call writes (implements state_machines.legal_action.LegalEffects)."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+
+    def opened(self, row: LegalAction, trigger: str, actor: str, reason: str) -> None:
+        """The first event of a new action: from nothing to its starting state."""
+        self._event(row, "", row.state, trigger, actor, reason)
+
+    def record_transition(self, action: ActionAdapter, event: EventData) -> None:
+        transition = event.transition
+        assert transition is not None, "after_state_change always has a transition"
+        self._event(
+            action.row,
+            transition.source,
+            str(transition.dest),
+            event.event.name,
+            event.kwargs.get("actor", "engine"),
+            event.kwargs.get("reason", ""),
+        )
+
+    def settle(self, action: ActionAdapter, paid_on: date, amount: int) -> None:
+        action.row.paid_on, action.row.amount_paid = paid_on, amount
+
+    def withdrawn(self, action: ActionAdapter, on: date) -> None:
+        action.row.withdrawn_on = on
+
+    def _event(
+        self, row: LegalAction, from_state: str, to_state: str, trigger: str, actor: str, why: str
+    ) -> None:
+        self.session.add(row)
+        self.session.add(
+            LegalActionEvent(
+                legal_action_id=id_of(row),
+                at=self.now,
+                from_state=from_state,
+                to_state=to_state,
+                trigger=trigger,
+                actor=actor,
+                reason=why,
+            )
+        )
+
+
+def _pupil(session: Session, pupil_id: int) -> Pupil:
+    # Lock the pupil on PostgreSQL so two requests for one family are counted one after the
+    # other (the per-parent limit); SQLite serialises writers anyway.
+    pupil = session.scalars(
+        select(Pupil).where(col(Pupil.id) == pupil_id).with_for_update()
+    ).first()
+    if pupil is None:
+        raise LegalActionRefused(f"no pupil with id {pupil_id}")
+    return pupil
+
+
+def _action(session: Session, action_id: int, *kinds: str) -> LegalAction:
+    row = session.get(LegalAction, action_id)
+    if row is None or row.kind not in kinds:
+        raise LegalActionRefused(
+            f"no {' or '.join(k.replace('_', ' ') for k in kinds)} {action_id}"
+        )
+    return row
+
+
+def _action_in_machine(
+    session: Session, action_id: int, clock: Clock, *kinds: str
+) -> tuple[LegalAction, ActionAdapter]:
+    """The action (one of `kinds`) and its machine, writing its events into this session."""
+    row = _action(session, action_id, *kinds)
+    return row, ActionAdapter(row, LegalActionEffects(session, clock.now()))
+
+
+def _fire(action: ActionAdapter, trigger: str, **kwargs: object) -> None:
+    try:
+        fire(action, trigger, **kwargs)
+    except TransitionRefused as exc:
+        kind = str(action.row.kind).replace("_", " ")
+        raise LegalActionRefused(
+            f"the {kind} {action.row.id} is {action.state.replace('_', ' ')}: "
+            f"{trigger.replace('_', ' ')} is not possible from there"
+        ) from exc
+
+
+@contextmanager
+def _transaction(session: Session) -> Iterator[None]:
+    """Each service is one transaction: all of it commits, or (refused, failed) none of it."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _new_action(
+    session: Session, row: LegalAction, trigger: str, actor: str, reason: str
+) -> LegalAction:
+    """Add a legal action with its opening event (from "" to its first state)."""
+    session.add(row)
+    session.flush()
+    LegalActionEffects(session, row.created_at).opened(row, trigger, actor, reason)
+    return row

@@ -1,0 +1,78 @@
+"""A named member of staff's decision on what the daily review proposed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session
+
+from cases.effects import _case, _commit, _need
+from cases.models import CaseProposal
+from cases.service import _move
+from school.amendments import Amender
+from school.clock import Clock
+from state_machines.attendance_case import CaseRefused
+
+Decision = Literal["confirm", "skip", "override"]
+DECIDED = {"confirm": "confirmed", "skip": "skipped", "override": "overridden"}
+
+
+def decide_proposal(
+    session: Session,
+    proposal_id: int,
+    decision: Decision,
+    by: Amender,
+    reason: str | None,
+    clock: Clock,
+    as_of: date | None = None,
+    to_stage: str | None = None,
+) -> CaseProposal:
+    """A named member of staff confirms, skips or overrides what the daily review proposed.
+
+    Confirming a proposal with a `to_stage` moves the case (the guards apply; a refused move
+    leaves the proposal undecided). Skipping or overriding needs a reason; an override may
+    name the stage chosen instead (`to_stage`). A decided proposal cannot be decided again.
+    """
+    proposal = session.get(CaseProposal, proposal_id)
+    if proposal is None:
+        raise LookupError(f"no proposal {proposal_id}")
+    try:
+        if proposal.status != "proposed":
+            when = proposal.decided_at.date().isoformat() if proposal.decided_at else "earlier"
+            raise CaseRefused(
+                [
+                    f"proposal {proposal_id} was already {proposal.status} by "
+                    f"{proposal.decided_by or 'the engine'} ({when}): it cannot be decided again"
+                ]
+            )
+        if decision not in DECIDED:
+            raise CaseRefused([f"{decision!r} is not a decision: confirm, skip or override"])
+        if decision == "confirm":
+            why = (reason or "").strip() or f"confirmed proposal: {proposal.summary}"
+            if to_stage is not None and to_stage != proposal.to_stage:
+                raise CaseRefused(
+                    ["confirming keeps the proposed stage: override to choose another"]
+                )
+            move_to = proposal.to_stage
+        else:
+            verb = "skipping" if decision == "skip" else "overriding"
+            why = _need(reason, f"{verb} proposal {proposal_id}")
+            if decision == "skip" and to_stage is not None:
+                raise CaseRefused(["skipping moves nothing: override to choose another stage"])
+            move_to = to_stage if decision == "override" else None
+        case = _case(session, proposal.case_id)
+        if move_to is not None:
+            _move(session, case, move_to, by, f"proposal {proposal_id}: {why}", clock, as_of)
+        else:
+            flag_modified(case, "stage")  # a decision on the case serialises with its moves
+    except CaseRefused:
+        session.rollback()
+        raise
+    proposal.status = DECIDED[decision]
+    proposal.decided_by = str(by)
+    proposal.decided_at = clock.now()
+    proposal.decision_reason = why
+    _commit(session, proposal.case_id)
+    return proposal

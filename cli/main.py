@@ -23,6 +23,9 @@ from sqlmodel import Session, col
 
 from cli import cases as cases_cli
 from cli import chase
+from cli import duties as duties_cli
+from cli import legal as legal_cli
+from cli import letters as letters_cli
 from cli.common import State, console, errors, fail, open_database, refused
 from school.amendments import Amender
 from school.calendar import SchoolCalendar
@@ -380,11 +383,11 @@ app.add_typer(alert_app, name="alert")
 
 # Cases, legal actions and duties to the LA (cli/cases.py).
 app.add_typer(cases_cli.case_app, name="case")
-app.add_typer(cases_cli.legal_app, name="legal")
-app.add_typer(cases_cli.duties_app, name="duties")
-app.add_typer(cases_cli.letters_app, name="letters")
-app.command()(cases_cli.review)
-app.command()(cases_cli.evidence)
+app.add_typer(legal_cli.legal_app, name="legal")
+app.add_typer(duties_cli.duties_app, name="duties")
+app.add_typer(letters_cli.letters_app, name="letters")
+app.command()(letters_cli.review)
+app.command()(letters_cli.evidence)
 
 if __name__ == "__main__":
     app()

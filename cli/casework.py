@@ -1,0 +1,67 @@
+"""What the casework commands share: their options, finding a pupil and a case, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from cases.models import (
+    AttendanceCase,
+)
+from cli.common import fail
+from school.clock import SystemClock, school_today
+from school.models import Pupil
+
+School = Annotated[str, typer.Option(help="The school's id.")]
+MaybeSchool = Annotated[
+    str | None, typer.Option(help="The school's id (needed only if the UPN is at several).")
+]
+By = Annotated[str, typer.Option(help='"Name, Position" of the member of staff.')]
+Reason = Annotated[str, typer.Option(help="Why, in a sentence a parent or the LA could read.")]
+
+
+@contextmanager
+def refused_by_law() -> Iterator[None]:
+    """The services' refusals (the law, a guard, a stale view) as a clear message, exit 1."""
+    from cases.duties.rules import DutyRefused
+    from cases.legal.refusals import LegalActionRefused
+    from state_machines.attendance_case import CaseRefused
+
+    try:
+        yield
+    except (CaseRefused, LegalActionRefused, DutyRefused, LookupError, ValueError) as exc:
+        fail([str(exc)], "Refused:")
+
+
+def pupil_by_upn(session: Session, school: str | None, upn: str) -> Pupil:
+    """The pupil with this UPN; --school is needed only when UPNs repeat across schools."""
+    query = select(Pupil).where(col(Pupil.upn) == upn.upper())
+    if school:
+        query = query.where(col(Pupil.school_id) == school)
+    found = session.scalars(query).all()
+    if not found:
+        raise LookupError(f"no pupil {upn}" + (f" at {school}" if school else ""))
+    if len(found) > 1:
+        raise LookupError(f"{upn} is on the roll of several schools: give --school")
+    return found[0]
+
+
+def open_case_of(session: Session, pupil: Pupil) -> AttendanceCase:
+    case = session.scalars(
+        select(AttendanceCase).where(
+            col(AttendanceCase.pupil_id) == pupil.id, col(AttendanceCase.closed_at).is_(None)
+        )
+    ).first()
+    if case is None:
+        raise LookupError(f"{pupil.given_name} {pupil.family_name} has no open case")
+    return case
+
+
+def day_or_today(on: str | None) -> date:
+    return date.fromisoformat(on) if on else school_today(SystemClock())

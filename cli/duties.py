@@ -1,0 +1,77 @@
+"""Duties to the local authority at the command line: review, list, done, dismiss."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlmodel import col
+
+from cases.models import (
+    LaDuty,
+)
+from cli.casework import (
+    By,
+    Reason,
+    School,
+    day_or_today,
+    refused_by_law,
+)
+from cli.common import console, open_database
+from school.clock import SystemClock
+from school.database import session_for
+from school.models import Pupil
+
+duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=True)
+
+
+@duties_app.command("review")
+def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
+    """Raise the duties the figures call for (idempotent), then list what is open."""
+    from cases.duties.service import review_la_duties
+
+    with refused_by_law(), session_for(open_database()) as session:
+        raised = review_la_duties(session, school, day_or_today(on), SystemClock())
+    console.print(f"{len(raised)} new duties.")
+    duties_list(school)
+
+
+@duties_app.command("list")
+def duties_list(school: School) -> None:
+    """Open duties to the local authority, soonest first."""
+    with session_for(open_database()) as session:
+        rows = session.execute(
+            select(LaDuty, Pupil)
+            .join(Pupil, col(Pupil.id) == LaDuty.pupil_id)
+            .where(col(LaDuty.school_id) == school, col(LaDuty.status) == "open")
+            .order_by(col(LaDuty.due_on), col(LaDuty.id))
+        ).all()
+    for duty, pupil in rows:
+        console.print(
+            f"#{duty.id} due {duty.due_on}  {pupil.given_name} {pupil.family_name}  "
+            f"{duty.kind}: {duty.summary}",
+            markup=False,
+        )
+    if not rows:
+        console.print("No open duties.")
+
+
+@duties_app.command("done")
+def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason) -> None:
+    """Record a duty as done (the deletion ground needs `confirm` with the joint enquiries)."""
+    from cases.duties.service import complete_duty
+
+    with refused_by_law(), session_for(open_database()) as session:
+        complete_duty(session, duty_id, by, note, clock=SystemClock())
+    console.print(f"Duty {duty_id} done.")
+
+
+@duties_app.command("dismiss")
+def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+    """Dismiss a duty that does not apply, with the reason."""
+    from cases.duties.service import dismiss_duty
+
+    with refused_by_law(), session_for(open_database()) as session:
+        dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
+    console.print(f"Duty {duty_id} dismissed.")

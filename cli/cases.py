@@ -8,20 +8,8 @@ import typer
 from sqlalchemy import select
 from sqlmodel import col
 
-from cases.models import (
-    CaseAction,
-    CaseEvent,
-    CaseProposal,
-    LegalAction,
-)
-from cli.casework import (
-    By,
-    MaybeSchool,
-    Reason,
-    open_case_of,
-    pupil_by_upn,
-    refused_by_law,
-)
+from cases.models import CaseAction, CaseEvent, CaseProposal, LegalAction
+from cli.casework import By, MaybeSchool, Reason, open_case_of, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
 from school.amendments import Amender
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today

@@ -11,9 +11,7 @@ import typer
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.models import (
-    AttendanceCase,
-)
+from cases.models import AttendanceCase
 from cli.common import fail
 from school.clock import SystemClock, school_today
 from school.models import Pupil

@@ -8,16 +8,8 @@ import typer
 from sqlalchemy import select
 from sqlmodel import col
 
-from cases.models import (
-    LaDuty,
-)
-from cli.casework import (
-    By,
-    Reason,
-    School,
-    day_or_today,
-    refused_by_law,
-)
+from cases.models import LaDuty
+from cli.casework import By, Reason, School, day_or_today, refused_by_law
 from cli.common import console, open_database
 from school.clock import SystemClock
 from school.database import session_for

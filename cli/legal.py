@@ -7,14 +7,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cli.casework import (
-    By,
-    MaybeSchool,
-    Reason,
-    day_or_today,
-    pupil_by_upn,
-    refused_by_law,
-)
+from cli.casework import By, MaybeSchool, Reason, day_or_today, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
 from school.clock import SystemClock
 from school.database import id_of, session_for

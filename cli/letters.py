@@ -8,17 +8,8 @@ import typer
 from sqlalchemy import select
 from sqlmodel import col
 
-from cases.models import (
-    AttendanceCase,
-    CaseAction,
-    LegalAction,
-)
-from cli.casework import (
-    School,
-    day_or_today,
-    pupil_by_upn,
-    refused_by_law,
-)
+from cases.models import AttendanceCase, CaseAction, LegalAction
+from cli.casework import School, day_or_today, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
 from school.clock import SystemClock, school_today
 from school.database import id_of, session_for

@@ -129,33 +129,32 @@ def deployments_for_policies(
     options |= {"entrypoint_type": EntrypointType.MODULE_PATH, "paused": False}
     deployments = []
     for policy in policies:
-        school_id = policy.school.id
+        school_id, name = policy.school.id, policy.school.name
         schedules = [
             Cron(cron, timezone=TIME_ZONE, slug=slug) for slug, cron in school_crons(policy)
         ]
-        deployment = morning_chase.to_deployment(
-            name=school_id,
-            schedules=schedules,
-            parameters={"school_id": school_id},
-            concurrency_limit=one_at_a_time,
-            description=f"The morning chase for {policy.school.name}.",
-            tags=["attendance", "morning-chase"],
-            **options,
-        )
-        assert isinstance(deployment, RunnerDeployment)
-        deployments.append(deployment)
         at = review_time(policy)
-        review = daily_review.to_deployment(
-            name=school_id,
-            schedules=[Cron(f"{at.minute} {at.hour} * * 1-5", timezone=TIME_ZONE, slug="review")],
-            parameters={"school_id": school_id},
-            concurrency_limit=one_at_a_time,
-            description=f"The daily review for {policy.school.name}, after the afternoon register.",
-            tags=["attendance", "daily-review"],
-            **options,
-        )
-        assert isinstance(review, RunnerDeployment)
-        deployments.append(review)
+        review = [Cron(f"{at.minute} {at.hour} * * 1-5", timezone=TIME_ZONE, slug="review")]
+        for flow, flow_schedules, description, tag in (
+            (morning_chase, schedules, f"The morning chase for {name}.", "morning-chase"),
+            (
+                daily_review,
+                review,
+                f"The daily review for {name}, after the afternoon register.",
+                "daily-review",
+            ),
+        ):
+            deployment = flow.to_deployment(
+                name=school_id,
+                schedules=flow_schedules,
+                parameters={"school_id": school_id},
+                concurrency_limit=one_at_a_time,
+                description=description,
+                tags=["attendance", tag],
+                **options,
+            )
+            assert isinstance(deployment, RunnerDeployment)
+            deployments.append(deployment)
     return deployments
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 from transitions import EventData
 
-from cases.legal.refusals import LegalActionRefused
+from cases.legal.refusals import LegalActionRefused, _not_future, _parent, _who
 from cases.models import LegalAction, LegalActionEvent
 from school.clock import Clock
 from school.database import id_of
-from school.models import Pupil
+from school.models import Pupil, School
+from school.schools import get_school
 from state_machines.legal_action import ActionAdapter, TransitionRefused, fire
 
 
@@ -73,6 +75,27 @@ def _pupil(session: Session, pupil_id: int) -> Pupil:
     if pupil is None:
         raise LegalActionRefused(f"no pupil with id {pupil_id}")
     return pupil
+
+
+class NewNotice(NamedTuple):
+    """Who is acting, for which parent and pupil at which school: every new notice starts here."""
+
+    actor: str
+    parent_name: str
+    pupil: Pupil
+    school: School
+
+
+def new_notice(
+    session: Session, pupil_id: int, by: str, parent_name: str, on: date, clock: Clock, what: str
+) -> NewNotice:
+    """The checks every new notice makes first: a named actor and parent, a date not in the
+    future (`what` names it in the refusal), and the pupil, locked."""
+    actor = _who(by)
+    parent = _parent(parent_name)
+    _not_future(on, clock, what)
+    pupil = _pupil(session, pupil_id)
+    return NewNotice(actor, parent, pupil, get_school(session, pupil.school_id))
 
 
 def _action(session: Session, action_id: int, *kinds: str) -> LegalAction:

@@ -10,8 +10,8 @@ from cases.legal.effects import (
     _action_in_machine,
     _fire,
     _new_action,
-    _pupil,
     _transaction,
+    new_notice,
 )
 from cases.legal.law import (
     DUTY_TEXT,
@@ -32,11 +32,11 @@ from cases.legal.queries import (
     _threshold,
     _unauthorised_between,
 )
-from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _parent, _who
+from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _who
 from cases.models import AttendanceCase, LegalAction
 from school.clock import Clock
 from school.law import NTI_WEEKS
-from school.schools import get_school, policy_of
+from school.schools import policy_of
 from state_machines.legal_action import NTI_START, ActionAdapter
 
 
@@ -60,11 +60,9 @@ def issue_notice_to_improve(
     letter needs, one numbered line each (read them back with `notice_elements`).
     """
     with _transaction(session):
-        actor = _who(by)
-        parent_name = _parent(parent_name)
-        _not_future(on, clock, "the issue date")
-        pupil = _pupil(session, pupil_id)
-        school = get_school(session, pupil.school_id)
+        actor, parent_name, pupil, school = new_notice(
+            session, pupil_id, by, parent_name, on, clock, "the issue date"
+        )
         chosen = (
             weeks if weeks is not None else policy_of(school).policy.legal.notice_to_improve_weeks
         )

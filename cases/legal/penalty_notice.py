@@ -11,8 +11,8 @@ from cases.legal.effects import (
     _action_in_machine,
     _fire,
     _new_action,
-    _pupil,
     _transaction,
+    new_notice,
 )
 from cases.legal.law import (
     ALTERNATIVE_ACTION,
@@ -33,11 +33,10 @@ from cases.legal.queries import (
     _require_support,
     _threshold,
 )
-from cases.legal.refusals import LegalActionRefused, _name, _not_future, _parent, _who
+from cases.legal.refusals import LegalActionRefused, _name, _not_future, _who
 from cases.models import LegalAction
 from school.clock import Clock
 from school.database import id_of
-from school.schools import get_school
 from state_machines.legal_action import NTI_START, PN_START, ActionAdapter
 
 
@@ -61,11 +60,9 @@ def request_penalty_notice(
     two counted penalty notices for this pupil in the three years ending with `on`.
     """
     with _transaction(session):
-        actor = _who(by)
-        parent_name = _parent(parent_name)
-        _not_future(on, clock, "the request date")
-        pupil = _pupil(session, pupil_id)
-        school = get_school(session, pupil.school_id)
+        actor, parent_name, pupil, school = new_notice(
+            session, pupil_id, by, parent_name, on, clock, "the request date"
+        )
         _require_csa(pupil, on)
         earlier = _counted_notices(session, pupil_id, parent_name)
         pending = [r for r in earlier if r.state == PN_START]

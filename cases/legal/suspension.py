@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from cases.legal.effects import _new_action, _pupil, _transaction
+from cases.legal.effects import _new_action, _transaction, new_notice
 from cases.legal.law import (
     SUSPENSION_DUTY_SCHOOL_DAYS,
     SUSPENSION_PENALTY_NOTICE,
@@ -16,11 +16,11 @@ from cases.legal.law import (
     _terms,
 )
 from cases.legal.queries import _open_case, _parents_actions, _require_send_barriers
-from cases.legal.refusals import LegalActionRefused, _not_future, _parent, _who
+from cases.legal.refusals import LegalActionRefused
 from cases.models import LegalAction
 from school.clock import Clock
 from school.database import id_of
-from school.schools import calendar_of, get_school
+from school.schools import calendar_of
 from state_machines.legal_action import SUSPENSION_PN_START
 
 
@@ -44,11 +44,9 @@ def issue_suspension_penalty_notice(
     £120 within 28. No support test, and it never counts towards the two-notice limit.
     """
     with _transaction(session):
-        actor = _who(by)
-        parent_name = _parent(parent_name)
-        _not_future(issued_on, clock, "the issue date")
-        pupil = _pupil(session, pupil_id)
-        school = get_school(session, pupil.school_id)
+        actor, parent_name, pupil, school = new_notice(
+            session, pupil_id, by, parent_name, issued_on, clock, "the issue date"
+        )
         _require_csa(pupil, seen_on)
         if notice_given_on is None or notice_given_on > seen_on:
             raise LegalActionRefused(

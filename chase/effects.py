@@ -162,7 +162,7 @@ class ChaseEffects:
                 "reply_by": reply_by,
                 "session": _session_word(row.session),
             }
-            label = f"{contact.relationship or 'contact'} (priority {contact.priority})"
+            label = contact.label()
             for channel in step["channels"]:
                 to = contact.mobile if channel == "sms" else contact.email
                 key = f"check:{row.id}:step:{step['index']}:contact:{contact.id}:{channel}"

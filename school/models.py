@@ -88,6 +88,11 @@ class Contact(SQLModel, table=True):
     mobile: str | None = Field(default=None, max_length=20)
     email: str | None = None
 
+    def label(self) -> str:
+        """How timelines and outboxes name the recipient ("Mum (priority 1)"), never the
+        number or address, which stay out of logs and alerts."""
+        return f"{self.relationship or 'contact'} (priority {self.priority})"
+
 
 class AttendanceMark(SQLModel, table=True):
     """The register entry for one pupil in one session."""

@@ -62,11 +62,6 @@ def case_letter_html(
     )
 
 
-def _label(contact: Contact) -> str:
-    # As the chase labels its messages: for timelines, never the address.
-    return f"{contact.relationship or 'contact'} (priority {contact.priority})"
-
-
 def send_letter(
     session: Session,
     action: CaseAction,
@@ -109,7 +104,7 @@ def send_letter(
                 school_id=case.school_id,
                 channel="email",
                 to=contact.email,
-                recipient_label=_label(contact),
+                recipient_label=contact.label(),
                 template=f"letter:{letter_of(action)}"[:60],
                 subject=letter_subject(html),
                 text=html_to_text(html),

@@ -15,6 +15,7 @@ from notifications.message import Channel
 from notifications.outbox import drain_outbox
 from school.clock import Clock
 from school.database import session_for
+from school.schools import LoadedSchool
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,13 @@ class AfterSchool:
 
 
 async def review_after_school(
-    engine: Engine, school_id: str, on: date, clock: Clock, channels: Mapping[str, Channel]
+    engine: Engine, school: LoadedSchool, on: date, clock: Clock, channels: Mapping[str, Channel]
 ) -> AfterSchool:
     """Each part commits on its own and is idempotent, so a repeat or a late run is harmless."""
     with session_for(engine) as session:
-        review = run_daily_review(session, school_id, on, clock)
-        letters = send_planned_letters(session, school_id, on, clock)
-        duties = review_la_duties(session, school_id, on, clock)
+        review = run_daily_review(session, school, on, clock)
+        letters = send_planned_letters(session, school.id, on, clock)
+        duties = review_la_duties(session, school, on, clock)
         # The emailed letters leave now, through the same outbox as the morning's messages.
-        dispatched = await drain_outbox(session, channels, clock, school_id=school_id)
+        dispatched = await drain_outbox(session, channels, clock, school_id=school.id)
     return AfterSchool(review, letters, len(duties), dispatched.sent)

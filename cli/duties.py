@@ -22,9 +22,11 @@ duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=
 def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
     """Raise the duties the figures call for (idempotent), then list what is open."""
     from cases.duties.service import review_la_duties
+    from school.schools import load_school
 
     with refused_by_law(), session_for(open_database()) as session:
-        raised = review_la_duties(session, school, day_or_today(on), SystemClock())
+        loaded = load_school(session, school)
+        raised = review_la_duties(session, loaded, day_or_today(on), SystemClock())
     console.print(f"{len(raised)} new duties.")
     duties_list(school)
 

@@ -28,11 +28,15 @@ def review(
 
     from cases.after_school import review_after_school
     from cli.chase import local_channels
+    from school.schools import load_school
 
     day = day_or_today(on)
+    engine = open_database()
     with refused_by_law():
+        with session_for(engine) as session:
+            loaded = load_school(session, school)  # once, for the review, letters and duties
         done = asyncio.run(
-            review_after_school(open_database(), school, day, SystemClock(), local_channels())
+            review_after_school(engine, loaded, day, SystemClock(), local_channels())
         )
     result, letters = done.review, done.letters
     console.print(

@@ -341,8 +341,9 @@ def _demo_half_term_of_reviews(
     emailed = printed = 0
     with _progress() as progress:
         task = progress.add_task("Reviewing", total=len(days))
+        loaded = load_school(session, school)
         for day in days:
-            run_daily_review(session, school, day, SystemClock())
+            run_daily_review(session, loaded, day, SystemClock())
             sent = send_planned_letters(session, school, day, SystemClock())
             emailed, printed = emailed + sent.emailed, printed + sent.to_print
             progress.advance(task)

@@ -128,8 +128,10 @@ async def run_review(engine: Engine, school_id: str, on: date, clock: Clock) -> 
     """The daily review, its letters and the LA duties, in one task."""
     from cases.after_school import review_after_school
 
+    with session_for(engine) as session:
+        school = load_school(session, school_id)
     with _channels(engine) as channels:
-        done = await review_after_school(engine, school_id, on, clock, channels)
+        done = await review_after_school(engine, school, on, clock, channels)
     return {
         "cases_opened": done.review.cases_opened,
         "proposals": done.review.proposals_made,

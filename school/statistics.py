@@ -34,7 +34,7 @@ from school.law import (
 from school.models import NOT_PRESENT
 from school.roll import on_roll
 from school.school_age import is_compulsory_school_age
-from school.schools import calendar_of, get_school, policy_of
+from school.schools import LoadedSchool, load_school
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
 
 
@@ -257,10 +257,14 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
 
 def attendance_statistics(session: Session, school_id: str, as_of: date) -> list[PupilStatistics]:
     """Every on-roll pupil's figures as of a date (its last session included), by UPN."""
-    school = get_school(session, school_id)
-    window = policy_of(school).policy.la_duties.n_code_resolution_school_days
-    period = period_for(calendar_of(school), as_of, window)
-    rows = session.execute(statistics_query(school_id, period)).mappings()
+    return statistics_for(session, load_school(session, school_id), as_of)
+
+
+def statistics_for(session: Session, school: LoadedSchool, as_of: date) -> list[PupilStatistics]:
+    """`attendance_statistics` for a school a door has already loaded."""
+    window = school.policy.policy.la_duties.n_code_resolution_school_days
+    period = period_for(school.calendar, as_of, window)
+    rows = session.execute(statistics_query(school.id, period)).mappings()
     return [_figures(row, as_of) for row in rows]
 
 

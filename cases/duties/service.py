@@ -38,12 +38,14 @@ from school.clock import Clock, SystemClock, school_today
 from school.database import id_of, insert_ignoring_duplicates
 from school.law import N_CODE_SCHOOL_DAYS
 from school.models import Pupil
-from school.schools import calendar_of, get_school, policy_of
-from school.statistics import attendance_statistics, period_for
+from school.schools import LoadedSchool, calendar_of, get_school
+from school.statistics import period_for, statistics_for
 from school.tables import MARKS
 
 
-def review_la_duties(session: Session, school_id: str, as_of: date, clock: Clock) -> list[LaDuty]:
+def review_la_duties(
+    session: Session, school: LoadedSchool, as_of: date, clock: Clock
+) -> list[LaDuty]:
     """Raise every duty due for a school as of a date (its last session included); commits.
 
     One pass over the whole school: the statistics statement plus a few set-based queries.
@@ -51,9 +53,7 @@ def review_la_duties(session: Session, school_id: str, as_of: date, clock: Clock
     second worker, raises nothing twice. Recode duties whose mark is no longer N are closed.
     Returns the duties this call raised.
     """
-    school = get_school(session, school_id)
-    loaded = policy_of(school)
-    calendar = calendar_of(school)
+    school_id, loaded, calendar = school.id, school.policy, school.calendar
     period = period_for(calendar, as_of, loaded.policy.la_duties.n_code_resolution_school_days)
     now = clock.now()
     _close_recoded_n(session, school_id, now)
@@ -70,7 +70,7 @@ def review_la_duties(session: Session, school_id: str, as_of: date, clock: Clock
         policy_version=loaded.version,
         now=now,
         next_school_day=next_school_day(calendar, as_of),
-        figures=[(by_upn[f.upn], f) for f in attendance_statistics(session, school_id, as_of)],
+        figures=[(by_upn[f.upn], f) for f in statistics_for(session, school, as_of)],
         expectations=expectations(session, school_id, period),
     )
     rows = [

@@ -13,7 +13,7 @@ from cases.review.records import Case, Pupil, Review
 from cases.review.rules import MIN_POSSIBLE_SESSIONS
 from school.codes import ATTENDANCE_CODES, POSSIBLE_CODES
 from school.database import id_of
-from school.statistics import PupilStatistics, attendance_statistics
+from school.statistics import PupilStatistics, statistics_for
 from school.tables import MARKS, PUPILS
 
 
@@ -32,7 +32,7 @@ class OverdueAction:
 
 def read(session: Session, review: Review) -> list[Case]:
     """Every on-roll pupil with their figures and open case, from a handful of bulk reads."""
-    figures = attendance_statistics(session, review.school_id, review.on)
+    figures = statistics_for(session, review.school, review.on)
     pupils = {
         upn: Pupil(pupil_id, upn, f"{given} {family}", born)
         for pupil_id, upn, given, family, born in session.execute(

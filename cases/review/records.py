@@ -15,6 +15,7 @@ from school.amendments import Amender
 from school.database import id_of
 from school.policy import Policy
 from school.policy_files import LoadedPolicy
+from school.schools import LoadedSchool
 from school.statistics import PupilStatistics
 
 
@@ -59,13 +60,20 @@ class Case:
 
 @dataclass(frozen=True)
 class Review:
-    school_id: str
+    school: LoadedSchool
     on: date
-    loaded: LoadedPolicy
     periods: Periods
     now: datetime
     actor: Amender
     by: str
+
+    @property
+    def school_id(self) -> str:
+        return self.school.id
+
+    @property
+    def loaded(self) -> LoadedPolicy:
+        return self.school.policy
 
     @property
     def policy(self) -> Policy:

@@ -20,7 +20,7 @@ from cases.review.step_down import step_down_step
 from cases.review.writer import Writer
 from school.amendments import Amender
 from school.clock import Clock
-from school.schools import calendar_of, get_school, policy_of
+from school.schools import LoadedSchool
 from school.statistics import PupilStatistics
 from state_machines.attendance_case import STAGES
 
@@ -43,7 +43,7 @@ class ReviewResult:
 
 
 def run_daily_review(
-    session: Session, school_id: str, on: date, clock: Clock, *, by: str = "engine"
+    session: Session, school: LoadedSchool, on: date, clock: Clock, *, by: str = "engine"
 ) -> ReviewResult:
     """Review every pupil of a school as of a date (after the afternoon register); commits.
 
@@ -56,10 +56,10 @@ def run_daily_review(
     (the same case opened or moved meanwhile) is rolled back and tried once more.
     """
     try:
-        return _review(session, school_id, on, clock, by)
+        return _review(session, school, on, clock, by)
     except (IntegrityError, StaleDataError):
         session.rollback()
-        return _review(session, school_id, on, clock, by)
+        return _review(session, school, on, clock, by)
 
 
 def _actor(by: str) -> Amender:
@@ -67,19 +67,17 @@ def _actor(by: str) -> Amender:
     return Amender(name.strip() or "engine", position.strip() or "daily review")
 
 
-def _review(session: Session, school_id: str, on: date, clock: Clock, by: str) -> ReviewResult:
-    school = get_school(session, school_id)
-    loaded = policy_of(school)
-    calendar = calendar_of(school)
-    day = calendar.last_school_day_on_or_before(on)
+def _review(
+    session: Session, school: LoadedSchool, on: date, clock: Clock, by: str
+) -> ReviewResult:
+    day = school.calendar.last_school_day_on_or_before(on)
     if day is None:
-        return ReviewResult(school_id, on, None)
-    policy = loaded.policy
+        return ReviewResult(school.id, on, None)
+    policy = school.policy.policy
     review = Review(
-        school_id=school_id,
+        school=school,
         on=on,
-        loaded=loaded,
-        periods=Periods(calendar, day, policy.reviews.review_every_school_weeks),
+        periods=Periods(school.calendar, day, policy.reviews.review_every_school_weeks),
         now=clock.now(),
         actor=_actor(by),
         by=by,
@@ -109,7 +107,7 @@ def _review(session: Session, school_id: str, on: date, clock: Clock, by: str) -
     overdue = queries.overdue(review, cases)
     session.commit()
     return ReviewResult(
-        school_id=school_id,
+        school_id=school.id,
         on=on,
         review_day=day.date,
         cases_opened=writer.opened,

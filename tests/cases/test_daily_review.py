@@ -20,7 +20,7 @@ from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, load_policy
-from school.schools import set_up_school
+from school.schools import load_school, set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import Pattern, build_register, calendar
 from tests.register_files import pupil_row, upn
@@ -112,7 +112,7 @@ def _pattern(marks: dict[tuple[date, str], str]) -> Pattern:
 
 
 def review(session: Session, school: str, day: str) -> ReviewResult:
-    return run_daily_review(session, school, D(day), at(day))
+    return run_daily_review(session, load_school(session, school), D(day), at(day))
 
 
 def case_of(session: Session, pupil_id: int) -> AttendanceCase | None:

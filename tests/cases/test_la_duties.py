@@ -26,7 +26,7 @@ from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, parse_policy
 from school.register_import import RegisterFiles, import_register
-from school.schools import set_up_school
+from school.schools import load_school, set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present
 from tests.register_files import pupil_row, upn, write_marks
@@ -46,7 +46,7 @@ def at(day: str) -> FixedClock:
 
 
 def review(session: Session, school: str, day: str) -> list[LaDuty]:
-    return review_la_duties(session, school, D(day), at(day))
+    return review_la_duties(session, load_school(session, school), D(day), at(day))
 
 
 def pupil_id(session: Session, n: int) -> int:

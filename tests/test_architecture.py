@@ -99,3 +99,57 @@ def test_no_source_file_is_too_long(room: str) -> None:
         and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     ]
     assert not long, f"over {MAX_LINES} lines:\n" + "\n".join(long)
+
+
+def _module_name(path: Path) -> str:
+    name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    return name.removesuffix(".__init__")
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each of our modules and the modules of ours it imports when it is imported (top-level
+    statements only: imports inside functions and under TYPE_CHECKING are deliberately lazy)."""
+    paths = {_module_name(p): p for room in ALLOWED for p in _modules(room)}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        found: set[str] = set()
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    child = f"{node.module}.{alias.name}"
+                    found.add(child if child in paths else node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+        graph[name] = found & set(paths)
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        path.append(module)
+        for other in sorted(graph[module]):
+            if state.get(other) == 1:
+                cycles.append([*path[path.index(other) :], other])
+            elif other not in state:
+                visit(other)
+        path.pop()
+        state[module] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    return cycles
+
+
+def test_no_module_imports_itself_in_a_circle() -> None:
+    assert not _cycles(_module_graph()), "\n".join(" -> ".join(c) for c in _cycles(_module_graph()))
+
+
+def test_the_circle_check_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert _cycles(graph) == [["a", "b", "c", "a"]]

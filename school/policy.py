@@ -9,6 +9,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from school.calendar import RegisterSession
+from school.law import (
+    CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS,
+    N_CODE_SCHOOL_DAYS,
+    NATIONAL_THRESHOLD_SESSIONS,
+    NATIONAL_THRESHOLD_WEEKS,
+    SICKNESS_RETURN_SCHOOL_DAYS,
+)
 from school.pupil_flags import PupilFlag
 
 POLICY_FORMAT = 1
@@ -301,9 +308,11 @@ class MedicalEvidence(_Strict):
 class LaDuties(_Strict):
     """Duties to inform the local authority and others (spec §3, §4)."""
 
-    continuous_unauthorised_school_days: int = Field(default=10, ge=1)
-    sickness_school_days: int = Field(default=15, ge=1)
-    n_code_resolution_school_days: int = Field(default=5, ge=1)
+    continuous_unauthorised_school_days: int = Field(
+        default=CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS, ge=1
+    )
+    sickness_school_days: int = Field(default=SICKNESS_RETURN_SCHOOL_DAYS, ge=1)
+    n_code_resolution_school_days: int = Field(default=N_CODE_SCHOOL_DAYS, ge=1)
     ehcp_inform_la: bool = True
     ehcp_attendance_below_pct: float | None = Field(default=None, ge=0, le=100)
     cme_contact: str | None = None
@@ -312,8 +321,8 @@ class LaDuties(_Strict):
 class Legal(_Strict):
     """Legal intervention settings; the national threshold itself is fixed by law (spec §5)."""
 
-    national_threshold_sessions: int = 10
-    national_threshold_school_weeks: int = 10
+    national_threshold_sessions: int = NATIONAL_THRESHOLD_SESSIONS
+    national_threshold_school_weeks: int = NATIONAL_THRESHOLD_WEEKS
     notice_to_improve_weeks: int = 4
     send_barriers_considered_before_sanction: bool = False
 

@@ -15,7 +15,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.letters.service import letter_pdf, notice_letter_html, send_letter
+from cases.letters.context import notice_letter_context
+from cases.letters.service import send_letter, store_notice_letter, stored_letter_pdf
+from cases.letters.stored import stored_letters
 from cases.models import AttendanceCase, CaseAction, LegalAction
 from notifications.letter_words import days_words, hours_words, weeks_words
 from notifications.letters import (
@@ -544,7 +546,7 @@ def test_send_letter_emails_parents_and_marks_the_rest_for_print(
     _, case = pupil_with_case(session, school, clock, tmp_path, [mum, dad, gran])
     action = letter_action(session, case, "emmanuel-middle/concern")
 
-    delivery = send_letter(session, action, clock, as_of=D("2026-03-13"), signatory_name="Ms Head")
+    delivery = send_letter(session, action, clock, as_of=D("2026-03-13"))
     session.commit()
     assert delivery.delivery == "email_and_print"
     assert delivery.emailed_contact_ids == [id_of(mum)]
@@ -570,8 +572,12 @@ def test_send_letter_emails_parents_and_marks_the_rest_for_print(
     assert again.queued == 0
     assert len(session.scalars(select(OutboxMessage)).all()) == 1
 
-    # The printed copy for the father reads back with his name, the child and the days.
-    text = pdf_text(letter_pdf(session, action, dad, clock, as_of=D("2026-03-13")))
+    # The printed copy for the father (no address in common with the mother: his own letter)
+    # reads back with his name, the child and the days, signed as the policy says.
+    letters = stored_letters(session, case_action_id=id_of(action))
+    assert [letter.addressee for letter in letters] == ["Mary Test", "John Test"]
+    text = pdf_text(stored_letter_pdf(session, letters[1]))
+    assert "Mr R Christopher Senior Leader with responsibility for attendance" in text
     assert "Dear John Test," in text and "Pupil1 Test" in text
     assert "Emmanuel Middle School" in text
     assert re.search(r"has missed \d+(½)? days of them", text)
@@ -628,7 +634,8 @@ def test_notice_letter_from_a_stored_notice(
     )
     session.add(notice)
     session.commit()
-    html = notice_letter_html(
+    session.flush()
+    decided = store_notice_letter(
         session,
         notice,
         clock,
@@ -636,6 +643,8 @@ def test_notice_letter_from_a_stored_notice(
         sufficient_improvement="No further unauthorised absence.",
         early_grounds="Any unauthorised absence in the period.",
     )
+    html = decided.letters[0].html
+    assert decided.letters[0].contact_ids == [id_of(mum)]
     text = text_of(html)
     assert "Dear Mary Test," in text
     assert "Support provided so far - Attendance support plan" in text
@@ -645,6 +654,11 @@ def test_notice_letter_from_a_stored_notice(
     assert "first reached on 5 January 2026" in text
     with pytest.raises(TemplateProblem, match="not an issued Notice to Improve"):
         notice.kind = "penalty_notice"
-        notice_letter_html(
-            session, notice, clock, further_support="", sufficient_improvement="", early_grounds=""
+        notice_letter_context(
+            session,
+            notice,
+            NOW.date(),
+            further_support="",
+            sufficient_improvement="",
+            early_grounds="",
         )

@@ -113,23 +113,17 @@ class Document(FPDF):
         if not self.header_text or self.page_no() < self.header_from_page:
             return
         self.set_font(FONT, "B", 9)
-        self.set_text_color(90)
         self.cell(0, 5, self.header_text, align="R", new_x="LMARGIN", new_y="NEXT")
-        self.set_draw_color(180)
         self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
         self.ln(6)
-        self.set_text_color(0)
-        self.set_draw_color(0)
         self.set_font(FONT, size=TEXT_PT)
 
     def footer(self) -> None:
         self.set_y(-(PAGE_MARGIN_MM - 5))
         self.set_font(FONT, size=8)
-        self.set_text_color(90)
         note = f"{self.footer_note}   " if self.footer_note else ""
         # {nb} is replaced by the page count when the document is output.
         self.cell(0, 5, f"{note}Page {self.page_no()} of {{nb}}", align="C")
-        self.set_text_color(0)
 
 
 def new_document(
@@ -212,9 +206,14 @@ def table(
     col_widths: Sequence[float],
     size: float = 8.5,
 ) -> None:
-    """A bordered table with a bold heading row repeated on every page it spans."""
+    """A bordered table, black on white (colour is for charts only), with a bold heading row
+    repeated on every page it spans."""
     document.set_font(FONT, size=size)
+    document.set_text_color(0)
+    document.set_draw_color(0)
     with document.table(
+        headings_style=FontFace(emphasis="BOLD", color=0, fill_color=None),
+        cell_fill_color=None,
         col_widths=tuple(col_widths),
         text_align="LEFT",
         line_height=size * 0.5,

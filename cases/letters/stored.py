@@ -91,6 +91,17 @@ def decide_letters(
     return decided
 
 
+def letters_of_pupil(session: Session, pupil_id: int, until: datetime) -> list[StoredLetter]:
+    """The pupil's stored letters decided before `until`, oldest first."""
+    return list(
+        session.scalars(
+            select(StoredLetter)
+            .where(col(StoredLetter.pupil_id) == pupil_id, col(StoredLetter.decided_at) < until)
+            .order_by(col(StoredLetter.decided_at), col(StoredLetter.id))
+        )
+    )
+
+
 def stored_letters(
     session: Session, *, case_action_id: int | None = None, legal_action_id: int | None = None
 ) -> list[StoredLetter]:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
+from cases.evidence.sections import ATTENDED, AUTHORISED, UNAUTHORISED
 from cases.models import CaseAction
 from cli.main import app
 from school.register_csv import CONTACT_ADDRESS_COLUMNS, CONTACT_COLUMNS
@@ -132,3 +133,24 @@ def test_letters_go_to_each_home_and_reprint_as_decided(
     reprinted = pdf_text(tmp_path / "letter-1.pdf")
     assert f"has missed {missed.group(1)}" in reprinted  # the figures as decided
     assert reprinted == joint
+
+    # The evidence pack shows the letter as stored, lists its sources, and its tables are
+    # black on white: the only colours drawn are the chart's. (As of today: the letters were
+    # decided today by the system clock.)
+    pack = tmp_path / "pack.pdf"
+    made = runner.invoke(app, [*db, "evidence", "--school", school, upn(1), "--out", str(pack)])
+    assert made.exit_code == 0, made.output
+    text = pdf_text(pack)
+    assert "Letters sent" in text and f"{missed.group(1)}) missed" in text
+    assert "What this pack was built from" in text and "Stored letters 3" in text
+    colours = set()
+    for page in PdfReader(pack).pages:
+        content = page.get_contents()
+        assert content is not None
+        colours |= set(re.findall(rb"([\d.]+ [\d.]+ [\d.]+) (?:rg|RG)\b", content.get_data()))
+    chart = {
+        " ".join(f"{c / 255:.2f}".rstrip("0").rstrip(".") for c in rgb).encode()
+        for rgb in (ATTENDED, AUTHORISED, UNAUTHORISED)
+    }
+    black = {b"0 0 0", b"0.000 0.000 0.000", b"0 g"}
+    assert colours - chart - black == set(), colours

@@ -189,3 +189,36 @@ class LaDuty(SQLModel, table=True):
     created_at: dt.datetime = _utc()
     done_at: dt.datetime | None = _utc(nullable=True)
     done_by: str | None = None
+
+
+class StoredLetter(SQLModel, table=True):
+    """A letter as it was decided, to one addressee group: its words, who to and the figures.
+
+    One row per group of parents with parental responsibility who share a postal address
+    (one parent alone where they live apart or no address is held). Printing, emailing,
+    reprinting and the evidence pack all read this row; nothing recomputes it.
+    """
+
+    __tablename__ = "letter"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    case_action_id: int | None = Field(default=None, foreign_key="case_action.id", index=True)
+    legal_action_id: int | None = Field(default=None, foreign_key="legal_action.id", index=True)
+    letter: str = Field(max_length=120)  # the template, as the policy names it
+    subject: str
+    decided_at: dt.datetime = _utc()
+    decided_by: str
+    letter_date: dt.date
+    # The figures the letter states, as they stood when it was decided.
+    period_start: dt.date
+    as_of: dt.date
+    attendance_pct: float | None = None
+    sessions_missed: int
+    unauthorised_sessions: int
+    addressee: str  # "Ms A Smith and Mr B Smith", as the letter greets them
+    contact_ids: list[int] = _json()
+    postal_address: list[str] = _json()  # [] when none is held: email only
+    delivery: str = Field(max_length=16)  # "email", "print" or "email_and_print"
+    html: str

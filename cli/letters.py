@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session
 
-from cases.models import AttendanceCase, CaseAction, LegalAction
+from cases.models import CaseAction, LegalAction, StoredLetter
+from cases.review.rules import LETTER_ACTIONS
 from cli.casework import School, day_or_today, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from school.clock import SystemClock, school_today
+from school.clock import SystemClock
 from school.database import id_of, session_for
 
 letters_app = typer.Typer(
@@ -50,6 +50,7 @@ def review(
             console.print(f"  proposal #{proposal.id}: {proposal.summary}", markup=False)
     for overdue in result.overdue:
         console.print(f"  overdue: {overdue}", markup=False)
+    _print_problems(letters.problems)
     if any(p.status == "proposed" for p in result.proposals):
         console.print(
             "Decide: attendance case decide ID --decision confirm|skip|override "
@@ -57,39 +58,53 @@ def review(
         )
 
 
+def _write_letters(session: Session, letters: list[StoredLetter], out: str) -> None:
+    """Each stored letter to `out` (a .pdf to print, else HTML); with several addressee
+    groups, one file each: letter-1.pdf, letter-2.pdf."""
+    from pathlib import Path
+
+    from cases.letters.service import stored_letter_pdf
+
+    target = Path(out)
+    for n, letter in enumerate(letters, start=1):
+        path = target if len(letters) == 1 else target.with_stem(f"{target.stem}-{n}")
+        if path.suffix == ".pdf":
+            path.write_bytes(stored_letter_pdf(session, letter))
+        else:
+            path.write_text(letter.html, encoding="utf-8")
+        where = "; ".join(letter.postal_address or []) or "no postal address on file"
+        console.print(
+            f"Wrote {path}: to {letter.addressee} ({where}), {letter.delivery.replace('_', ' ')}; "
+            f"figures as of {letter.as_of}, decided {letter.decided_at:%Y-%m-%d %H:%M} UTC.",
+            markup=False,
+        )
+
+
+def _print_problems(problems: list[str]) -> None:
+    for problem in problems:
+        console.print(f"  needs a person: {problem}", markup=False)
+
+
 @letters_app.command("render")
 def letters_render(
     action_id: Annotated[int, typer.Argument(help="The letter's case action number.")],
     out: Annotated[str, typer.Option(help="Where to write it: a .pdf or .html file.")],
 ) -> None:
-    """Write a case letter as PDF (for printing) or HTML, for its first parent on file."""
-    from pathlib import Path
-
-    from cases.letters.service import case_letter_html, letter_pdf
-    from school.models import Contact
+    """Write a case letter as stored when it was decided (PDF to print, or HTML), one file
+    per home its parents with parental responsibility live in."""
+    from cases.letters.service import case_letters
 
     with refused_by_law(), session_for(open_database()) as session:
         action = session.get(CaseAction, action_id)
-        if action is None or action.kind not in ("letter", "congratulations_letter"):
+        if action is None or action.kind not in LETTER_ACTIONS:
             raise LookupError(f"no letter action {action_id}")
-        case = session.get(AttendanceCase, action.case_id)
-        assert case is not None
-        contact = session.scalars(
-            select(Contact)
-            .where(col(Contact.pupil_id) == case.pupil_id)
-            .order_by(col(Contact.priority))
-        ).first()
-        if contact is None:
-            raise LookupError("the pupil has no contact to address the letter to")
-        today = school_today(SystemClock())
-        target = Path(out)
-        if target.suffix == ".pdf":
-            target.write_bytes(letter_pdf(session, action, contact, SystemClock()))
-        else:
-            target.write_text(
-                case_letter_html(session, action, contact, today, today), encoding="utf-8"
-            )
-    console.print(f"Wrote {target}.")
+        # A letter staff ask for before the review sent it is decided (and stored) now.
+        decided = case_letters(session, action, SystemClock())
+        session.commit()
+        if not decided.letters:
+            raise LookupError("; ".join(decided.problems))
+        _write_letters(session, decided.letters, out)
+    _print_problems(decided.problems)
 
 
 def evidence(
@@ -116,20 +131,16 @@ def letters_nti(
     action_id: Annotated[int, typer.Argument(help="The Notice to Improve's number.")],
     out: Annotated[str, typer.Option(help="Where to write it: a .pdf (to print) or .html file.")],
 ) -> None:
-    """Write a Notice to Improve letter, with the eight elements recorded when it was issued."""
-    from pathlib import Path
-
+    """Write a Notice to Improve letter as stored when the notice was issued."""
     from cases.legal.notice_to_improve import notice_elements
-    from cases.letters.service import notice_letter_html
-    from notifications.letters import render_letter_pdf
-    from school.schools import get_school
+    from cases.letters.service import store_notice_letter
 
     with refused_by_law(), session_for(open_database()) as session:
         action = session.get(LegalAction, action_id)
         if action is None:
             raise LookupError(f"no legal action {action_id}")
         elements = notice_elements(action)
-        html = notice_letter_html(
+        decided = store_notice_letter(
             session,
             action,
             SystemClock(),
@@ -137,11 +148,6 @@ def letters_nti(
             sufficient_improvement=elements.get("sufficient_improvement", ""),
             early_grounds=elements.get("early_grounds", ""),
         )
-        target = Path(out)
-        if target.suffix == ".pdf":
-            target.write_bytes(
-                render_letter_pdf(html, header=get_school(session, action.school_id).name)
-            )
-        else:
-            target.write_text(html, encoding="utf-8")
-    console.print(f"Wrote {target}.")
+        session.commit()
+        _write_letters(session, decided.letters, out)
+    _print_problems(decided.problems)

@@ -165,8 +165,8 @@ def render_letter_html(school_id: str, letter: str, context: Mapping[str, object
 def render_letter_pdf(html: str, header: str = "") -> bytes:
     """The printable letter: the HTML drawn on A4, `header` (the school) from page 2 on.
 
-    Page 1 carries the letter's own letterhead. Characters outside Latin-1 are spelled the
-    nearest Latin-1 way (notifications.pdf.latin1): "Łukasz" prints as "Lukasz".
+    Page 1 carries the letter's own letterhead. The embedded Unicode font prints names
+    exactly as written ("Łukasz Wójcik", "Nguyễn Thị Hoa"); see notifications.pdf.
     """
     return html_to_pdf(html, header=header, header_from_page=2)
 

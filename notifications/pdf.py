@@ -1,96 +1,70 @@
-"""The PDF layer shared by letters and evidence packs: A4 pages, Helvetica, header, page numbers."""
+"""The PDF layer shared by letters and evidence packs: A4, DejaVu Sans, header, page numbers."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace, TextStyle
 
-# Helvetica is one of the PDF core fonts: every PDF reader has it, nothing is embedded, and
-# no font file has to be found on the machine that renders. The price is that core fonts
-# hold Latin-1 only. "Zoë", "Siân", "Bartholomé", "£" and "½" are Latin-1; "Łukasz",
-# "Wiśniewski", curly quotes and en dashes are not. `latin1()` below spells those the nearest
-# Latin-1 way ("Lukasz", "Wisniewski", ', -) and writes "?" for a letter with no Latin
-# spelling (Chinese, Arabic, Greek...). The email carries the HTML, which keeps every name
-# exactly as written; only the printed copy falls back.
-FONT = "helvetica"
+# Letters carry names as families write them ("Zoë Ó Súilleabháin", "Łukasz Wójcik",
+# "Nguyễn Thị Hoa"), so the PDF embeds a Unicode font (subset to the glyphs used) rather
+# than a Latin-1 core font. DejaVu Sans: Debian's fonts-dejavu-core where installed, else
+# the copy shipped in notifications/fonts/ (its licence, LICENSE there, allows it), so a
+# clean machine prints the same letter.
+FONT = "dejavu"
+SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
+SHIPPED_FONTS = Path(__file__).parent / "fonts"
+FONT_FILES = {
+    "": "DejaVuSans.ttf",
+    "B": "DejaVuSans-Bold.ttf",
+    "I": "DejaVuSans-Oblique.ttf",
+    "BI": "DejaVuSans-BoldOblique.ttf",
+}
 FALLBACK = "?"
 PAGE_MARGIN_MM = 20
 TEXT_PT = 11
 BLACK = "#000000"
 
-# Characters with no Latin-1 form that NFKD decomposition cannot spell either.
+# Spellings for a character the font has no glyph for (DejaVu has no CJK, for instance):
+# the PDF prints the nearest Latin spelling, or "?", rather than an empty box.
 _SPELLINGS = {
     "Ł": "L",
     "ł": "l",
     "Đ": "D",
     "đ": "d",
-    "Ħ": "H",
-    "ħ": "h",
-    "ı": "i",
     "Œ": "OE",
     "œ": "oe",
-    "Ŋ": "N",
-    "ŋ": "n",
-    "Ŧ": "T",
-    "ŧ": "t",
-    "ĸ": "k",
-    "ſ": "s",
-    "ƒ": "f",
     "‘": "'",
     "’": "'",
-    "‚": "'",
-    "‛": "'",
-    "′": "'",
     "“": '"',
     "”": '"',
-    "„": '"',
-    "″": '"',
-    "‹": "<",
-    "›": ">",
-    "‐": "-",
-    "‑": "-",
-    "‒": "-",
     "–": "-",
     "—": "-",
-    "―": "-",
-    "−": "-",
-    "•": "-",
     "…": "...",
-    "€": "EUR",
-    "™": "(TM)",
-    "→": "->",
-    "←": "<-",
-    "✓": "yes",
 }
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 
-def latin1(text: str) -> str:
-    """`text` with every character outside Latin-1 replaced by its nearest Latin-1 spelling.
-
-    Order: a spelling from the table above; else the Latin-1 letters of the character's
-    compatibility decomposition (ś → s, ő → o, ﬁ → fi); else "?". Other spaces become a
-    plain space and zero-width characters vanish. Latin-1 text comes back unchanged.
-    """
-    if all(_is_latin1(c) for c in text):
-        return text
-    return "".join(_spell(c) for c in text)
+def font_path(style: str, system: Path = SYSTEM_FONTS) -> Path:
+    """The DejaVu Sans file for a style ("", "B", "I", "BI"): the system's, else ours."""
+    found = system / FONT_FILES[style]
+    return found if found.is_file() else SHIPPED_FONTS / FONT_FILES[style]
 
 
-def _is_latin1(c: str) -> bool:
-    # C1 control codes (0x80-0x9F) are in Latin-1 but are not printable glyphs.
-    return ord(c) < 0x80 or 0xA0 <= ord(c) <= 0xFF
+@cache
+def _font_files() -> dict[str, Path]:
+    return {style: font_path(style) for style in FONT_FILES}
 
 
-def _spell(c: str) -> str:
-    if _is_latin1(c):
-        return c
+def spell(c: str) -> str:
+    """A character the font cannot draw, spelled in letters it can (ś → s, 李 → ?)."""
     if c in _SPELLINGS:
         return _SPELLINGS[c]
     if c in _ZERO_WIDTH:
@@ -100,7 +74,7 @@ def _spell(c: str) -> str:
     decomposed = "".join(
         d
         for d in unicodedata.normalize("NFKD", c)
-        if _is_latin1(d) and not unicodedata.combining(d)
+        if ord(d) < 0x250 and not unicodedata.combining(d)
     )
     return decomposed or FALLBACK
 
@@ -121,34 +95,35 @@ class Document(FPDF):
         # Metadata is stored as UTF-16, so the title keeps the name exactly as written.
         self.set_title(title)
         self.set_creator("attendance-engine")
+        for style, path in _font_files().items():
+            self.add_font(FONT, style, str(path))
         self.set_font(FONT, size=TEXT_PT)
 
     def normalize_text(self, text: str) -> str:
-        # Every string fpdf2 writes with a core font passes through here (cells, write_html,
-        # headers): one place for the Latin-1 fallback, so no path can raise on a name.
-        return super().normalize_text(latin1(text))
+        # Every string fpdf2 writes passes through here (cells, write_html, headers): names
+        # are composed (NFC, so "ễ" is one glyph) and only a character the font lacks falls
+        # back, so no path drops a letter silently.
+        text = unicodedata.normalize("NFC", text)
+        cmap = getattr(self.current_font, "cmap", None)
+        if cmap is not None and not all(ord(c) in cmap or c in "\n\r\t" for c in text):
+            text = "".join(c if ord(c) in cmap or c in "\n\r\t" else spell(c) for c in text)
+        return super().normalize_text(text)
 
     def header(self) -> None:
         if not self.header_text or self.page_no() < self.header_from_page:
             return
         self.set_font(FONT, "B", 9)
-        self.set_text_color(90)
         self.cell(0, 5, self.header_text, align="R", new_x="LMARGIN", new_y="NEXT")
-        self.set_draw_color(180)
         self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
         self.ln(6)
-        self.set_text_color(0)
-        self.set_draw_color(0)
         self.set_font(FONT, size=TEXT_PT)
 
     def footer(self) -> None:
         self.set_y(-(PAGE_MARGIN_MM - 5))
         self.set_font(FONT, size=8)
-        self.set_text_color(90)
         note = f"{self.footer_note}   " if self.footer_note else ""
         # {nb} is replaced by the page count when the document is output.
         self.cell(0, 5, f"{note}Page {self.page_no()} of {{nb}}", align="C")
-        self.set_text_color(0)
 
 
 def new_document(
@@ -231,9 +206,14 @@ def table(
     col_widths: Sequence[float],
     size: float = 8.5,
 ) -> None:
-    """A bordered table with a bold heading row repeated on every page it spans."""
+    """A bordered table, black on white (colour is for charts only), with a bold heading row
+    repeated on every page it spans."""
     document.set_font(FONT, size=size)
+    document.set_text_color(0)
+    document.set_draw_color(0)
     with document.table(
+        headings_style=FontFace(emphasis="BOLD", color=0, fill_color=None),
+        cell_fill_color=None,
         col_widths=tuple(col_widths),
         text_align="LEFT",
         line_height=size * 0.5,

@@ -87,6 +87,17 @@ class Contact(SQLModel, table=True):
     parental_responsibility: bool
     mobile: str | None = Field(default=None, max_length=20)
     email: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    town: str | None = None
+    postcode: str | None = Field(default=None, max_length=10)
+
+    def postal_address(self) -> list[str]:
+        """The lines a letter is posted to; [] when the school holds no address."""
+        if not self.address_line1:
+            return []
+        lines = (self.address_line1, self.address_line2, self.town, self.postcode)
+        return [line for line in lines if line]
 
     def label(self) -> str:
         """How timelines and outboxes name the recipient ("Mum (priority 1)"), never the

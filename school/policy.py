@@ -105,6 +105,7 @@ class SchoolInfo(_Strict):
     local_authority: str
     year_groups: list[YearGroup] = Field(min_length=1)
     phone: str | None = None  # the number parents call; quoted in the texts they receive
+    address: list[str] = []  # the postal address lines on the letterhead
     source: str = Field(description="The published policy this file was written from.")
     # The school's own whole-school target (seed 003: 93.5%); reporting only, never a trigger.
     attendance_target_pct: float | None = Field(default=None, ge=0, le=100)
@@ -334,6 +335,25 @@ class Person(_Strict):
     mobile: str | None = None
 
 
+class Signatory(_Strict):
+    """Who signs a letter: a role always, a name where the school gives one."""
+
+    role: str
+    name: str | None = None
+
+
+class Letters(_Strict):
+    """Who signs the school's letters: one signatory, and others for named letters."""
+
+    signatory: Signatory = Signatory(role="Attendance Lead")
+    # By the letter's name as the policy writes it ("micklefield/fast_track_3") or a default
+    # letter's bare name ("notice_to_improve").
+    signed_by: dict[str, Signatory] = {}
+
+    def signatory_for(self, letter: str) -> Signatory:
+        return self.signed_by.get(letter, self.signatory)
+
+
 class Safeguarding(_Strict):
     dsl: Person
     deputy: Person | None = None
@@ -359,6 +379,19 @@ class Policy(_Strict):
     medical_evidence: MedicalEvidence = MedicalEvidence()
     la_duties: LaDuties = LaDuties()
     legal: Legal = Legal()
+    letters: Letters = Letters()
+
+    @model_validator(mode="after")
+    def _signed_letters_exist(self) -> Policy:
+        # A mistyped letter name would silently fall back to the default signatory.
+        named = {r.letter for r in self.ladder if r.letter} | set(self.lateness.letters)
+        unknown = sorted(set(self.letters.signed_by) - named - {"notice_to_improve"})
+        if unknown:
+            raise ValueError(
+                f"letters.signed_by names {', '.join(unknown)}, which no ladder rung, lateness "
+                "letter or notice_to_improve is; use the letter names the policy uses"
+            )
+        return self
 
     def register_window(self, year_group: int, session: RegisterSession) -> RegisterWindow:
         """The register window that applies to a year group in a session."""

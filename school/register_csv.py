@@ -33,6 +33,8 @@ CONTACT_COLUMNS = (
     "mobile",
     "email",
 )
+# Optional: older files without them still import (the contact then has no postal address).
+CONTACT_ADDRESS_COLUMNS = ("address_line1", "address_line2", "town", "postcode")
 MARK_COLUMNS = ("upn", "date", "session", "code", "minutes_late")
 
 # Progress is reported as (what is being read, rows done, rows in all).
@@ -42,6 +44,7 @@ _PROGRESS_EVERY = 20_000
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _YEAR_NAMES = {"N1": -2, "N2": -1, "R": 0}
@@ -71,6 +74,10 @@ class ContactRow:
     parental_responsibility: bool
     mobile: str | None
     email: str | None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    town: str | None = None
+    postcode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +105,12 @@ def read_rows(
     columns: tuple[str, ...],
     problems: Problems,
     progress: ProgressCallback | None = None,
+    optional: tuple[str, ...] = (),
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) for each data row, after checking the header."""
+    """Yield (line number, row) for each data row, after checking the header.
+
+    `optional` columns may be left out of the header; a row then holds "" for them.
+    """
     source = path.name
     try:
         raw = path.read_bytes()
@@ -123,7 +134,7 @@ def read_rows(
         return
     header = [h.strip() for h in header]
     missing = [c for c in columns if c not in header]
-    extra = [h for h in header if h not in columns]
+    extra = [h for h in header if h not in columns and h not in optional]
     if missing or extra or len(set(header)) != len(header):
         detail = []
         if missing:
@@ -132,7 +143,8 @@ def read_rows(
             detail.append(f"unexpected {', '.join(extra)}")
         if len(set(header)) != len(header):
             detail.append("a column appears twice")
-        problems.add(source, 1, f"header must be {','.join(columns)} ({'; '.join(detail)})")
+        allowed = ",".join(columns) + (f" (optional: {','.join(optional)})" if optional else "")
+        problems.add(source, 1, f"header must be {allowed} ({'; '.join(detail)})")
         return
     total = max(text.count("\n") - 1, 1)
     rows = 0
@@ -155,7 +167,9 @@ def read_rows(
             continue
         # Spaces and tabs only: str.strip() would also drop control characters, quietly
         # accepting a corrupt cell such as "0\x1f" as 0 (found by the property test).
-        yield line, {name: value.strip(" \t") for name, value in zip(header, values, strict=True)}
+        row = dict.fromkeys(optional, "")
+        row.update((name, value.strip(" \t")) for name, value in zip(header, values, strict=True))
+        yield line, row
     if progress:
         progress(source, total, total)
 
@@ -269,7 +283,7 @@ def parse_contacts(
 ) -> list[ContactRow]:
     rows: list[ContactRow] = []
     seen: dict[tuple[str, int], int] = {}
-    for line, row in read_rows(path, CONTACT_COLUMNS, problems, progress):
+    for line, row in read_rows(path, CONTACT_COLUMNS, problems, progress, CONTACT_ADDRESS_COLUMNS):
         try:
             upn = row["upn"].upper()
             priority = whole_number(row["priority"], "priority")
@@ -299,11 +313,30 @@ def parse_contacts(
                     _boolean(row["parental_responsibility"], "parental_responsibility"),
                     mobile,
                     email,
+                    *_postal_address(row),
                 )
             )
         except ValueError as exc:
             problems.add(path.name, line, str(exc))
     return rows
+
+
+def _postal_address(row: dict[str, str]) -> tuple[str | None, ...]:
+    """The four address columns, or all None; a partial address cannot be posted to."""
+    line1, line2, town, postcode = (row[c] or None for c in CONTACT_ADDRESS_COLUMNS)
+    if not (line1 or line2 or town or postcode):
+        return (None, None, None, None)
+    if not line1 or not postcode:
+        missing = " and ".join(
+            n for n, v in (("address_line1", line1), ("postcode", postcode)) if not v
+        )
+        raise ValueError(f"an address needs {missing} as well")
+    code = " ".join(postcode.upper().split())
+    if not _POSTCODE.match(code):
+        raise ValueError(f"postcode {postcode!r} is not a UK postcode (e.g. LS25 4AJ)")
+    if " " not in code:  # the inward code is always the last three characters
+        code = f"{code[:-3]} {code[-3:]}"
+    return (line1, line2, town, code)
 
 
 def parse_marks(

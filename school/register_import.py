@@ -280,7 +280,18 @@ def _contact_changes(
 
 def _contact_key(c: Any) -> tuple[object, ...]:
     """What makes two contacts the same, for a stored row or a file row alike."""
-    return (c.priority, c.name, c.relationship, c.parental_responsibility, c.mobile, c.email)
+    return (
+        c.priority,
+        c.name,
+        c.relationship,
+        c.parental_responsibility,
+        c.mobile,
+        c.email,
+        c.address_line1,
+        c.address_line2,
+        c.town,
+        c.postcode,
+    )
 
 
 def _replace_contacts(session: Session, replacements: dict[int, list[ContactRow]]) -> None:
@@ -303,6 +314,10 @@ def _replace_contacts(session: Session, replacements: dict[int, list[ContactRow]
                 "parental_responsibility": c.parental_responsibility,
                 "mobile": c.mobile,
                 "email": c.email,
+                "address_line1": c.address_line1,
+                "address_line2": c.address_line2,
+                "town": c.town,
+                "postcode": c.postcode,
             }
             for pid, contacts in replacements.items()
             for c in contacts

@@ -60,3 +60,15 @@ def figures(session: Session, school: str, as_of: date) -> dict[int, PupilStatis
     """Figures keyed by the test pupil number used to make the UPN."""
     by_upn = {f.upn: f for f in attendance_statistics(session, school, as_of)}
     return {n: by_upn[upn(n)] for n in range(1, 1000) if upn(n) in by_upn}
+
+
+def ill_autumn_half_term(
+    session: Session, school: str, folder: Path, clock: Clock, pupil: Sequence[object]
+) -> list[SchoolDay]:
+    """Pupil 1 (`pupil`, a pupil_row) ill on about 8% of Autumn 1's school days, 4 Sept to
+    24 Oct 2025: below 95%, enough for a first letter. Returns the days they were ill."""
+    days = days_between(calendar(session, school), date(2025, 9, 4), date(2025, 10, 24))
+    ill = {d.date for d in days[::12]} | {d.date for d in days[1::12]}
+    pattern = lambda day, sess: "I" if day.date in ill else present(day, sess)
+    build_register(session, school, folder, clock, {1: pupil}, {1: pattern}, days)
+    return [d for d in days if d.date in ill]

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from cases.evidence.chronology import Entry
 from cases.evidence.register import Week
 from cases.evidence.words import LEGAL_KINDS, scrub, session_word, when
-from cases.models import AttendanceCase, LegalAction
+from cases.models import AttendanceCase, LegalAction, StoredLetter
 from notifications.letter_words import date_words, day_words, days_words, year_group_words
 from notifications.pdf import FONT, Document, heading, paragraph, table
 from school.codes import CODES
@@ -245,6 +245,38 @@ def codes_section(document: Document, marks: list[tuple[date, str, str]]) -> Non
         [(day_words(on), session_word(s), code) for on, s, code in unauthorised],
         (90, 50, 30),
     )
+
+
+def letters_section(document: Document, letters: list[StoredLetter]) -> None:
+    """The letters as they were decided and stored: their dates and figures, never recomputed."""
+    heading(document, "Letters sent")
+    if not letters:
+        paragraph(document, "None.")
+        return
+    table(
+        document,
+        ("Dated", "Letter", "To", "Figures stated"),
+        [
+            (
+                date_words(letter.letter_date),
+                letter.subject,
+                f"{letter.addressee} ({letter.delivery.replace('_', ' ')})",
+                f"{date_words(letter.period_start)} to {date_words(letter.as_of)}: "
+                f"{_sessions(letter.sessions_missed)} missed"
+                + (f", {letter.attendance_pct:.1f}%" if letter.attendance_pct is not None else ""),
+            )
+            for letter in letters
+        ],
+        (28, 52, 45, 45),
+    )
+
+
+def sources_section(document: Document, sources: list[tuple[str, int, str]], built: str) -> None:
+    """What the pack was built from, and when: one row per kind of record."""
+    heading(document, "What this pack was built from")
+    paragraph(document, f"Built {built} from the school's records as they stood then.", size=9)
+    rows = [(name, str(count), latest) for name, count, latest in sources]
+    table(document, ("Record", "Rows", "Latest"), rows, (80, 20, 70))
 
 
 def chronology_section(document: Document, entries: list[Entry]) -> None:

@@ -7,9 +7,20 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.evidence.chronology import get_pupil, read
+from cases.evidence.chronology import Entry, at_start, get_pupil, read
 from cases.evidence.register import read_figures, read_marks, weeks_of
-from cases.evidence.sections import chart, chronology_section, codes_section, cover, legal_section
+from cases.evidence.sections import (
+    chart,
+    chronology_section,
+    codes_section,
+    cover,
+    legal_section,
+    letters_section,
+    sources_section,
+)
+from cases.evidence.words import when
+from cases.letters.stored import letters_of_pupil
+from notifications.letter_words import date_words
 from notifications.pdf import document_bytes, new_document
 from school.clock import Clock
 from school.models import Contact
@@ -36,7 +47,27 @@ def evidence_pack_pdf(session: Session, pupil_id: int, as_of: date, clock: Clock
         )
     )
     entries, cases, actions = read(session, pupil, as_of)
+    # Letters as stored when decided: the same dates and figures on every page they appear.
+    letters = letters_of_pupil(
+        session, pupil.id or 0, at_start(date.fromordinal(as_of.toordinal() + 1))
+    )
+    entries = sorted(
+        [
+            *entries,
+            *(
+                Entry(
+                    letter.decided_at,
+                    len(entries) + n,
+                    "Letter",
+                    f'Letter "{letter.subject}" dated {date_words(letter.letter_date)} to '
+                    f"{letter.addressee} ({letter.delivery.replace('_', ' ')})",
+                )
+                for n, letter in enumerate(letters)
+            ),
+        ]
+    )
     marks = read_marks(session, pupil.id or 0, start, on)
+    produced = clock.now()
     name = f"{pupil.given_name} {pupil.family_name}"
     document = new_document(
         header=f"{school.name} - attendance evidence pack: {name}",
@@ -52,11 +83,23 @@ def evidence_pack_pdf(session: Session, pupil_id: int, as_of: date, clock: Clock
         read_figures(session, pupil, on),
         start,
         on,
-        clock.now(),
+        produced,
         cases,
     )
     legal_section(document, actions)
+    letters_section(document, letters)
     chronology_section(document, entries)
     chart(document, weeks_of(calendar, marks, start, on))
     codes_section(document, marks)
+    sources_section(
+        document,
+        [
+            ("Register marks", len(marks), date_words(marks[-1][0]) if marks else "-"),
+            ("Stored letters", len(letters), when(letters[-1].decided_at) if letters else "-"),
+            ("Chronology entries", len(entries), when(entries[-1].at) if entries else "-"),
+            ("Notices and penalty notices", len(actions), "-"),
+            ("School policy version", 1, school.policy_version),
+        ],
+        when(produced),
+    )
     return document_bytes(document)

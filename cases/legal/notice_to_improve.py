@@ -33,6 +33,7 @@ from cases.legal.queries import (
     _unauthorised_between,
 )
 from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _who
+from cases.letters.service import store_notice_letter
 from cases.models import AttendanceCase, LegalAction
 from school.clock import Clock
 from school.law import NTI_WEEKS
@@ -117,6 +118,16 @@ def issue_notice_to_improve(
             "issue_notice_to_improve",
             actor,
             f"{evidence.summary()}; improvement period of {chosen} weeks to {end}",
+        )
+        # The letter is decided with the notice: its words and figures are kept as issued.
+        texts = notice_elements(row)
+        store_notice_letter(
+            session,
+            row,
+            clock,
+            further_support=texts["further_support"],
+            sufficient_improvement=texts["sufficient_improvement"],
+            early_grounds=texts["early_grounds"],
         )
     return row
 

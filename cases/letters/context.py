@@ -1,7 +1,8 @@
-"""The context a case letter is rendered from, read from the pupil, the case and the notice."""
+"""The context a case letter is rendered from: the pupil, the case, the notice and the policy."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,6 @@ from sqlmodel import Session
 from cases.letters.queries import support_actions, unauthorised_marks
 from cases.models import AttendanceCase, CaseAction, LegalAction
 from notifications.letters import (
-    DEFAULT_SIGNATORY,
     NOTICE_TO_IMPROVE,
     letter_context,
     notice_context,
@@ -18,7 +18,7 @@ from notifications.letters import (
 )
 from notifications.rendering import TemplateProblem
 from school.law import NATIONAL_THRESHOLD_WEEKS
-from school.models import Pupil, School
+from school.models import Pupil
 from school.schools import calendar_of, get_school, policy_of
 from school.statistics import PupilStatistics, attendance_statistics
 
@@ -32,35 +32,64 @@ def _figures_for(session: Session, pupil: Pupil, as_of: date) -> PupilStatistics
     raise LookupError(f"pupil {pupil.id} was not on roll on {on}")
 
 
+@dataclass(frozen=True)
+class LetterFigures:
+    """The figures a letter states, kept with the stored letter (see StoredLetter)."""
+
+    letter_date: date
+    period_start: date
+    as_of: date
+    attendance_pct: float | None
+    sessions_missed: int
+    unauthorised_sessions: int
+
+
 def pupil_letter_context(
     session: Session,
     pupil: Pupil,
-    parent_name: str,
+    letter: str,
     as_of: date,
     letter_date: date,
     **extra: Any,
-) -> dict[str, object]:
-    """letter_context for a stored pupil: the school's name and phone, figures as of `as_of`.
+) -> tuple[dict[str, object], LetterFigures]:
+    """letter_context for a stored pupil, addressed to nobody yet (see addressed_context):
+    the letterhead and signatory from the school's policy, figures as of `as_of`.
 
-    `extra` passes on letter_context's optional keywords (meeting, signatory_role, ...).
+    `extra` passes on letter_context's optional keywords (meeting, next_steps).
     """
     school = get_school(session, pupil.school_id)
     calendar = calendar_of(school)
+    policy = policy_of(school).policy
     half_term = calendar.half_term_span(as_of)
-    return letter_context(
+    figures = _figures_for(session, pupil, as_of)
+    signatory = policy.letters.signatory_for(letter)
+    period_start = max(calendar.academic_year_start(as_of), pupil.admission_date)
+    context = letter_context(
         school_name=school.name,
-        school_phone=policy_of(school).policy.school.phone,
-        figures=_figures_for(session, pupil, as_of),
+        school_phone=policy.school.phone,
+        school_address=policy.school.address,
+        figures=figures,
         child_first_name=pupil.given_name,
         child_family_name=pupil.family_name,
         year_group=pupil.year_group,
-        parent_name=parent_name,
-        period_start=max(calendar.academic_year_start(as_of), pupil.admission_date),
+        parent_name="",
+        period_start=period_start,
         as_of=as_of,
         letter_date=letter_date,
         half_term_start=half_term[0] if half_term else None,
+        signatory_role=signatory.role,
+        signatory_name=signatory.name,
         **extra,
     )
+    kept = LetterFigures(
+        letter_date,
+        period_start,
+        as_of,
+        figures.attendance_pct,
+        figures.authorised_sessions + figures.unauthorised_sessions,
+        figures.unauthorised_sessions,
+    )
+    return context, kept
 
 
 def letter_of(action: CaseAction) -> str:
@@ -72,14 +101,9 @@ def letter_of(action: CaseAction) -> str:
 
 
 def case_letter_context(
-    session: Session,
-    action: CaseAction,
-    as_of: date,
-    letter_date: date,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
-) -> tuple[AttendanceCase, dict[str, object]]:
-    """A case letter's context, addressed to nobody yet (parent_name is set per contact).
+    session: Session, action: CaseAction, as_of: date, letter_date: date
+) -> tuple[AttendanceCase, dict[str, object], LetterFigures]:
+    """A case letter's context, addressed to nobody yet (see addressed_context).
 
     The action's `details` may hold "meeting" and "next_steps" texts written by staff.
     """
@@ -89,18 +113,16 @@ def case_letter_context(
     pupil = session.get(Pupil, case.pupil_id)
     assert pupil is not None  # a foreign key
     details = action.details or {}
-    context = pupil_letter_context(
+    context, figures = pupil_letter_context(
         session,
         pupil,
-        "",
+        letter_of(action),
         as_of,
         letter_date,
         meeting=details.get("meeting"),
         next_steps=details.get("next_steps"),
-        signatory_role=signatory_role,
-        signatory_name=signatory_name,
     )
-    return case, context
+    return case, context, figures
 
 
 def notice_letter_context(
@@ -111,10 +133,8 @@ def notice_letter_context(
     further_support: str,
     sufficient_improvement: str,
     early_grounds: str,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
-) -> tuple[School, dict[str, object]]:
-    """A stored Notice to Improve's context, addressed to the parent it was issued to.
+) -> tuple[dict[str, object], LetterFigures]:
+    """A Notice to Improve's context, addressed to nobody yet (see addressed_context).
 
     The figures are as of the issue date; the offences are the unauthorised sessions of the
     10 school weeks before it; support so far and declined come from the case's support
@@ -133,15 +153,7 @@ def notice_letter_context(
     window_start = next((d.date for d in calendar.days if d.school_week >= first_week), issued)
     rows = unauthorised_marks(session, pupil.id, window_start, issued)
     support = support_actions(session, action.case_id)
-    base = pupil_letter_context(
-        session,
-        pupil,
-        action.parent_name,
-        issued,
-        letter_date,
-        signatory_role=signatory_role,
-        signatory_name=signatory_name,
-    )
+    base, figures = pupil_letter_context(session, pupil, NOTICE_TO_IMPROVE, issued, letter_date)
     context = notice_context(
         base,
         issued_on=issued,
@@ -154,4 +166,4 @@ def notice_letter_context(
         sufficient_improvement=sufficient_improvement,
         early_grounds=early_grounds,
     )
-    return school, context
+    return context, figures

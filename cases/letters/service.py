@@ -1,28 +1,22 @@
-"""Case letters out: rendered for one parent, emailed through the outbox, or printed."""
+"""Case letters out: decided and stored once, then emailed through the outbox or printed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session
 
 from cases.letters.context import case_letter_context, letter_of, notice_letter_context
 from cases.letters.queries import parents_of, planned_letters
-from cases.models import AttendanceCase, CaseAction, LegalAction
+from cases.letters.stored import DecidedLetters, decide_letters, stored_letters
+from cases.models import AttendanceCase, CaseAction, LegalAction, StoredLetter
 from cases.review.rules import LETTER_ACTIONS
-from notifications.letters import (
-    DEFAULT_SIGNATORY,
-    NOTICE_TO_IMPROVE,
-    html_to_text,
-    letter_subject,
-    render_letter_html,
-    render_letter_pdf,
-)
+from notifications.letters import NOTICE_TO_IMPROVE, html_to_text, render_letter_pdf
 from notifications.outbox import Envelope, enqueue
 from school.clock import Clock, school_today
 from school.database import id_of
-from school.models import Contact
+from school.models import Contact, Pupil
 from school.schools import get_school
 
 
@@ -32,87 +26,91 @@ class LetterDelivery:
 
     delivery: str  # "email", "print" or "email_and_print"
     emailed_contact_ids: list[int]
-    print_contact_ids: list[
-        int
-    ]  # [] with "print" when nobody with parental responsibility is on file
+    # [] with "print" when nobody with parental responsibility is on file
+    print_contact_ids: list[int]
     queued: int  # outbox rows added by this call (0 when sent before: keys are idempotent)
+    problems: list[str] = field(default_factory=list)  # parents the letter cannot reach
 
 
 @dataclass(frozen=True)
 class LettersSent:
     emailed: int  # letters that went to at least one parent by email
     to_print: int  # letters at least one parent gets on paper
+    problems: list[str] = field(default_factory=list)  # for staff: parents not reachable
 
 
-def case_letter_html(
-    session: Session,
-    action: CaseAction,
-    contact: Contact,
-    as_of: date,
-    letter_date: date,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
-) -> str:
-    """A case's letter to one contact."""
-    case, context = case_letter_context(
-        session, action, as_of, letter_date, signatory_role, signatory_name
+def case_letters(
+    session: Session, action: CaseAction, clock: Clock, as_of: date | None = None
+) -> DecidedLetters:
+    """The action's stored letters; decided and stored now (figures as of `as_of`, default
+    today) if it has none yet. Writes in the caller's transaction."""
+    stored = stored_letters(session, case_action_id=id_of(action))
+    if stored:
+        return DecidedLetters(stored, list((action.details or {}).get("unaddressed", [])))
+    today = school_today(clock)
+    case, context, figures = case_letter_context(session, action, as_of or today, today)
+    pupil = session.get(Pupil, case.pupil_id)
+    assert pupil is not None  # a foreign key
+    return decide_letters(
+        session,
+        pupil,
+        letter_of(action),
+        context,
+        figures,
+        parents_of(session, case.pupil_id),
+        decided_at=clock.now(),
+        decided_by=action.created_by,
+        case_action_id=id_of(action),
     )
-    return render_letter_html(
-        case.school_id, letter_of(action), {**context, "parent_name": contact.name}
-    )
+
+
+def _envelopes(letter: StoredLetter, contacts: dict[int, Contact], key: str) -> list[Envelope]:
+    """The stored letter's emails, one per addressee with an email address."""
+    return [
+        Envelope(
+            key=f"{key}:contact:{cid}:email",
+            school_id=letter.school_id,
+            channel="email",
+            to=contact.email,
+            recipient_label=contact.label(),
+            template=f"letter:{letter.letter}"[:60],
+            subject=letter.subject,
+            text=html_to_text(letter.html),
+            html=letter.html,
+            contact_id=cid,
+        )
+        for cid in letter.contact_ids or []
+        if (contact := contacts[cid]).email
+    ]
 
 
 def send_letter(
-    session: Session,
-    action: CaseAction,
-    clock: Clock,
-    as_of: date | None = None,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
+    session: Session, action: CaseAction, clock: Clock, as_of: date | None = None
 ) -> LetterDelivery:
-    """Email a case's letter to each parent with an email address; mark the rest for printing.
+    """Email a case's stored letters to each parent with an email address; the rest print.
 
-    Every contact with parental responsibility gets the letter: by email (the letter as the
-    HTML part, a plain-text copy as the text part; the outbox carries no attachments) if
-    they have an address, else on paper (`letter_pdf`). The action's details record
-    "delivery" and the contact ids. The outbox key is the action and the contact, so sending
-    twice queues nothing new. Writes in the caller's transaction; the caller commits.
+    Every contact with parental responsibility is an addressee: one letter per home (see
+    `cases.letters.addressees`). The action's details record "delivery", the contact ids and
+    any parent the letter cannot reach. The outbox key is the action and the contact, so
+    sending twice queues nothing new. Writes in the caller's transaction; the caller commits.
     """
     case = session.get(AttendanceCase, action.case_id)
     if case is None:
         raise LookupError(f"no case {action.case_id}")
-    today = school_today(clock)
-    on = as_of or today
-    parents = parents_of(session, case.pupil_id)
-    envelopes, emailed, printed = [], [], []
-    # The figures are read once (one statement for the school), then addressed per parent.
-    context: dict[str, object] | None = None
-    for contact in parents:
-        if not contact.email:
-            printed.append(id_of(contact))
-            continue
-        if context is None:
-            _, context = case_letter_context(
-                session, action, on, today, signatory_role, signatory_name
-            )
-        html = render_letter_html(
-            case.school_id, letter_of(action), {**context, "parent_name": contact.name}
-        )
-        envelopes.append(
-            Envelope(
-                key=f"letter:{id_of(action)}:contact:{id_of(contact)}:email",
-                school_id=case.school_id,
-                channel="email",
-                to=contact.email,
-                recipient_label=contact.label(),
-                template=f"letter:{letter_of(action)}"[:60],
-                subject=letter_subject(html),
-                text=html_to_text(html),
-                html=html,
-                contact_id=id_of(contact),
-            )
-        )
-        emailed.append(id_of(contact))
+    decided = case_letters(session, action, clock, as_of)
+    contacts = {id_of(c): c for c in parents_of(session, case.pupil_id)}
+    envelopes = [
+        envelope
+        for letter in decided.letters
+        for envelope in _envelopes(letter, contacts, f"letter:{id_of(action)}")
+    ]
+    emailed = [e.contact_id for e in envelopes if e.contact_id is not None]
+    printed = [
+        cid
+        for letter in decided.letters
+        for cid in letter.contact_ids or []
+        if cid in contacts and not contacts[cid].email
+    ]
     queued = enqueue(session, envelopes, clock.now())
     delivery = "email_and_print" if emailed and printed else "email" if emailed else "print"
     # A new dict, so SQLAlchemy sees the JSON column change.
@@ -121,47 +119,36 @@ def send_letter(
         "delivery": delivery,
         "emailed_contact_ids": emailed,
         "print_contact_ids": printed,
-        "letter_as_of": on.isoformat(),
+        "letter_as_of": decided.letters[0].as_of.isoformat() if decided.letters else None,
+        "unaddressed": decided.problems,
     }
     session.add(action)
     session.flush()
-    return LetterDelivery(delivery, emailed, printed, queued)
+    return LetterDelivery(delivery, emailed, printed, queued, decided.problems)
 
 
 def send_planned_letters(session: Session, school_id: str, on: date, clock: Clock) -> LettersSent:
     """Every planned letter action not yet sent goes out once (the outbox keys make a repeat
     harmless); the action is then done, with how it went in its details."""
     emailed = to_print = 0
+    problems: list[str] = []
     for action in planned_letters(session, school_id, LETTER_ACTIONS):
         delivery = send_letter(session, action, clock, as_of=on)
         emailed += bool(delivery.emailed_contact_ids)
         to_print += delivery.delivery != "email"
+        problems += delivery.problems
         action.status, action.completed_at, action.completed_by = "done", clock.now(), "engine"
         session.add(action)
     session.commit()
-    return LettersSent(emailed, to_print)
+    return LettersSent(emailed, to_print, problems)
 
 
-def letter_pdf(
-    session: Session,
-    action: CaseAction,
-    contact: Contact,
-    clock: Clock,
-    as_of: date | None = None,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
-) -> bytes:
-    """The printable copy of a case's letter to one contact."""
-    today = school_today(clock)
-    html = case_letter_html(
-        session, action, contact, as_of or today, today, signatory_role, signatory_name
-    )
-    case = session.get(AttendanceCase, action.case_id)
-    assert case is not None
-    return render_letter_pdf(html, header=get_school(session, case.school_id).name)
+def stored_letter_pdf(session: Session, letter: StoredLetter) -> bytes:
+    """The printable copy of a stored letter, exactly as it was decided."""
+    return render_letter_pdf(letter.html, header=get_school(session, letter.school_id).name)
 
 
-def notice_letter_html(
+def store_notice_letter(
     session: Session,
     action: LegalAction,
     clock: Clock,
@@ -169,19 +156,55 @@ def notice_letter_html(
     further_support: str,
     sufficient_improvement: str,
     early_grounds: str,
-    signatory_role: str = DEFAULT_SIGNATORY,
-    signatory_name: str | None = None,
-) -> str:
-    """The Notice to Improve letter for a stored notice, to the parent it was issued to
-    (see `notice_letter_context` for what it says)."""
-    school, context = notice_letter_context(
+) -> DecidedLetters:
+    """The Notice to Improve letter, stored when the notice is issued (or, for a notice
+    issued before letters were stored, when first asked for), to the parent it names.
+
+    Writes in the caller's transaction.
+    """
+    stored = stored_letters(session, legal_action_id=id_of(action))
+    if stored:
+        return DecidedLetters(stored)
+    context, figures = notice_letter_context(
         session,
         action,
         school_today(clock),
         further_support=further_support,
         sufficient_improvement=sufficient_improvement,
         early_grounds=early_grounds,
-        signatory_role=signatory_role,
-        signatory_name=signatory_name,
     )
-    return render_letter_html(school.id, NOTICE_TO_IMPROVE, context)
+    pupil = session.get(Pupil, action.pupil_id)
+    assert pupil is not None  # a foreign key
+    return decide_letters(
+        session,
+        pupil,
+        NOTICE_TO_IMPROVE,
+        context,
+        figures,
+        [_notice_parent(session, action)],
+        decided_at=clock.now(),
+        decided_by=action.created_by,
+        legal_action_id=id_of(action),
+    )
+
+
+def _notice_parent(session: Session, action: LegalAction) -> Contact:
+    """The contact the notice was issued to; by name where it records no contact id.
+
+    A name not on file is addressed without an address (the letter is then listed as
+    unreachable), never to another parent.
+    """
+    if action.parent_contact_id is not None:
+        found = session.get(Contact, action.parent_contact_id)
+        if found is not None:
+            return found
+    for contact in parents_of(session, action.pupil_id):
+        if contact.name == action.parent_name:
+            return contact
+    return Contact(
+        pupil_id=action.pupil_id,
+        priority=0,
+        name=action.parent_name,
+        relationship="parent",
+        parental_responsibility=True,
+    )

@@ -431,5 +431,5 @@ def test_names_outside_latin1_in_the_pack(
     session.add(pupil)
     session.commit()
     text = pdf_text(evidence_pack_pdf(session, id_of(pupil), D("2026-02-13"), clock))
-    assert "Attendance evidence pack: Lukasz Wisniewski" in text
-    assert re.search(r"Pupil Lukasz Wisniewski", text)
+    assert "Attendance evidence pack: Łukasz Wiśniewski" in text
+    assert re.search(r"Pupil Łukasz Wiśniewski", text)

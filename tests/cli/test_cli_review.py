@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from cases.models import CaseAction
 from cli.main import app
 from school.register_import import RegisterFiles, import_register
-from tests.register_builder import build_register, calendar, days_between, present
+from tests.register_builder import ill_autumn_half_term
 from tests.register_files import pupil_row, upn, write_contacts
 
 runner = CliRunner()
@@ -28,13 +27,7 @@ def test_review_sends_the_first_letter_and_renders_it(
     session: Session, engine, school, clock, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    cal = calendar(session, school)
-    days = days_between(cal, date(2025, 9, 4), date(2025, 10, 24))
-    ill = {d.date for d in days[::12]} | {d.date for d in days[1::12]}  # about 8% absence
-    pattern = lambda day, sess: "I" if day.date in ill else present(day, sess)
-    build_register(
-        session, school, tmp_path / "register", clock, {1: pupil_row(1, year=7)}, {1: pattern}, days
-    )
+    ill_autumn_half_term(session, school, tmp_path / "register", clock, pupil_row(1, year=7))
     parent = [[upn(1), 1, "Sam Test", "mother", "true", "", "sam@example.org"]]
     import_register(
         session, school, RegisterFiles(contacts=write_contacts(tmp_path, parent)), clock

@@ -21,19 +21,20 @@ from cases.legal.law import (
     NTI_ELEMENTS,
     PROVISIONAL_CODE,
     SUFFICIENT_IMPROVEMENT,
-    SUPPORT_NOT_OFFERED,
     _require_csa,
 )
 from cases.legal.queries import (
     ThresholdEvidence,
     _open_case,
     _parents_actions,
+    _require_support,
     _support,
     _threshold,
     _unauthorised_between,
 )
 from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _who
 from cases.models import AttendanceCase, LegalAction
+from cases.support_law import support_so_far
 from school.clock import Clock
 from school.law import NTI_WEEKS
 from school.schools import policy_of
@@ -53,7 +54,8 @@ def issue_notice_to_improve(
     sufficient_improvement: str = SUFFICIENT_IMPROVEMENT,
     early_grounds: str = EARLY_GROUNDS,
 ) -> LegalAction:
-    """Issue a Notice to Improve to one parent: CSA pupil, national threshold firmly met.
+    """Issue a Notice to Improve to one parent: CSA pupil, national threshold firmly met,
+    support offered (or recorded as not appropriate).
 
     The improvement period is the policy's `notice_to_improve_weeks` (or `weeks`), 3 to 6
     calendar weeks from the day after issue. `offence_summary` holds the eight elements the
@@ -85,6 +87,8 @@ def issue_notice_to_improve(
             )
         evidence = _threshold(session, school, pupil, on)
         case = _open_case(session, pupil_id)
+        # An NTI is for support not engaged with or not working (spec §5 NTI): offered first.
+        _require_support(session, pupil, case)
         end = on + timedelta(weeks=chosen)
         elements = _nti_elements(
             session,
@@ -132,9 +136,7 @@ def _nti_elements(
     sufficient_improvement: str,
     early_grounds: str,
 ) -> str:
-    support = _support(session, case) if case else []
-    given = [a.title for a in support if a.status not in SUPPORT_NOT_OFFERED | {"declined"}]
-    declined = [a.title for a in support if a.status == "declined"]
+    given, declined = support_so_far(_support(session, case) if case else [])
     further = further_support or "The school will meet you to agree further support."
     if declined:
         further += " Support offered before and refused, still available: " + "; ".join(declined)

@@ -8,9 +8,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.legal.law import FIRM_CODES, PENALTY_NOTICE, SUPPORT_NOT_OFFERED, _same_parent
+from cases.legal.law import FIRM_CODES, PENALTY_NOTICE, _same_parent
 from cases.legal.refusals import LegalActionRefused, _name
 from cases.models import AttendanceCase, CaseAction, LegalAction, LegalActionEvent
+from cases.support_law import offered, status_words
 from school.codes import NATIONAL_THRESHOLD_CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Pupil, School
@@ -123,14 +124,15 @@ def _require_support(session: Session, pupil: Pupil, case: AttendanceCase | None
         )
     if case.support_not_appropriate:
         return f"support not appropriate: {case.support_not_appropriate}"
-    offered = [a for a in _support(session, case) if a.status not in SUPPORT_NOT_OFFERED]
-    if not offered:
+    made = offered(_support(session, case))
+    if not made:
         raise LegalActionRefused(
-            f"support has not been offered to {_name(pupil)}'s family: record the support "
-            "offered in the case, or why support is not appropriate (e.g. an unauthorised "
+            f"support has not been offered to {_name(pupil)}'s family (planned support does "
+            "not count): record when and by whom support was offered (attendance case "
+            "support-status), or why support is not appropriate (e.g. an unauthorised "
             "term-time holiday) (spec §5)"
         )
-    return "support offered: " + "; ".join(f"{a.title} ({a.status})" for a in offered)
+    return "support offered: " + "; ".join(f"{a.title} ({status_words(a)})" for a in made)
 
 
 def _require_send_barriers(

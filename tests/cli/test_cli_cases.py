@@ -193,3 +193,49 @@ def test_confirm_a_proposal_and_show_by_upn_alone(
     assert "confirmed" in confirmed.stdout
     shown = flat(runner.invoke(app, [*db, "case", "show", holiday_pupil]).stdout)
     assert "at listen" in shown
+
+
+def test_planned_support_is_not_offered_until_staff_record_the_offer(
+    engine, holiday_pupil: str, tmp_path
+) -> None:
+    """Issue 9 item 5: only offered (or later) support satisfies the law before a notice."""
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    by = ["--by", "Ann Lee, Attendance Lead"]
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, [*db, *args])
+        return result.exit_code, flat(result.stdout + result.stderr)
+
+    invoke("case", "open", holiday_pupil, *by, "--reason", "Holiday refused, taken anyway")
+    code, out = invoke(
+        "case", "support", holiday_pupil, "--kind", "mentoring", "--title", "Mentoring", *by
+    )
+    found = re.search(r"Recorded support #(\d+) \(planned\)", out)
+    assert code == 0 and found is not None, out
+    item = found.group(1)
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *by)
+    assert code == 1 and "support has not been offered" in out and "planned" in out
+    # Accepted before it was offered: refused, with what it can move to.
+    code, out = invoke("case", "support-status", item, "--status", "accepted", *by)
+    assert code == 1 and "it can move to offered, not accepted" in out
+    code, out = invoke("case", "support-status", item, "--status", "offered", *by)
+    assert code == 1 and "say when the support was offered" in out
+    code, out = invoke(
+        "case", "support-status", item, "--status", "offered", "--on", "2025-09-22", *by
+    )
+    assert code == 0 and "offered on 2025-09-22 by Ann Lee, Attendance Lead" in out
+    # A second item stays planned: the notice names only the support offered.
+    invoke("case", "support", holiday_pupil, "--kind", "early_help", "--title", "Early help", *by)
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *by)
+    assert code == 0, out
+    action_id = re.search(r"Notice to Improve #(\d+)", out)
+    assert action_id is not None
+    code, out = invoke("case", "show", holiday_pupil)
+    assert "[support: offered on 2025-09-22 by Ann Lee, Attendance Lead]" in out
+    assert "Early help [support: planned]" in out
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "nti.pdf"
+    invoke("letters", "nti", action_id.group(1), "--out", str(pdf))
+    text = flat(" ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    assert "Mentoring" in text and "Early help" not in text

@@ -201,6 +201,25 @@ def action_outcome(
     console.print(f"Action {action.id} ({action.title}): {action.status}.")
 
 
+@case_app.command("carer")
+def carer(
+    upn: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help="Full name of the person with day-to-day care.")],
+    by: By,
+    reason: Reason,
+    school: MaybeSchool = None,
+) -> None:
+    """Record a person with day-to-day care of the pupil, who may then be named on a notice."""
+    from cases.legal.parents import record_carer
+
+    with refused_by_law(), session_for(open_database()) as session:
+        pupil = pupil_by_upn(session, school, upn)
+        recorded = record_carer(
+            session, id_of(pupil), name, str(Amender.parse(by)), reason, SystemClock()
+        )
+    console.print(f"Recorded {recorded.name} as a carer of {upn} (carer {recorded.id}).")
+
+
 @case_app.command("no-support")
 def no_support(
     upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None

@@ -44,7 +44,7 @@ from state_machines.legal_action import NTI_START, ActionAdapter
 def issue_notice_to_improve(
     session: Session,
     pupil_id: int,
-    parent_name: str,
+    parent: str,
     by: str,
     on: date,
     weeks: int | None = None,
@@ -62,9 +62,10 @@ def issue_notice_to_improve(
     letter needs, one numbered line each (read them back with `notice_elements`).
     """
     with _transaction(session):
-        actor, parent_name, pupil, school = new_notice(
-            session, pupil_id, by, parent_name, on, clock, "the issue date"
+        actor, recipient, pupil, school = new_notice(
+            session, pupil_id, by, parent, on, clock, "the issue date"
         )
+        parent_name = recipient.name
         chosen = (
             weeks if weeks is not None else policy_of(school).policy.legal.notice_to_improve_weeks
         )
@@ -77,7 +78,7 @@ def issue_notice_to_improve(
         _require_csa(pupil, on)
         running = [
             r
-            for r in _parents_actions(session, pupil_id, parent_name, NOTICE_TO_IMPROVE)
+            for r in _parents_actions(session, pupil_id, recipient, NOTICE_TO_IMPROVE)
             if r.state == NTI_START
         ]
         if running:
@@ -106,6 +107,8 @@ def issue_notice_to_improve(
             case_id=case.id if case else None,
             pupil_id=pupil_id,
             parent_name=parent_name,
+            parent_contact_id=recipient.contact_id,
+            parent_carer_id=recipient.carer_id,
             kind=NOTICE_TO_IMPROVE,
             state=NTI_START,
             issued_on=on,

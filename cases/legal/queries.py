@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.legal.law import FIRM_CODES, PENALTY_NOTICE, _same_parent
+from cases.legal.law import FIRM_CODES, PENALTY_NOTICE
+from cases.legal.parents import Recipient
 from cases.legal.refusals import LegalActionRefused, _name
 from cases.models import AttendanceCase, CaseAction, LegalAction, LegalActionEvent
 from cases.support_law import offered, status_words
@@ -150,7 +151,7 @@ def _require_send_barriers(
 
 
 def _parents_actions(
-    session: Session, pupil_id: int, parent_name: str, kind: str
+    session: Session, pupil_id: int, parent: Recipient, kind: str
 ) -> list[LegalAction]:
     """This parent's actions of a kind for this pupil (siblings and the other parent apart)."""
     rows = session.scalars(
@@ -158,11 +159,11 @@ def _parents_actions(
         .where(col(LegalAction.pupil_id) == pupil_id, col(LegalAction.kind) == kind)
         .order_by(col(LegalAction.id))
     )
-    return [r for r in rows if _same_parent(r.parent_name, parent_name)]
+    return [r for r in rows if parent.is_named_by(r)]
 
 
 def _counted_notices(
-    session: Session, pupil_id: int, parent_name: str, exclude: int | None = None
+    session: Session, pupil_id: int, parent: Recipient, exclude: int | None = None
 ) -> list[LegalAction]:
     """Penalty notices that count towards the limit: every kind but withdrawn (spec §5).
 
@@ -170,7 +171,7 @@ def _counted_notices(
     """
     return [
         r
-        for r in _parents_actions(session, pupil_id, parent_name, PENALTY_NOTICE)
+        for r in _parents_actions(session, pupil_id, parent, PENALTY_NOTICE)
         if r.state != "withdrawn" and r.id != exclude
     ]
 

@@ -34,7 +34,7 @@ from school.schools import set_up_school
 from state_machines.legal_action import MACHINE, STATES, can_fire
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present
-from tests.register_files import pupil_row, upn, write_marks
+from tests.register_files import pupil_row, upn, write_contacts, write_marks
 
 D = date.fromisoformat
 HEAD = "Ann Head, Headteacher"
@@ -66,6 +66,19 @@ def register(
         for n, marks in absences.items()
     }
     rows = pupils or {n: pupil_row(n) for n in absences}
+    folder.mkdir(parents=True, exist_ok=True)
+    # Both parents on file with parental responsibility: notices name people on file.
+    write_contacts(
+        folder,
+        [
+            row
+            for n in rows
+            for row in (
+                [upn(n), 1, MUM, "Mother", "yes", "", "mum@example.org"],
+                [upn(n), 2, DAD, "Father", "yes", "", "dad@example.org"],
+            )
+        ],
+    )
     build_register(
         session, school, folder, clock, rows, patterns, days_between(cal, D(first), D(last))
     )

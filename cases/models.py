@@ -77,7 +77,7 @@ class CaseAction(SQLModel, table=True):
     kind: str = Field(max_length=40)  # letter, meeting, support_plan, attendance_contract, ...
     rung_id: str | None = Field(default=None, max_length=60)  # the ladder rung it came from
     title: str
-    is_support: bool = False  # counts as support offered (the gate for Formalise/Enforce)
+    is_support: bool = False  # support for the family: the gate for Formalise/Enforce
     due_on: dt.date | None = None
     review_on: dt.date | None = None
     # planned, done, attended, not_attended, declined, cancelled
@@ -88,6 +88,11 @@ class CaseAction(SQLModel, table=True):
     completed_at: dt.datetime | None = _utc(nullable=True)
     completed_by: str | None = None
     details: dict[str, Any] = _json()
+    # Support only (cases/support_law.py): planned, offered, accepted, declined, in_place,
+    # ended. Kept apart from `status` (the action's own outcome, e.g. a meeting not attended).
+    support_status: str | None = Field(default=None, max_length=12)
+    offered_on: dt.date | None = None
+    offered_by: str | None = None
 
 
 class CaseProposal(SQLModel, table=True):
@@ -116,6 +121,20 @@ class CaseProposal(SQLModel, table=True):
     decision_reason: str | None = None
 
 
+class PupilCarer(SQLModel, table=True):
+    """A person with day-to-day care of a pupil, not a contact on file, recorded by a named
+    member of staff with the reason: a parent in law (Education Act 1996 s576) for notices."""
+
+    __tablename__ = "pupil_carer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    name: str
+    recorded_by: str
+    reason: str
+    recorded_at: dt.datetime = _utc()
+
+
 _legal_version = Column("version", Integer, nullable=False, default=0)
 
 
@@ -133,8 +152,12 @@ class LegalAction(SQLModel, table=True):
     school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
     case_id: int | None = Field(default=None, foreign_key="attendance_case.id", index=True)
     pupil_id: int = Field(foreign_key="pupil.id", index=True)
-    parent_name: str  # the parent liable: the one who allowed the absence
+    parent_name: str  # the parent liable, as on file when the notice was made
+    # Who that is on file: a contact with parental responsibility, or a recorded carer. No
+    # foreign key to contact: an import replaces a pupil's contacts when they change, so the
+    # limits also match the on-file name (cases/legal/parents.py).
     parent_contact_id: int | None = None
+    parent_carer_id: int | None = Field(default=None, foreign_key="pupil_carer.id")
     # notice_to_improve, penalty_notice, suspension_penalty_notice
     kind: str = Field(max_length=30)
     state: str = Field(max_length=24)

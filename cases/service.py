@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from cases.effects import _case, _check_version, _commit, _Context, _Effects, _need, _open_case
 from cases.models import AttendanceCase, CaseAction, CaseEvent
+from cases.support_law import offered
 from school.amendments import Amender
 from school.clock import Clock, school_today
 from school.database import id_of
@@ -57,12 +58,12 @@ def _context(
 
 
 def _support_offered(session: Session, case_id: int) -> bool:
-    offered = exists().where(
-        col(CaseAction.case_id) == case_id,
-        col(CaseAction.is_support).is_(True),
-        col(CaseAction.status) != "cancelled",
+    actions = session.scalars(
+        select(CaseAction).where(
+            col(CaseAction.case_id) == case_id, col(CaseAction.is_support).is_(True)
+        )
     )
-    return bool(session.scalar(select(offered)))
+    return bool(offered(actions))
 
 
 def _facts(session: Session, case: AttendanceCase, context: _Context) -> CaseFacts:

@@ -1,4 +1,4 @@
-"""Support for the family and what came of it, and the two records the legal gates read.
+"""Support through its statuses, what came of an action, and two records the gates read.
 
 Those two are why support is not appropriate, and that SEND-related barriers were considered.
 """
@@ -14,12 +14,14 @@ from sqlmodel import Session
 from cases.effects import _case, _commit, _Context, _need, _note, _open_case
 from cases.models import AttendanceCase, CaseAction
 from cases.service import _context
+from cases.support_law import NEXT, OFFERED, PLANNED, SUPPORT_STATUSES, status_words
 from school.amendments import Amender
 from school.clock import Clock
 from state_machines.attendance_case import CaseRefused
 
-# CaseAction statuses (cases/models.py); a declined offer was still offered (spec §5).
-SUPPORT_STATUSES = ("planned", "done", "attended", "not_attended", "declined", "cancelled")
+# What happened to an action (a letter sent, a meeting attended); support's own progress is
+# its support status (cases/support_law.py).
+ACTION_STATUSES = ("planned", "done", "attended", "not_attended", "declined", "cancelled")
 
 
 def record_support(
@@ -29,15 +31,12 @@ def record_support(
     title: str,
     by: Amender,
     clock: Clock,
-    status: str = "planned",
+    status: str = PLANNED,
     due_on: date | None = None,
     details: dict[str, Any] | None = None,
+    offered_on: date | None = None,
 ) -> CaseAction:
-    """Record support offered to the family (declined offers too: they were offered, spec §5)."""
-    if status not in SUPPORT_STATUSES:
-        raise CaseRefused(
-            [f"{status!r} is not a support status: use one of {', '.join(SUPPORT_STATUSES)}"]
-        )
+    """Record support for the family: planned, or already offered (`offered_on`, by `by`)."""
     case = _open_case(_case(session, case_id))
     context = _context(session, case.school_id, case.pupil_id, clock, None)
     action = CaseAction(
@@ -45,16 +44,79 @@ def record_support(
         kind=kind,
         title=title,
         is_support=True,
-        status=status,
+        support_status=PLANNED,
         due_on=due_on,
         created_at=context.now,
         created_by=str(by),
         details=details or {},
     )
+    if status != PLANNED:
+        _step(action, OFFERED)
+        _offer(action, by, offered_on, context.as_of)
+        if status != OFFERED:
+            _step(action, status)
     session.add(action)
-    _note(session, case, context, "record_support", by, f"support {status}: {title} ({kind})")
+    _note(
+        session,
+        case,
+        context,
+        "record_support",
+        by,
+        f"support: {title} ({kind}), " + status_words(action),
+    )
     _commit(session, case_id)
     return action
+
+
+def move_support(
+    session: Session,
+    action_id: int,
+    status: str,
+    by: Amender,
+    clock: Clock,
+    on: date | None = None,
+) -> CaseAction:
+    """Move support to its next status; an offer records when (`on`) and who made it (`by`)."""
+    action = session.get(CaseAction, action_id)
+    if action is None or not action.is_support:
+        raise LookupError(f"no support item {action_id}: see attendance case show")
+    case = _open_case(_case(session, action.case_id))
+    context = _context(session, case.school_id, case.pupil_id, clock, None)
+    _step(action, status)
+    if status == OFFERED:
+        _offer(action, by, on, context.as_of)
+    session.add(action)
+    _note(
+        session, case, context, f"support_{status}", by, f"{action.title}: " + status_words(action)
+    )
+    _commit(session, action.case_id)
+    return action
+
+
+def _step(action: CaseAction, status: str) -> None:
+    current = action.support_status or PLANNED
+    if status not in SUPPORT_STATUSES:
+        raise CaseRefused(
+            [f"{status!r} is not a support status: use one of {', '.join(SUPPORT_STATUSES)}"]
+        )
+    if status not in NEXT[current]:
+        allowed = ", ".join(sorted(NEXT[current])) or "nothing: it has ended"
+        first = " (record when and by whom it was offered first)" if current == PLANNED else ""
+        raise CaseRefused(
+            [
+                f"support {action.id or ''} is {current.replace('_', ' ')}: it can move to "
+                f"{allowed}, not {status}{first}"
+            ]
+        )
+    action.support_status = status
+
+
+def _offer(action: CaseAction, by: Amender, on: date | None, today: date) -> None:
+    if on is None:
+        raise CaseRefused(["say when the support was offered (--on YYYY-MM-DD)"])
+    if on > today:
+        raise CaseRefused([f"support cannot be offered on {on}, later than today ({today})"])
+    action.offered_on, action.offered_by = on, str(by)
 
 
 def record_action_outcome(
@@ -71,8 +133,8 @@ def record_action_outcome(
     The daily review reads it (a meeting not attended can lead to the next rung, spec §6) and
     the case's history keeps it, with who recorded it.
     """
-    if status not in SUPPORT_STATUSES:
-        raise CaseRefused([f"status must be one of {', '.join(SUPPORT_STATUSES)}"])
+    if status not in ACTION_STATUSES:
+        raise CaseRefused([f"status must be one of {', '.join(ACTION_STATUSES)}"])
     action = session.get(CaseAction, action_id)
     if action is None:
         raise LookupError(f"no case action {action_id}")

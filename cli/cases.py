@@ -9,7 +9,16 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from cases.models import CaseAction, CaseEvent, CaseProposal, LegalAction
-from cli.casework import By, MaybeSchool, Reason, open_case_of, pupil_by_upn, refused_by_law
+from cases.support_law import status_words
+from cli.casework import (
+    By,
+    MaybeSchool,
+    Reason,
+    day_or_none,
+    open_case_of,
+    pupil_by_upn,
+    refused_by_law,
+)
 from cli.common import console, open_database
 from school.amendments import Amender
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
@@ -74,7 +83,8 @@ def show(
         )
     for a in actions:
         console.print(
-            f"  action #{a.id} {a.kind}: {a.title} [{a.status}]"
+            f"  action #{a.id} {a.kind}: {a.title} "
+            + (f"[support: {status_words(a)}]" if a.is_support else f"[{a.status}]")
             + (f" due {a.due_on}" if a.due_on else ""),
             markup=False,
         )
@@ -121,24 +131,57 @@ def move(
     console.print(f"Case {moved.id} is now at {moved.stage}.")
 
 
+Status = Annotated[
+    str, typer.Option(help="planned, offered, accepted, declined, in_place or ended")
+]
+OfferedOn = Annotated[
+    str | None, typer.Option("--on", help="YYYY-MM-DD: the day it was offered (for offered).")
+]
+
+
 @case_app.command("support")
 def support(
     upn: Annotated[str, typer.Argument()],
     kind: Annotated[str, typer.Option(help="e.g. support_plan, early_help, mentoring")],
-    title: Annotated[str, typer.Option(help="What was offered.")],
+    title: Annotated[str, typer.Option(help="What is planned or was offered.")],
     by: By,
-    status: Annotated[str, typer.Option(help="planned, done, declined, ...")] = "planned",
+    status: Status = "planned",
+    on: OfferedOn = None,
     school: MaybeSchool = None,
 ) -> None:
-    """Record support offered to the family (a declined offer still counts as offered)."""
+    """Record support for the family; only offered (or later) support satisfies the law."""
     from cases.support import record_support
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         action = record_support(
-            session, id_of(case), kind, title, Amender.parse(by), SystemClock(), status=status
+            session,
+            id_of(case),
+            kind,
+            title,
+            Amender.parse(by),
+            SystemClock(),
+            status=status,
+            offered_on=day_or_none(on),
         )
-    console.print(f"Recorded support #{action.id} ({action.status}).")
+    console.print(f"Recorded support #{action.id} ({status_words(action)}).", markup=False)
+
+
+@case_app.command("support-status")
+def support_status(
+    action_id: Annotated[int, typer.Argument(help="The support's number (attendance case show).")],
+    status: Status,
+    by: By,
+    on: OfferedOn = None,
+) -> None:
+    """Move support on: offered (--on, by --by), accepted, declined, in_place, ended."""
+    from cases.support import move_support
+
+    with refused_by_law(), session_for(open_database()) as session:
+        action = move_support(
+            session, action_id, status, Amender.parse(by), SystemClock(), day_or_none(on)
+        )
+    console.print(f"Support #{action.id} ({action.title}): {status_words(action)}.", markup=False)
 
 
 @case_app.command("action")
@@ -156,6 +199,25 @@ def action_outcome(
             session, action_id, status, Amender.parse(by), SystemClock(), note
         )
     console.print(f"Action {action.id} ({action.title}): {action.status}.")
+
+
+@case_app.command("carer")
+def carer(
+    upn: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help="Full name of the person with day-to-day care.")],
+    by: By,
+    reason: Reason,
+    school: MaybeSchool = None,
+) -> None:
+    """Record a person with day-to-day care of the pupil, who may then be named on a notice."""
+    from cases.legal.parents import record_carer
+
+    with refused_by_law(), session_for(open_database()) as session:
+        pupil = pupil_by_upn(session, school, upn)
+        recorded = record_carer(
+            session, id_of(pupil), name, str(Amender.parse(by)), reason, SystemClock()
+        )
+    console.print(f"Recorded {recorded.name} as a carer of {upn} (carer {recorded.id}).")
 
 
 @case_app.command("no-support")

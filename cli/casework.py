@@ -62,4 +62,8 @@ def open_case_of(session: Session, pupil: Pupil) -> AttendanceCase:
 
 
 def day_or_today(on: str | None) -> date:
-    return date.fromisoformat(on) if on else school_today(SystemClock())
+    return day_or_none(on) or school_today(SystemClock())
+
+
+def day_or_none(on: str | None) -> date | None:
+    return date.fromisoformat(on) if on else None

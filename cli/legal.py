@@ -12,6 +12,14 @@ from cli.common import console, open_database
 from school.clock import SystemClock
 from school.database import id_of, session_for
 
+Parent = Annotated[
+    str,
+    typer.Option(
+        help="The parent liable: a contact id or exact name of a contact with parental "
+        "responsibility, or a carer recorded with `attendance case carer`."
+    ),
+]
+
 legal_app = typer.Typer(
     help="Notices to Improve and penalty notices (spec §5).", no_args_is_help=True
 )
@@ -20,7 +28,7 @@ legal_app = typer.Typer(
 @legal_app.command("nti")
 def nti(
     upn: Annotated[str, typer.Argument()],
-    parent: Annotated[str, typer.Option(help="The parent liable.")],
+    parent: Parent,
     by: By,
     weeks: Annotated[int | None, typer.Option(help="Improvement period, 3 to 6 weeks.")] = None,
     on: Annotated[str | None, typer.Option("--date")] = None,
@@ -47,7 +55,7 @@ def nti(
 @legal_app.command("request-pn")
 def request_pn(
     upn: Annotated[str, typer.Argument()],
-    parent: Annotated[str, typer.Option()],
+    parent: Parent,
     by: By,
     on: Annotated[str | None, typer.Option("--date")] = None,
     school: MaybeSchool = None,

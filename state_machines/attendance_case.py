@@ -91,7 +91,8 @@ def refusals(to_stage: str, facts: CaseFacts) -> list[str]:
     reasons: list[str] = []
     if to_stage in SUPPORT_FIRST and not (facts.support_offered or facts.support_not_appropriate):
         reasons.append(
-            f"no support has been offered: record the support offered (a declined offer counts) "
+            f"no support has been offered: record when and by whom support was offered (a "
+            f"declined offer counts, planned support does not) "
             f"or why support is not appropriate (e.g. an unauthorised term-time holiday) "
             f"before moving to {to_stage} (spec §5)"
         )

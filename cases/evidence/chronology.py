@@ -18,6 +18,7 @@ from cases.models import (
     LegalAction,
     LegalActionEvent,
 )
+from cases.support_law import status_words
 from chase.models import DslAlert, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.timeline import TASK_NAMES
 from notifications.letter_words import date_words, day_words
@@ -209,7 +210,8 @@ def _case_entries(
         select(CaseAction).where(col(CaseAction.case_id).in_(ids)).order_by(col(CaseAction.id))
     ):
         words = _action_words(action)
-        offered = "offered" if action.is_support else "planned"
+        # Support says how far it got (planned is not offered); other actions are planned.
+        offered = status_words(action) if action.is_support else "planned"
         due = f", due {date_words(action.due_on)}" if action.due_on else ""
         if action.created_at <= as_of_end:
             out.add(action.created_at, "Case action", f"{words}: {offered}{due}")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from transitions import EventData
 
-from cases.legal.refusals import LegalActionRefused, _not_future, _parent, _who
+from cases.legal.parents import Recipient, notice_recipient
+from cases.legal.refusals import LegalActionRefused, _not_future, _who
 from cases.models import LegalAction, LegalActionEvent
 from school.clock import Clock
 from school.database import id_of
@@ -78,24 +79,24 @@ def _pupil(session: Session, pupil_id: int) -> Pupil:
 
 
 class NewNotice(NamedTuple):
-    """Who is acting, for which parent and pupil at which school: every new notice starts here."""
+    """Who is acting, for which parent (as on file) and pupil at which school."""
 
     actor: str
-    parent_name: str
+    parent: Recipient
     pupil: Pupil
     school: School
 
 
 def new_notice(
-    session: Session, pupil_id: int, by: str, parent_name: str, on: date, clock: Clock, what: str
+    session: Session, pupil_id: int, by: str, parent: str, on: date, clock: Clock, what: str
 ) -> NewNotice:
-    """The checks every new notice makes first: a named actor and parent, a date not in the
-    future (`what` names it in the refusal), and the pupil, locked."""
+    """The checks every new notice makes first: a named actor, a date not in the future (`what`
+    names it in the refusal), the pupil, locked, and the parent, someone on the pupil's file."""
     actor = _who(by)
-    parent = _parent(parent_name)
     _not_future(on, clock, what)
     pupil = _pupil(session, pupil_id)
-    return NewNotice(actor, parent, pupil, get_school(session, pupil.school_id))
+    recipient = notice_recipient(session, pupil, parent)
+    return NewNotice(actor, recipient, pupil, get_school(session, pupil.school_id))
 
 
 def _action(session: Session, action_id: int, *kinds: str) -> LegalAction:

@@ -27,8 +27,6 @@ SUSPENSION_DUTY_SCHOOL_DAYS = 5  # the first 5 school days of a suspension or ex
 # N is provisional until recoded; only G, O and U make a firm threshold (spec §5, §10.2).
 PROVISIONAL_CODE = "N"
 FIRM_CODES = frozenset(NATIONAL_THRESHOLD_CODES - {PROVISIONAL_CODE})
-# A planned or declined offer is still support offered; only a cancelled one was never made.
-SUPPORT_NOT_OFFERED = frozenset({"cancelled"})
 ALTERNATIVE_ACTION = (
     "an education supervision order (Children Act 1989 s36), which the local authority must "
     "consider before prosecuting (Education Act 1996 s447)",

@@ -21,13 +21,13 @@ from cases.legal.law import (
     NTI_ELEMENTS,
     PROVISIONAL_CODE,
     SUFFICIENT_IMPROVEMENT,
-    SUPPORT_NOT_OFFERED,
     _require_csa,
 )
 from cases.legal.queries import (
     ThresholdEvidence,
     _open_case,
     _parents_actions,
+    _require_support,
     _support,
     _threshold,
     _unauthorised_between,
@@ -35,6 +35,7 @@ from cases.legal.queries import (
 from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _who
 from cases.letters.service import store_notice_letter
 from cases.models import AttendanceCase, LegalAction
+from cases.support_law import support_so_far
 from school.clock import Clock
 from school.law import NTI_WEEKS
 from school.schools import policy_of
@@ -44,7 +45,7 @@ from state_machines.legal_action import NTI_START, ActionAdapter
 def issue_notice_to_improve(
     session: Session,
     pupil_id: int,
-    parent_name: str,
+    parent: str,
     by: str,
     on: date,
     weeks: int | None = None,
@@ -54,16 +55,18 @@ def issue_notice_to_improve(
     sufficient_improvement: str = SUFFICIENT_IMPROVEMENT,
     early_grounds: str = EARLY_GROUNDS,
 ) -> LegalAction:
-    """Issue a Notice to Improve to one parent: CSA pupil, national threshold firmly met.
+    """Issue a Notice to Improve to one parent: CSA pupil, national threshold firmly met,
+    support offered (or recorded as not appropriate).
 
     The improvement period is the policy's `notice_to_improve_weeks` (or `weeks`), 3 to 6
     calendar weeks from the day after issue. `offence_summary` holds the eight elements the
     letter needs, one numbered line each (read them back with `notice_elements`).
     """
     with _transaction(session):
-        actor, parent_name, pupil, school = new_notice(
-            session, pupil_id, by, parent_name, on, clock, "the issue date"
+        actor, recipient, pupil, school = new_notice(
+            session, pupil_id, by, parent, on, clock, "the issue date"
         )
+        parent_name = recipient.name
         chosen = (
             weeks if weeks is not None else policy_of(school).policy.legal.notice_to_improve_weeks
         )
@@ -76,7 +79,7 @@ def issue_notice_to_improve(
         _require_csa(pupil, on)
         running = [
             r
-            for r in _parents_actions(session, pupil_id, parent_name, NOTICE_TO_IMPROVE)
+            for r in _parents_actions(session, pupil_id, recipient, NOTICE_TO_IMPROVE)
             if r.state == NTI_START
         ]
         if running:
@@ -86,6 +89,8 @@ def issue_notice_to_improve(
             )
         evidence = _threshold(session, school, pupil, on)
         case = _open_case(session, pupil_id)
+        # An NTI is for support not engaged with or not working (spec §5 NTI): offered first.
+        _require_support(session, pupil, case)
         end = on + timedelta(weeks=chosen)
         elements = _nti_elements(
             session,
@@ -103,6 +108,8 @@ def issue_notice_to_improve(
             case_id=case.id if case else None,
             pupil_id=pupil_id,
             parent_name=parent_name,
+            parent_contact_id=recipient.contact_id,
+            parent_carer_id=recipient.carer_id,
             kind=NOTICE_TO_IMPROVE,
             state=NTI_START,
             issued_on=on,
@@ -143,9 +150,7 @@ def _nti_elements(
     sufficient_improvement: str,
     early_grounds: str,
 ) -> str:
-    support = _support(session, case) if case else []
-    given = [a.title for a in support if a.status not in SUPPORT_NOT_OFFERED | {"declined"}]
-    declined = [a.title for a in support if a.status == "declined"]
+    given, declined = support_so_far(_support(session, case) if case else [])
     further = further_support or "The school will meet you to agree further support."
     if declined:
         further += " Support offered before and refused, still available: " + "; ".join(declined)

@@ -25,6 +25,7 @@ from cases.legal.law import (
     _terms,
     lookback_start,
 )
+from cases.legal.parents import Recipient
 from cases.legal.queries import (
     _counted_notices,
     _open_case,
@@ -43,35 +44,37 @@ from state_machines.legal_action import NTI_START, PN_START, ActionAdapter
 def request_penalty_notice(
     session: Session,
     pupil_id: int,
-    parent_name: str,
+    parent: str,
     by: str,
     on: date,
     *,
     clock: Clock,
-    parent_contact_id: int | None = None,
 ) -> LegalAction:
     """Ask the LA for a penalty notice to one parent, if the law allows one on `on` (spec §5).
 
-    Refused unless: the pupil is of compulsory school age; the national threshold is met in
-    the 10 school weeks to `on` by G, O and U alone (N is provisional), with sessions not
-    already relied on by an earlier notice to this parent; support was offered or is recorded
-    as not appropriate; SEND barriers were considered where the policy says so; no Notice to
-    Improve to this parent is still in its improvement period; and this parent has fewer than
-    two counted penalty notices for this pupil in the three years ending with `on`.
+    `parent` is a contact id or the exact name of a contact with parental responsibility, or
+    of a carer recorded on the pupil. Refused unless: the pupil is of compulsory school age;
+    the national threshold is met in the 10 school weeks to `on` by G, O and U alone (N is
+    provisional), with sessions not already relied on by an earlier notice to this parent;
+    support was offered or is recorded as not appropriate; SEND barriers were considered where
+    the policy says so; no Notice to Improve to this parent is still in its improvement
+    period; and this parent has fewer than two counted penalty notices for this pupil in the
+    three years ending with `on`.
     """
     with _transaction(session):
-        actor, parent_name, pupil, school = new_notice(
-            session, pupil_id, by, parent_name, on, clock, "the request date"
+        actor, recipient, pupil, school = new_notice(
+            session, pupil_id, by, parent, on, clock, "the request date"
         )
+        parent_name = recipient.name
         _require_csa(pupil, on)
-        earlier = _counted_notices(session, pupil_id, parent_name)
+        earlier = _counted_notices(session, pupil_id, recipient)
         pending = [r for r in earlier if r.state == PN_START]
         if pending:
             raise LegalActionRefused(
                 f"a penalty notice to {parent_name} for {_name(pupil)} is already requested "
                 f"(legal action {pending[0].id}): issue or withdraw it first"
             )
-        notices = _parents_actions(session, pupil_id, parent_name, NOTICE_TO_IMPROVE)
+        notices = _parents_actions(session, pupil_id, recipient, NOTICE_TO_IMPROVE)
         running = [n for n in notices if n.state == NTI_START]
         if running:
             raise LegalActionRefused(
@@ -85,14 +88,15 @@ def request_penalty_notice(
         case = _open_case(session, pupil_id)
         support = _require_support(session, pupil, case)
         _require_send_barriers(school, pupil, case, "a penalty notice")
-        sequence = _sequence(session, pupil_id, parent_name, on)
+        sequence = _sequence(session, pupil_id, recipient, on)
         early, full = _amounts_for(sequence)
         row = LegalAction(
             school_id=school.id,
             case_id=id_of(case) if case else None,
             pupil_id=pupil_id,
             parent_name=parent_name,
-            parent_contact_id=parent_contact_id,
+            parent_contact_id=recipient.contact_id,
+            parent_carer_id=recipient.carer_id,
             kind=PENALTY_NOTICE,
             state=PN_START,
             sequence=sequence,
@@ -123,18 +127,18 @@ def request_penalty_notice(
 
 
 def _sequence(
-    session: Session, pupil_id: int, parent_name: str, proposed: date, exclude: int | None = None
+    session: Session, pupil_id: int, parent: Recipient, proposed: date, exclude: int | None = None
 ) -> int:
     """1 or 2: which notice this would be; refuses a third within three years (spec §5)."""
     start = lookback_start(proposed)
     earlier = sorted(
         r.issued_on
-        for r in _counted_notices(session, pupil_id, parent_name, exclude)
+        for r in _counted_notices(session, pupil_id, parent, exclude)
         if r.issued_on is not None and start <= r.issued_on <= proposed
     )
     if len(earlier) >= PENALTY_NOTICE_LIMIT:
         raise LegalActionRefused(
-            f"a third penalty notice cannot be issued to {parent_name} for this pupil: "
+            f"a third penalty notice cannot be issued to {parent.name} for this pupil: "
             f"{len(earlier)} earlier penalty notices (issued {', '.join(map(str, earlier))}) in "
             f"the three years from {start} to {proposed}; take alternative action instead: "
             + "; ".join(ALTERNATIVE_ACTION),
@@ -172,7 +176,7 @@ def issue_penalty_notice(
             raise LegalActionRefused(
                 f"the notice cannot be received ({received_on}) before it is issued ({issued_on})"
             )
-        sequence = _sequence(session, row.pupil_id, row.parent_name, issued_on, id_of(row))
+        sequence = _sequence(session, row.pupil_id, Recipient.of(row), issued_on, id_of(row))
         row.sequence = sequence
         row.amount_if_paid_early, row.amount = _amounts_for(sequence)
         row.issued_on, row.received_on = issued_on, received_on

@@ -8,9 +8,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from cases.legal.law import FIRM_CODES, PENALTY_NOTICE, SUPPORT_NOT_OFFERED, _same_parent
+from cases.legal.law import FIRM_CODES, PENALTY_NOTICE
+from cases.legal.parents import Recipient
 from cases.legal.refusals import LegalActionRefused, _name
 from cases.models import AttendanceCase, CaseAction, LegalAction, LegalActionEvent
+from cases.support_law import offered, status_words
 from school.codes import NATIONAL_THRESHOLD_CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Pupil, School
@@ -123,14 +125,15 @@ def _require_support(session: Session, pupil: Pupil, case: AttendanceCase | None
         )
     if case.support_not_appropriate:
         return f"support not appropriate: {case.support_not_appropriate}"
-    offered = [a for a in _support(session, case) if a.status not in SUPPORT_NOT_OFFERED]
-    if not offered:
+    made = offered(_support(session, case))
+    if not made:
         raise LegalActionRefused(
-            f"support has not been offered to {_name(pupil)}'s family: record the support "
-            "offered in the case, or why support is not appropriate (e.g. an unauthorised "
+            f"support has not been offered to {_name(pupil)}'s family (planned support does "
+            "not count): record when and by whom support was offered (attendance case "
+            "support-status), or why support is not appropriate (e.g. an unauthorised "
             "term-time holiday) (spec §5)"
         )
-    return "support offered: " + "; ".join(f"{a.title} ({a.status})" for a in offered)
+    return "support offered: " + "; ".join(f"{a.title} ({status_words(a)})" for a in made)
 
 
 def _require_send_barriers(
@@ -148,7 +151,7 @@ def _require_send_barriers(
 
 
 def _parents_actions(
-    session: Session, pupil_id: int, parent_name: str, kind: str
+    session: Session, pupil_id: int, parent: Recipient, kind: str
 ) -> list[LegalAction]:
     """This parent's actions of a kind for this pupil (siblings and the other parent apart)."""
     rows = session.scalars(
@@ -156,11 +159,11 @@ def _parents_actions(
         .where(col(LegalAction.pupil_id) == pupil_id, col(LegalAction.kind) == kind)
         .order_by(col(LegalAction.id))
     )
-    return [r for r in rows if _same_parent(r.parent_name, parent_name)]
+    return [r for r in rows if parent.is_named_by(r)]
 
 
 def _counted_notices(
-    session: Session, pupil_id: int, parent_name: str, exclude: int | None = None
+    session: Session, pupil_id: int, parent: Recipient, exclude: int | None = None
 ) -> list[LegalAction]:
     """Penalty notices that count towards the limit: every kind but withdrawn (spec §5).
 
@@ -168,7 +171,7 @@ def _counted_notices(
     """
     return [
         r
-        for r in _parents_actions(session, pupil_id, parent_name, PENALTY_NOTICE)
+        for r in _parents_actions(session, pupil_id, parent, PENALTY_NOTICE)
         if r.state != "withdrawn" and r.id != exclude
     ]
 

@@ -31,12 +31,6 @@ def _who(by: str) -> str:
     return by.strip()
 
 
-def _parent(name: str) -> str:
-    if not name.strip():
-        raise LegalActionRefused("name the parent liable: the one who allowed the absence")
-    return " ".join(name.split())
-
-
 def _because(reason: str | None, what: str) -> str:
     if reason is None or not reason.strip():
         raise LegalActionRefused(f"give a reason for {what}")

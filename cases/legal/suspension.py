@@ -27,7 +27,7 @@ from state_machines.legal_action import SUSPENSION_PN_START
 def issue_suspension_penalty_notice(
     session: Session,
     pupil_id: int,
-    parent_name: str,
+    parent: str,
     by: str,
     *,
     suspension_starts_on: date,
@@ -44,9 +44,10 @@ def issue_suspension_penalty_notice(
     £120 within 28. No support test, and it never counts towards the two-notice limit.
     """
     with _transaction(session):
-        actor, parent_name, pupil, school = new_notice(
-            session, pupil_id, by, parent_name, issued_on, clock, "the issue date"
+        actor, recipient, pupil, school = new_notice(
+            session, pupil_id, by, parent, issued_on, clock, "the issue date"
         )
+        parent_name = recipient.name
         _require_csa(pupil, seen_on)
         if notice_given_on is None or notice_given_on > seen_on:
             raise LegalActionRefused(
@@ -77,7 +78,7 @@ def issue_suspension_penalty_notice(
         offence = _suspension_offence(seen_on)
         same = [
             r
-            for r in _parents_actions(session, pupil_id, parent_name, SUSPENSION_PENALTY_NOTICE)
+            for r in _parents_actions(session, pupil_id, recipient, SUSPENSION_PENALTY_NOTICE)
             if r.state != "withdrawn" and offence in (r.offence_summary or "")
         ]
         if same:
@@ -98,6 +99,8 @@ def issue_suspension_penalty_notice(
             case_id=id_of(case) if case else None,
             pupil_id=pupil_id,
             parent_name=parent_name,
+            parent_contact_id=recipient.contact_id,
+            parent_carer_id=recipient.carer_id,
             kind=SUSPENSION_PENALTY_NOTICE,
             state=SUSPENSION_PN_START,
             issued_on=issued_on,

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from cases.letters.queries import support_actions, unauthorised_marks
 from cases.models import AttendanceCase, CaseAction, LegalAction
+from cases.support_law import support_so_far
 from notifications.letters import (
     NOTICE_TO_IMPROVE,
     letter_context,
@@ -152,7 +153,7 @@ def notice_letter_context(
     first_week = (last.school_week - (NATIONAL_THRESHOLD_WEEKS - 1)) if last else 0
     window_start = next((d.date for d in calendar.days if d.school_week >= first_week), issued)
     rows = unauthorised_marks(session, pupil.id, window_start, issued)
-    support = support_actions(session, action.case_id)
+    given, declined = support_so_far(support_actions(session, action.case_id))
     base, figures = pupil_letter_context(session, pupil, NOTICE_TO_IMPROVE, issued, letter_date)
     context = notice_context(
         base,
@@ -160,8 +161,8 @@ def notice_letter_context(
         period_end=action.improvement_period_end,
         offences=offence_lines((r.date, r.session, r.code) for r in rows),
         threshold_first_met_on=action.threshold_first_met_on,
-        support_so_far=[a.title for a in support if a.status not in ("declined", "cancelled")],
-        support_declined=[a.title for a in support if a.status == "declined"],
+        support_so_far=given,
+        support_declined=declined,
         further_support=further_support,
         sufficient_improvement=sufficient_improvement,
         early_grounds=early_grounds,

@@ -15,6 +15,7 @@ from cases.review.rules import (
     PLAN_ACTIONS,
     SUPPORT_ACTIONS,
 )
+from cases.support_law import PLANNED
 from school.database import id_of
 
 
@@ -55,6 +56,7 @@ def planned_actions(review: Review, case_id: int, proposal: CaseProposal) -> lis
                 rung_id=proposal.rung_id,
                 title=f"{ACTION_WORDS.get(kind, kind)}: {title}",
                 is_support=kind in SUPPORT_ACTIONS,
+                support_status=PLANNED if kind in SUPPORT_ACTIONS else None,
                 due_on=due_on,
                 review_on=review_on,
                 status="planned",

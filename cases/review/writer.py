@@ -18,6 +18,7 @@ from cases.review.rules import (
     PENDING,
     figures_text,
 )
+from cases.support_law import offered
 from school.database import id_of
 from school.school_age import csa_end, csa_start
 from state_machines.attendance_case import (
@@ -203,7 +204,7 @@ def _facts(review: Review, case: Case, threshold_met: bool) -> CaseFacts:
     row, f, born = case.row, case.figures, case.pupil.born
     return CaseFacts(
         as_of=review.on,
-        support_offered=any(a.is_support and a.status != "cancelled" for a in case.actions),
+        support_offered=bool(offered(case.actions)),
         support_not_appropriate=row.support_not_appropriate if row else None,
         compulsory_school_age=f.compulsory_school_age,
         csa_starts=csa_start(born),

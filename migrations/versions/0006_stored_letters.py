@@ -1,7 +1,7 @@
 """Stored letters (one row per addressee group, with their words and figures) and contacts'
 postal addresses.
 
-Revision ID: 0006_letters
+Revision ID: 0006
 Revises: 0005
 """
 

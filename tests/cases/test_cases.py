@@ -22,6 +22,7 @@ from cases.support import (
     record_support,
     record_support_not_appropriate,
 )
+from cases.support_law import OFFERED
 from school.amendments import Amender
 from school.clock import FixedClock
 from school.models import Pupil
@@ -46,7 +47,8 @@ HEAD = Amender("Sam Okafor", "Headteacher")
 HOLIDAY, PART_TIME, ILL, RECEPTION, RECOVERED = 1, 2, 3, 4, 5
 
 SUPPORT_MISSING = (
-    "no support has been offered: record the support offered (a declined offer counts) or why "
+    "no support has been offered: record when and by whom support was offered (a declined "
+    "offer counts, planned support does not) or why "
     "support is not appropriate (e.g. an unauthorised term-time holiday) before moving to {} "
     "(spec §5)"
 )
@@ -313,19 +315,27 @@ def test_formalise_needs_support_offered_first(
     assert stage_of(session, case_id) == "facilitate"
     assert len(case_history(session, case_id)) == events  # a refusal is not a move
 
-    # A cancelled offer does not count; a declined one does (it was offered).
-    record_support(session, case_id, "early_help", "Early help", OFFICER, clock, status="cancelled")
+    # Planned support does not count; a declined offer does (it was offered).
+    record_support(session, case_id, "early_help", "Early help", OFFICER, clock)
     assert refused(lambda: move_case(session, case_id, "formalise", HEAD, "contract", clock))
     action = record_support(
-        session, case_id, "support_plan", "Attendance support plan", OFFICER, clock, "declined"
+        session,
+        case_id,
+        "support_plan",
+        "Attendance support plan",
+        OFFICER,
+        clock,
+        "declined",
+        offered_on=D("2025-10-13"),
     )
     assert action.is_support and action.created_by == "Jo Bloggs, Attendance Officer"
     move_case(session, case_id, "formalise", HEAD, "attendance contract offered", clock)
     assert stage_of(session, case_id) == "formalise"
     notes = [e for e in case_history(session, case_id) if e.trigger == "record_support"]
     assert [e.reason for e in notes] == [
-        "support cancelled: Early help (early_help)",
-        "support declined: Attendance support plan (support_plan)",
+        "support: Early help (early_help), planned",
+        "support: Attendance support plan (support_plan), offered on 2025-10-13 by Jo Bloggs, "
+        "Attendance Officer; declined",
     ]
     assert all(e.from_stage == e.to_stage == "facilitate" for e in notes)
 
@@ -336,7 +346,16 @@ def test_scenario_25_enforce_refused_below_compulsory_school_age(
     """Spec §8.25: a reception child with 12 O at four → letters and support, never Enforce."""
     assert figures(session, school, D("2025-10-17"))[RECEPTION].national_threshold_met
     case_id = opened(session, pupils[RECEPTION], clock)
-    record_support(session, case_id, "meeting", "Attendance meeting", OFFICER, clock)
+    record_support(
+        session,
+        case_id,
+        "meeting",
+        "Attendance meeting",
+        OFFICER,
+        clock,
+        OFFERED,
+        offered_on=D("2025-10-13"),
+    )
     walk(session, case_id, ["listen", "facilitate", "formalise"], clock)
     reasons = refused(lambda: move_case(session, case_id, "enforce", HEAD, "PN", clock))
     assert reasons == [NOT_CSA]
@@ -354,7 +373,16 @@ def test_scenario_15_authorised_absence_never_leads_to_enforce(
         assert stats.severe_absence  # 50% authorised absence
     assert stats.unauthorised_sessions == 0
     case_id = opened(session, pupils[pupil], clock)
-    record_support(session, case_id, "support_plan", "Reintegration plan", OFFICER, clock)
+    record_support(
+        session,
+        case_id,
+        "support_plan",
+        "Reintegration plan",
+        OFFICER,
+        clock,
+        OFFERED,
+        offered_on=D("2025-10-13"),
+    )
     record_support_not_appropriate(session, case_id, "recorded to test the guard", HEAD, clock)
     walk(session, case_id, ["facilitate", "formalise"], clock)
     reasons = refused(lambda: move_case(session, case_id, "enforce", HEAD, "PN", clock))
@@ -390,7 +418,16 @@ def test_step_down_when_attendance_recovers(
     session: Session, school: str, clock: FixedClock, pupils: dict[int, int]
 ) -> None:
     case_id = opened(session, pupils[RECOVERED], clock)
-    record_support(session, case_id, "support_plan", "Morning routine plan", OFFICER, clock)
+    record_support(
+        session,
+        case_id,
+        "support_plan",
+        "Morning routine plan",
+        OFFICER,
+        clock,
+        OFFERED,
+        offered_on=D("2025-10-13"),
+    )
     walk(session, case_id, ["listen", "facilitate", "formalise"], clock)
     move_case(session, case_id, "monitor", OFFICER, "full attendance for five weeks", clock)
     assert stage_of(session, case_id) == "monitor"

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from cases.models import AttendanceCase, CaseAction, CaseEvent, CaseProposal
 from cases.proposals import decide_proposal
 from cases.review.service import ReviewResult, run_daily_review
+from cases.support import move_support
 from school.amendments import Amender
 from school.calendar import SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
@@ -258,6 +259,10 @@ def test_emmanuel_term_letters_meeting_further_action_step_down_and_overdue(
     assert stage(session, ids[JUST_BELOW_95]) == "listen"
     assert made(week_2, session, ids[JUST_BELOW_90]) == []  # three weeks not yet up
 
+    # The concern meeting is offered (planned support alone would not satisfy the law).
+    move_support(
+        session, id_of(concern["meeting"]), "offered", HEAD, at("2025-11-17"), D("2025-11-17")
+    )
     # No improvement within three school weeks of the concern letter: further action, which
     # moves the case into Formalise, only ever as a proposal.
     week_3 = review(session, school, "2025-11-21")
@@ -451,6 +456,8 @@ def test_micklefield_letter_one_fast_track_and_penalty_notice_only_proposed(
     # Congratulated once, never escalated for it; a fortnight out of every band: close?
     assert made(fortnight_2, session, ids[4]) == [("step_down", "proposed", "closed")]
 
+    meeting = actions(session, ids[2], "attendance_meeting")["meeting"]
+    move_support(session, id_of(meeting), "offered", HEAD, at("2025-12-01"), D("2025-12-01"))
     fortnight_3 = review(session, school, "2025-12-12")
     assert made(fortnight_3, session, ids[2]) == [("fast_track_3", "proposed", "formalise")]
     ft3 = proposal(session, ids[2], "fast_track_3")
@@ -591,6 +598,8 @@ def test_basildon_boundaries_and_ladder_to_contract_and_la_referral(
     assert made(audit_3, session, ids[7]) == [("support_plan", "applied", None), meetings]
     assert set(actions(session, ids[7], "support_plan")) == {"action_plan", "early_help"}
     assert stage(session, ids[7]) == "facilitate"
+    plan = actions(session, ids[7], "support_plan")["action_plan"]
+    move_support(session, id_of(plan), "offered", HEAD, at("2026-02-16"), D("2026-02-16"))
 
     audit_4 = review(session, school, "2026-03-27")
     assert made(audit_4, session, ids[7]) == [

@@ -34,7 +34,7 @@ from school.schools import set_up_school
 from state_machines.legal_action import MACHINE, STATES, can_fire
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present
-from tests.register_files import pupil_row, upn, write_marks
+from tests.register_files import pupil_row, upn, write_contacts, write_marks
 
 D = date.fromisoformat
 HEAD = "Ann Head, Headteacher"
@@ -66,6 +66,19 @@ def register(
         for n, marks in absences.items()
     }
     rows = pupils or {n: pupil_row(n) for n in absences}
+    folder.mkdir(parents=True, exist_ok=True)
+    # Both parents on file with parental responsibility: notices name people on file.
+    write_contacts(
+        folder,
+        [
+            row
+            for n in rows
+            for row in (
+                [upn(n), 1, MUM, "Mother", "yes", "", "mum@example.org"],
+                [upn(n), 2, DAD, "Father", "yes", "", "dad@example.org"],
+            )
+        ],
+    )
     build_register(
         session, school, folder, clock, rows, patterns, days_between(cal, D(first), D(last))
     )
@@ -83,7 +96,7 @@ def open_case(
     not_appropriate: str | None = None,
     send_considered: bool = False,
 ) -> AttendanceCase:
-    """An open case; `support` lists the status of each support action in it."""
+    """An open case; `support` lists the support status of each support action in it."""
     now = datetime(2025, 9, 1, 9, tzinfo=UTC)
     case = AttendanceCase(
         school_id=school,
@@ -104,7 +117,9 @@ def open_case(
                 kind="support_plan",
                 title="Attendance support plan",
                 is_support=True,
-                status="planned" if status == "offered" else status,
+                support_status=status,
+                offered_on=None if status == "planned" else now.date(),
+                offered_by=None if status == "planned" else "Jo Bloggs, Attendance Officer",
                 created_at=now,
                 created_by="Jo Bloggs, Attendance Officer",
             )
@@ -403,15 +418,16 @@ def test_support_must_be_offered_or_recorded_as_not_appropriate(
     on = D("2025-09-22")
     with refused("has no open attendance case: support must be offered first"):
         request_penalty_notice(session, ids[1], MUM, HEAD, on, clock=clock)
-    open_case(session, school, ids[1], support=("cancelled",))
-    with refused("support has not been offered to Pupil1 Test's family"):
+    # Planned support is not support offered (issue 9 item 5).
+    open_case(session, school, ids[1], support=("planned",))
+    with refused("support has not been offered to Pupil1 Test's family \\(planned support"):
         request_penalty_notice(session, ids[1], MUM, HEAD, on, clock=clock)
     # Support refused by the family was still offered (spec §5 NTI (4): "previously refused").
     open_case(session, school, ids[2], support=("declined",))
     pn = request_penalty_notice(session, ids[2], MUM, HEAD, on, clock=clock)
     assert (
-        "support offered: Attendance support plan (declined)"
-        in events_of(session, id_of(pn))[0].reason
+        "support offered: Attendance support plan (offered on 2025-09-01 by Jo Bloggs, "
+        "Attendance Officer; declined)" in events_of(session, id_of(pn))[0].reason
     )
 
 
@@ -549,7 +565,7 @@ def test_nti_period_must_be_3_to_6_weeks_and_holds_the_eight_elements(
     session: Session, school: str, clock: FixedClock, tmp_path: Path
 ) -> None:
     ids = register(session, school, clock, tmp_path, {1: week("2025-09-15", "O")})
-    case = open_case(session, school, ids[1], support=("done", "declined"))
+    case = open_case(session, school, ids[1], support=("in_place", "declined", "planned"))
     on = D("2025-09-22")
     for weeks in (2, 7):
         with refused(f"an improvement period of {weeks} weeks is not allowed: it must be 3 to 6"):

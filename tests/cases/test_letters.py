@@ -604,9 +604,11 @@ def test_notice_letter_from_a_stored_notice(
     clock.at = NOW
     mum = contact(1, "Mary Test", "mother", True)
     pupil, case = pupil_with_case(session, school, clock, tmp_path, [mum])
+    # Planned support was never offered: the notice must not say it was (issue 9 item 5).
     for title, status in (
-        ("Attendance support plan", "done"),
+        ("Attendance support plan", "in_place"),
         ("Early help assessment", "declined"),
+        ("Mentoring", "planned"),
     ):
         session.add(
             CaseAction(
@@ -614,7 +616,9 @@ def test_notice_letter_from_a_stored_notice(
                 kind="support_plan",
                 title=title,
                 is_support=True,
-                status=status,
+                support_status=status,
+                offered_on=None if status == "planned" else NOW.date(),
+                offered_by=None if status == "planned" else "Jo Bloggs, Attendance Officer",
                 created_at=NOW,
                 created_by="Jo Bloggs, Attendance Officer",
             )
@@ -649,6 +653,7 @@ def test_notice_letter_from_a_stored_notice(
     assert "Dear Mary Test," in text
     assert "Support provided so far - Attendance support plan" in text
     assert "still available to you: - Early help assessment" in text
+    assert "Mentoring" not in text
     assert "The improvement period is 4 weeks: from 14 March 2026 to 10 April 2026." in text
     assert "absent in other or unknown circumstances (code O)" in text
     assert "first reached on 5 January 2026" in text

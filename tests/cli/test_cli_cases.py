@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from tests.register_builder import build_register, calendar, days_between, present
-from tests.register_files import pupil_row, upn
+from tests.register_files import pupil_row, upn, write_contacts
 
 runner = CliRunner()
 HOLIDAY = (date(2025, 9, 15), date(2025, 9, 19))
@@ -29,6 +30,14 @@ def holiday_pupil(session: Session, school: str, clock, tmp_path, monkeypatch) -
     cal = calendar(session, school)
     days = days_between(cal, date(2025, 9, 8), date(2025, 9, 26))
     holiday = lambda day, sess: "G" if HOLIDAY[0] <= day.date <= HOLIDAY[1] else present(day, sess)
+    write_contacts(
+        tmp_path,
+        [
+            [upn(1), 1, "Parent 1", "Mother", "yes", "", "p1@example.org"],
+            [upn(1), 2, "Second Parent", "Father", "yes", "", "p2@example.org"],
+            [upn(1), 3, "Gran Test", "Grandmother", "no", "", "gran@example.org"],
+        ],
+    )
     build_register(session, school, tmp_path, clock, {1: pupil_row(1, year=8)}, {1: holiday}, days)
     # "Today" is the Friday the holiday ended: the CLI asks the system clock.
     monkeypatch.setattr(
@@ -193,3 +202,105 @@ def test_confirm_a_proposal_and_show_by_upn_alone(
     assert "confirmed" in confirmed.stdout
     shown = flat(runner.invoke(app, [*db, "case", "show", holiday_pupil]).stdout)
     assert "at listen" in shown
+
+
+BY = ("--by", "Ann Lee, Attendance Lead")
+
+
+def door(engine) -> Callable[..., tuple[int, str]]:
+    """The CLI on this database: each call gives the exit code and everything printed."""
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+
+    def invoke(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, [*db, *args])
+        return result.exit_code, flat(result.stdout + result.stderr)
+
+    return invoke
+
+
+def test_planned_support_is_not_offered_until_staff_record_the_offer(
+    engine, holiday_pupil: str, tmp_path
+) -> None:
+    """Issue 9 item 5: only offered (or later) support satisfies the law before a notice."""
+    invoke = door(engine)
+    invoke("case", "open", holiday_pupil, *BY, "--reason", "Holiday refused, taken anyway")
+    code, out = invoke(
+        "case", "support", holiday_pupil, "--kind", "mentoring", "--title", "Mentoring", *BY
+    )
+    found = re.search(r"Recorded support #(\d+) \(planned\)", out)
+    assert code == 0 and found is not None, out
+    item = found.group(1)
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *BY)
+    assert code == 1 and "support has not been offered" in out and "planned" in out
+    # Accepted before it was offered: refused, with what it can move to.
+    code, out = invoke("case", "support-status", item, "--status", "accepted", *BY)
+    assert code == 1 and "it can move to offered, not accepted" in out
+    code, out = invoke("case", "support-status", item, "--status", "offered", *BY)
+    assert code == 1 and "say when the support was offered" in out
+    code, out = invoke(
+        "case", "support-status", item, "--status", "offered", "--on", "2025-09-22", *BY
+    )
+    assert code == 0 and "offered on 2025-09-22 by Ann Lee, Attendance Lead" in out
+    # A second item stays planned: the notice names only the support offered.
+    invoke("case", "support", holiday_pupil, "--kind", "early_help", "--title", "Early help", *BY)
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *BY)
+    assert code == 0, out
+    action_id = re.search(r"Notice to Improve #(\d+)", out)
+    assert action_id is not None
+    code, out = invoke("case", "show", holiday_pupil)
+    assert "[support: offered on 2025-09-22 by Ann Lee, Attendance Lead]" in out
+    assert "Early help [support: planned]" in out
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "nti.pdf"
+    invoke("letters", "nti", action_id.group(1), "--out", str(pdf))
+    text = flat(" ".join(page.extract_text() for page in PdfReader(pdf).pages))
+    assert "Mentoring" in text and "Early help" not in text
+
+
+def test_legal_notices_name_only_people_on_file(
+    session: Session, engine, holiday_pupil: str
+) -> None:
+    """Issue 9 item 3: a contact with parental responsibility (by id or exact name) or a
+    recorded carer; anyone else is refused with the list of who may be named."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from cases.models import LegalAction
+    from school.models import Contact
+
+    invoke = door(engine)
+    invoke("case", "open", holiday_pupil, *BY, "--reason", "Holiday refused, taken anyway")
+    invoke("case", "no-support", holiday_pupil, *BY, "--reason", "Unauthorised term-time holiday")
+    ids = {c.name: c.id for c in session.scalars(select(Contact))}
+    code, out = invoke("legal", "request-pn", holiday_pupil, "--parent", "Mrs Smyth", *BY)
+    assert code == 1 and "'Mrs Smyth' is not a contact of Pupil1 Test on file" in out
+    assert f"contact {ids['Parent 1']} Parent 1 (Mother)" in out
+    assert f"contact {ids['Second Parent']} Second Parent (Father)" in out
+    assert "Gran Test" not in out.split("Eligible:")[1]
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Gran Test", *BY)
+    assert code == 1 and "Gran Test (Grandmother) is on file without parental responsibility" in out
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", str(ids["Gran Test"]), *BY)
+    assert code == 1 and "without parental responsibility" in out
+
+    # By contact id; a second request typed differently is the same person, so refused.
+    code, out = invoke("legal", "request-pn", holiday_pupil, "--parent", str(ids["Parent 1"]), *BY)
+    assert code == 0, out
+    code, out = invoke("legal", "request-pn", holiday_pupil, "--parent", " parent  1 ", *BY)
+    assert code == 1 and "a penalty notice to Parent 1 for Pupil1 Test is already requested" in out
+
+    # A carer with day-to-day care, recorded with who and why, may then be named.
+    code, out = invoke(
+        "case", "carer", holiday_pupil, "--name", "Aunt Jo Test", *BY,
+        "--reason", "Pupil lives with her aunt during the week",
+    )  # fmt: skip
+    assert code == 0 and "Recorded Aunt Jo Test as a carer" in out
+    code, out = invoke("legal", "request-pn", holiday_pupil, "--parent", "aunt jo test", *BY)
+    assert code == 0, out
+    rows = session.scalars(select(LegalAction).order_by(col(LegalAction.id))).all()
+    assert [(r.parent_name, r.parent_contact_id, r.parent_carer_id is not None) for r in rows] == [
+        ("Parent 1", ids["Parent 1"], False),
+        ("Aunt Jo Test", None, True),
+    ]
+    code, out = invoke("case", "carer", holiday_pupil, "--name", " ", *BY, "--reason", "x")
+    assert code == 1 and "--name" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,27 +14,17 @@ from sqlmodel import Session, col
 from chase.models import DslAlert, Note, StaffTask
 from chase.notes import add_note
 from chase.responses import acknowledge_alert, record_task_outcome
+from chase.service import chase_tick
 from school.clock import FixedClock
-from school.database import _alembic_config, make_engine, migrate
-from tests.chase_helpers import MONDAY, local, set_up_morning
-from tests.conftest import _postgres_database
+from school.database import _alembic_config
+from tests.chase_helpers import MONDAY, channels, loaded, local, set_up_morning
+from tests.conftest import fresh_migrated_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A database of its own: this test moves the schema down and up again."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'own.db'}")
-        migrate(engine)
-        yield engine
-        engine.dispose()
-        return
-    databases = _postgres_database()
-    engine = make_engine(next(databases))
-    migrate(engine)
-    yield engine
-    engine.dispose()
-    next(databases, None)
+    yield from fresh_migrated_engine(request.param, tmp_path)
 
 
 def _move(engine: Engine, how: str, to: str) -> None:
@@ -43,16 +34,11 @@ def _move(engine: Engine, how: str, to: str) -> None:
         getattr(command, how)(config, to)
 
 
-def test_notes_survive_a_downgrade_and_an_upgrade(own_engine: Engine, tmp_path: Path) -> None:
-    from chase.effects import ChaseEffects  # noqa: F401  (the chase's tables are registered)
-    from chase.service import chase_tick
-
+def test_notes_survive_a_downgrade_and_an_upgrade(  # with alerts the outbox points at
+    own_engine: Engine, tmp_path: Path
+) -> None:
     with Session(own_engine, expire_on_commit=False) as session:
-        set_up_morning(session, "kts-academy", tmp_path, {1: {"year": 10}})
-    import asyncio
-
-    from tests.chase_helpers import channels, loaded
-
+        set_up_morning(session, "kts-academy", tmp_path / "register", {1: {"year": 10}})
     clock = FixedClock(local(MONDAY, "10:31"))
     asyncio.run(
         chase_tick(own_engine, loaded(own_engine, "kts-academy"), MONDAY, clock, channels())

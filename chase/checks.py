@@ -158,6 +158,11 @@ def _session_word(session_name: str) -> str:
     return "morning" if session_name == "AM" else "afternoon"
 
 
+def seen_in(code: str) -> bool:
+    """Whether a mark means someone saw the child: present, off-site attending, or late."""
+    return CODES[code].attendance or code == "U"
+
+
 def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> int:
     """Close open checks whose session now has a mark other than N: the pupil arrived, or
     staff recorded a reason. Returns how many closed."""
@@ -181,9 +186,8 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     rows = session.execute(marked).all()
     effects = ChaseEffects(session, morning, clock.now())
     for check, code in rows:
-        meaning = CODES[code]
-        seen = meaning.attendance or code == "U"
-        reason = f"{'arrived' if seen else 'recorded as'} {code} ({meaning.meaning})"
+        seen = seen_in(code)
+        reason = f"{'arrived' if seen else 'recorded as'} {code} ({CODES[code].meaning})"
         fire(
             CheckAdapter(check, effects),
             "explain",

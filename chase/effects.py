@@ -17,6 +17,7 @@ from transitions import EventData
 
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
+from chase.notes import add_note
 from chase.plan import due_at
 from chase.timeline import check_timeline
 from notifications.outbox import Envelope, enqueue
@@ -128,8 +129,18 @@ class ChaseEffects:
         row.closed_at, row.outcome, row.next_due_at = self.now, outcome, None
         row.suggested_code = suggested_code or row.suggested_code
         for task in self._open_tasks(row, including_escalated=True):
-            task.state, task.note = "closed", f"not needed: {outcome}"
+            task.state = "closed"
             self.session.add(task)
+            if task.id is None:
+                self.session.flush()  # a task raised in this very step needs its id
+            add_note(
+                self.session,
+                id_of(row),
+                "engine",
+                self.now,
+                f"not needed: {outcome}",
+                task_id=task.id,
+            )
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -302,6 +313,7 @@ class ChaseEffects:
             raised_at=self.now,
             reason=reason,
             timeline=check_timeline(self.session, row),
+            policy_version=row.policy_version,
         )
         self.session.add(alert)
         self.session.flush()

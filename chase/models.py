@@ -84,7 +84,6 @@ class StaffTask(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=40)
     recorded_by: str | None = None
     recorded_at: dt.datetime | None = _utc(nullable=True)
-    note: str | None = None
 
 
 class ParentReply(SQLModel, table=True):
@@ -121,7 +120,11 @@ class ReportedAbsence(SQLModel, table=True):
 
 
 class DslAlert(SQLModel, table=True):
-    """A child not known to be safe, for the Designated Safeguarding Lead to act on."""
+    """A child not known to be safe, for the Designated Safeguarding Lead to act on.
+
+    `reason`, `timeline` and `policy_version` are what was known when it was raised, kept as
+    they were; what happened since is read from the check's rows when the alert is shown.
+    """
 
     __tablename__ = "dsl_alert"
 
@@ -131,6 +134,25 @@ class DslAlert(SQLModel, table=True):
     raised_at: dt.datetime = _utc()
     reason: str
     timeline: list[dict[str, Any]] = _json()
+    policy_version: str = Field(max_length=64)
     acknowledged_at: dt.datetime | None = _utc(nullable=True)
     acknowledged_by: str | None = None
-    note: str | None = None
+
+
+class Note(SQLModel, table=True):
+    """One note by a person (or the engine) on a welfare check, one of its tasks or its alert.
+
+    Notes are only ever added: a later outcome or acknowledgement is a new row, so the history
+    of who said what, and when, is kept whole.
+    """
+
+    __tablename__ = "note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="welfare_check.id", index=True)
+    task_id: int | None = Field(default=None, foreign_key="staff_task.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="dsl_alert.id", index=True)
+    recorded_at: dt.datetime = _utc()
+    recorded_by: str
+    outcome: str | None = Field(default=None, max_length=40)  # recorded with it, if any
+    text: str = ""

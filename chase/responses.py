@@ -21,6 +21,7 @@ from chase.models import (
     WelfareCheckEvent,
 )
 from chase.morning import school_morning
+from chase.notes import add_note
 from chase.replies import ReplyMeaning, children_named, read_reply
 from notifications.models import DeliveryReport, OutboxMessage
 from notifications.outbox import apply_report
@@ -282,14 +283,11 @@ def record_task_outcome(
     if task is None:
         raise LookupError(f"no task {task_id}")
     now = clock.now()
-    task.state, task.outcome, task.recorded_by, task.recorded_at, task.note = (
-        "done",
-        outcome,
-        by,
-        now,
-        note,
-    )
+    # The task shows its latest outcome; every outcome recorded is also a note, so a second
+    # call's result is added to the history rather than written over the first.
+    task.state, task.outcome, task.recorded_by, task.recorded_at = "done", outcome, by, now
     session.add(task)
+    add_note(session, task.check_id, by, now, note or "", outcome=outcome, task_id=task_id)
     check = session.get(WelfareCheck, task.check_id)
     assert check is not None
     trigger = TASK_OUTCOMES[outcome]
@@ -321,13 +319,18 @@ def _no_answer_from_primary(task: StaffTask, outcome: str, check: WelfareCheck) 
 def acknowledge_alert(
     session: Session, alert_id: int, by: str, note: str, clock: Clock
 ) -> DslAlert:
+    """The DSL's acknowledgement, kept as first given; a later one adds a note to the history."""
     alert = session.get(DslAlert, alert_id)
     if alert is None:
         raise LookupError(f"no alert {alert_id}")
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by, alert.note = clock.now(), by, note
+    now = clock.now()
+    first = alert.acknowledged_at is None
+    if first:
+        alert.acknowledged_at, alert.acknowledged_by = now, by
         session.add(alert)
-        session.commit()
+    outcome = "acknowledged" if first else None
+    add_note(session, alert.check_id, by, now, note, outcome=outcome, alert_id=alert_id)
+    session.commit()
     return alert
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.notes import task_name
 from chase.plan import school_instant, step_times
 from chase.responses import handle_reply, record_task_outcome
 from chase.service import chase_tick
-from chase.timeline import TASK_NAMES
 from notifications.message import Channel
 from notifications.models import OutboxMessage
 from school.arrival import register_mark_for_arrival
@@ -218,8 +218,7 @@ def _what_happened_at(engine: Engine, school_id: str, now: datetime) -> list[Hap
                     now,
                     "task",
                     who(task.check_id),
-                    f"task: {TASK_NAMES.get(task.kind, task.kind)}"
-                    + (f" — {names}" if names else ""),
+                    f"task: {task_name(task.kind)}" + (f" — {names}" if names else ""),
                 )
             )
         sent: dict[int | None, list[str]] = {}

@@ -1,39 +1,41 @@
-"""A welfare check's timeline in school time: every step, message, task and outcome."""
+"""A welfare check's timeline in school time: every step, message, task, note and report."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from chase.models import StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import ReportedAbsence, WelfareCheck, WelfareCheckEvent
+from chase.notes import task_and_note_lines
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE
 
-TASK_NAMES = {
-    "call": "Call",
-    "home_visit": "Home visit",
-    "siblings_schools": "Call siblings' schools",
-    "social_worker": "Call the social worker",
-    "early_help": "Call the early help worker",
-    "police": "Consider the police",
-    "ewo": "Ask the EWO",
-    "emergency_contacts": "Call emergency contacts",
-    "letter_home": "Letter home",
-    "notify_social_worker": "Tell the social worker",
-    "notify_yot": "Tell the YOT officer",
-}
 
-
-def _at(instant: datetime) -> str:
+def clock_time(instant: datetime) -> str:
+    """'09:40' in school time."""
     return instant.astimezone(SCHOOL_TIME_ZONE).strftime("%H:%M")
 
 
-def check_timeline(session: Session, check: WelfareCheck) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line; `happened` is false for a task still waiting (listed at its deadline)."""
+
+    at: datetime
+    order: int
+    what: str
+    happened: bool = True
+
+    def row(self) -> dict[str, Any]:
+        return {"at": clock_time(self.at), "what": self.what}
+
+
+def timeline_entries(session: Session, check: WelfareCheck) -> list[TimelineEntry]:
     """What happened, in order; no phone numbers or message bodies (staff open those)."""
-    entries: list[tuple[datetime, int, str]] = []
+    entries: list[TimelineEntry] = []
     for event in session.scalars(
         select(WelfareCheckEvent)
         .where(col(WelfareCheckEvent.check_id) == check.id)
@@ -44,19 +46,32 @@ def check_timeline(session: Session, check: WelfareCheck) -> list[dict[str, Any]
             if event.trigger == "open"
             else f"{event.from_state} → {event.to_state} ({event.actor}: {event.reason})"
         )
-        entries.append((event.at, 0, what))
+        entries.append(TimelineEntry(event.at, 0, what))
     for message in session.scalars(
         select(OutboxMessage).where(
             col(OutboxMessage.check_id) == check.id, col(OutboxMessage.alert_id).is_(None)
         )
     ):
         kind = "Text" if message.channel == "sms" else "Email"
-        entries.append(
-            (message.created_at, 1, f"{kind} to {message.recipient_label}: {message.status}")
+        what = f"{kind} to {message.recipient_label}: {message.status}"
+        entries.append(TimelineEntry(message.created_at, 1, what))
+    for line in task_and_note_lines(session, [check.id]):  # type: ignore[list-item]
+        entries.append(TimelineEntry(line.at, 2, line.what, line.recorded))
+    for reported in session.scalars(
+        select(ReportedAbsence).where(
+            col(ReportedAbsence.pupil_id) == check.pupil_id,
+            col(ReportedAbsence.date) == check.date,
+            col(ReportedAbsence.session) == check.session,
         )
-    for task in session.scalars(select(StaffTask).where(col(StaffTask.check_id) == check.id)):
-        name = TASK_NAMES.get(task.kind, task.kind)
-        done = f", {task.outcome} ({task.recorded_by})" if task.outcome else ""
-        entries.append((task.recorded_at or task.due_at, 2, f"{name}: {task.state}{done}"))
-    entries.sort(key=lambda e: (e[0], e[1]))
-    return [{"at": _at(at), "what": what} for at, _, what in entries]
+    ):
+        what = (
+            f"Absence reported ({reported.source.replace('_', ' ')}, "
+            f"recorded by {reported.recorded_by}): {reported.reason}"
+        )
+        entries.append(TimelineEntry(reported.recorded_at, 3, what))
+    return sorted(entries, key=lambda e: (e.at, e.order))
+
+
+def check_timeline(session: Session, check: WelfareCheck) -> list[dict[str, Any]]:
+    """The timeline as it is stored on an alert and sent to the DSL: time and words."""
+    return [entry.row() for entry in timeline_entries(session, check)]

@@ -14,7 +14,8 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from chase.models import DslAlert, StaffTask, WelfareCheck
+from chase.models import Note, StaffTask, WelfareCheck
+from chase.notes import note_words, notes_of, task_name
 from chase.responses import (
     TASK_OUTCOMES,
     acknowledge_alert,
@@ -22,13 +23,12 @@ from chase.responses import (
     report_absence,
 )
 from chase.simulation import Happening
-from chase.timeline import TASK_NAMES
 from cli.common import State, console, fail, open_database, refused
 from notifications.message import Channel
 from notifications.models import OutboxMessage
 from school.amendments import Amender
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
-from school.database import database_url, session_for
+from school.database import database_url, id_of, session_for
 from school.models import Pupil
 
 
@@ -113,13 +113,17 @@ def tasks(
         if not all_:
             query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
         rows = session.execute(query).all()
+        notes = notes_of(session, sorted({id_of(check) for _, _, check in rows}))
+    history: dict[int | None, list[Note]] = {}
+    for note in notes:
+        history.setdefault(note.task_id, []).append(note)
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
     for task, pupil, check in rows:
         flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
         who = f" ({task.by})" if task.by else ""
         console.print(
             f"[bold]#{task.id}[/]  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
-            f"{flag}  {TASK_NAMES.get(task.kind, task.kind)} by {_hhmm(task.due_at)}{who}"
+            f"{flag}  {task_name(task.kind)} by {_hhmm(task.due_at)}{who}"
             f"  \\[{task.state}]"
         )
         console.print(f"     {task.script}", markup=False)
@@ -128,6 +132,8 @@ def tasks(
             console.print(
                 f"     {c['priority']}. {c['name']} ({c['relationship']}) {reach}", markup=False
             )
+        for note in history.get(task.id, []):
+            console.print(f"     {_hhmm(note.recorded_at)} {note_words(note)}", markup=False)
     console.print(
         'Record an outcome: attendance task done ID --by "Name, Position" '
         f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"
@@ -204,32 +210,40 @@ def alerts(
     school: Annotated[str, typer.Option(help="The school's id.")],
     all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
 ) -> None:
-    """Alerts for the DSL: children not known to be safe, with everything tried."""
+    """Alerts for the DSL: what was known when each was raised, and what has happened since."""
+    from chase.alerts import alert_views
+
     with session_for(open_database()) as session:
-        query = (
-            select(DslAlert, Pupil)
-            .join(WelfareCheck, col(WelfareCheck.id) == DslAlert.check_id)
-            .join(Pupil, col(Pupil.id) == WelfareCheck.pupil_id)
-            .where(col(DslAlert.school_id) == school)
-            .order_by(col(DslAlert.raised_at))
-        )
-        if not all_:
-            query = query.where(col(DslAlert.acknowledged_at).is_(None))
-        rows = session.execute(query).all()
-    if not rows:
+        views = alert_views(session, school, acknowledged=all_)
+    if not views:
         console.print("No alerts waiting.")
-    for alert, pupil in rows:
+    for view in views:
+        alert, pupil = view.alert, view.pupil
         console.rule(
             f"Alert {alert.id}: {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
         )
+        if view.safe:
+            console.print(view.safe, style="bold green", markup=False)
         console.print(
-            f"[bold red]{alert.reason}[/] "
-            f"(raised {alert.raised_at.astimezone(SCHOOL_TIME_ZONE):%a %H:%M})"
+            f"{alert.reason} (raised {alert.raised_at.astimezone(SCHOOL_TIME_ZONE):%a %H:%M}, "
+            f"policy {alert.policy_version})",
+            style="bold red",
+            markup=False,
         )
-        for entry in alert.timeline or []:
-            console.print(f"  {entry['at']}  {entry['what']}", markup=False)
+        _print_entries("At the alert", alert.timeline or [])
+        _print_entries("Since", view.since)
         if alert.acknowledged_at:
-            console.print(f"  acknowledged by {alert.acknowledged_by}: {alert.note}")
+            when = _hhmm(alert.acknowledged_at)
+            console.print(f"Acknowledged by {alert.acknowledged_by} at {when}", markup=False)
+        else:
+            ack = f'attendance alert ack {alert.id} --by "Name, Position" --note "..."'
+            console.print(f"Not yet acknowledged: {ack}", markup=False)
+
+
+def _print_entries(heading: str, entries: list[dict[str, str]]) -> None:
+    console.print(f"{heading}:" if entries else f"{heading}: nothing recorded.")
+    for entry in entries:
+        console.print(f"  {entry['at']}  {entry['what']}", markup=False)
 
 
 def alert_ack(

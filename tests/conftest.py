@@ -58,12 +58,10 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def migrated_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+def fresh_migrated_engine(kind: str, folder: Path) -> Iterator[Engine]:
+    """A new database of the kind asked for (an SQLite file in `folder`), migrated to head."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{folder / 'test.db'}")
         migrate(engine)
         yield engine
         engine.dispose()
@@ -75,6 +73,13 @@ def migrated_engine(
     yield engine
     engine.dispose()
     next(databases, None)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    yield from fresh_migrated_engine(request.param, tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from cases.models import (
     LegalActionEvent,
 )
 from cases.support_law import status_words
-from chase.models import DslAlert, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
-from chase.timeline import TASK_NAMES
+from chase.models import DslAlert, ReportedAbsence, WelfareCheck, WelfareCheckEvent
+from chase.notes import task_and_note_lines
 from notifications.letter_words import date_words, day_words
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE
@@ -129,31 +129,13 @@ def _welfare_entries(session: Session, pupil: Pupil, as_of_end: datetime, out: _
             "Contact attempt",
             f"{how} to {message.recipient_label}: {message.status}",
         )
-    for task in session.scalars(
-        select(StaffTask).where(col(StaffTask.check_id).in_(ids)).order_by(col(StaffTask.id))
-    ):
-        at = task.recorded_at or task.due_at
-        if at > as_of_end:
-            continue
-        name = TASK_NAMES.get(task.kind, task.kind.replace("_", " ").capitalize())
-        outcome = (
-            f": {task.outcome.replace('_', ' ')}"
-            + (f" (recorded by {task.recorded_by})" if task.recorded_by else "")
-            + (f"; {task.note}" if task.note else "")
-            if task.outcome
-            else f": {task.state}"
-        )
-        out.add(at, "Contact attempt", f"{name}{outcome}")
+    kinds = {"task": "Contact attempt", "alert": "DSL alert", "check": "Welfare check"}
+    for line in task_and_note_lines(session, ids):  # type: ignore[arg-type]
+        if line.at <= as_of_end:
+            out.add(line.at, kinds[line.about], line.what)
     for alert in session.scalars(select(DslAlert).where(col(DslAlert.check_id).in_(ids))):
         if alert.raised_at <= as_of_end:
             out.add(alert.raised_at, "DSL alert", f"DSL alerted: {alert.reason}")
-        if alert.acknowledged_at and alert.acknowledged_at <= as_of_end:
-            out.add(
-                alert.acknowledged_at,
-                "DSL alert",
-                f"DSL alert acknowledged by {alert.acknowledged_by or 'staff'}"
-                + (f": {alert.note}" if alert.note else ""),
-            )
 
 
 def _reported_entries(

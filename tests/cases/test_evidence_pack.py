@@ -25,6 +25,7 @@ from cases.models import (
     LegalActionEvent,
 )
 from chase.models import StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.notes import add_note
 from notifications.models import OutboxMessage
 from school.clock import FixedClock
 from school.database import id_of
@@ -138,22 +139,30 @@ def add_history(session: Session, school: str, pupil: Pupil) -> None:
             created_at=at("2026-01-12 09:01"),
         )
     )
-    session.add(
-        StaffTask(
-            check_id=id_of(check),
-            school_id=school,
-            kind="call",
-            step=1,
-            created_at=at("2026-01-12 09:05"),
-            due_at=at("2026-01-12 09:05"),
-            contacts=[{"name": "Mary Test", "mobile": MOBILE}],
-            script="Call the primary contact",
-            state="done",
-            outcome="no_answer",
-            recorded_by="Jo Office",
-            recorded_at=at("2026-01-12 09:20"),
-            note="rang 07700 900123 twice, no answer",
-        )
+    task = StaffTask(
+        check_id=id_of(check),
+        school_id=school,
+        kind="call",
+        step=1,
+        created_at=at("2026-01-12 09:05"),
+        due_at=at("2026-01-12 09:05"),
+        contacts=[{"name": "Mary Test", "mobile": MOBILE}],
+        script="Call the primary contact",
+        state="done",
+        outcome="no_answer",
+        recorded_by="Jo Office",
+        recorded_at=at("2026-01-12 09:20"),
+    )
+    session.add(task)
+    session.flush()
+    add_note(
+        session,
+        id_of(check),
+        "Jo Office",
+        at("2026-01-12 09:20"),
+        "rang 07700 900123 twice, no answer",
+        outcome="no_answer",
+        task_id=task.id,
     )
     case = AttendanceCase(
         school_id=school,

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
-from chase.models import DslAlert, StaffTask
+from chase.models import DslAlert, Note, StaffTask
 from cli.main import app
-from tests.chase_helpers import MONDAY, set_up_morning
+from tests.chase_helpers import MONDAY, fresh_session, set_up_morning
+from tests.register_files import upn as upn_of
 
 runner = CliRunner()
 
@@ -173,3 +174,141 @@ def test_a_reason_taken_by_phone_means_no_chase_and_settles_an_open_check(
     assert "1 open welfare check explained" in flat(after.stdout)
     session.refresh(chased)
     assert (chased.state, chased.suggested_code) == ("explained", "M")
+
+
+def _alerted_morning(session: Session, engine, tmp_path, monkeypatch) -> DslAlert:  # type: ignore[no-untyped-def]
+    """Pupil 1 absent and unreached: by 10:30 the DSL is alerted."""
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    set_up_morning(session, "kts-academy", tmp_path / "register", {1: {"year": 10}})
+    simulated = runner.invoke(
+        app, [*_db(engine), "chase", "--school", "kts-academy", "--date", str(MONDAY), "--simulate"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    return session.scalars(select(DslAlert)).one()
+
+
+def _alerts(engine, *more: str) -> str:  # type: ignore[no-untyped-def]
+    shown = runner.invoke(app, [*_db(engine), "alerts", "--school", "kts-academy", *more])
+    assert shown.exit_code == 0, shown.output
+    return flat(shown.stdout)
+
+
+def _task_done(engine, task_id: int, outcome: str, by: str, note: str) -> None:  # type: ignore[no-untyped-def]
+    args = ["task", "done", str(task_id), "--outcome", outcome, "--by", by, "--note", note]
+    done = runner.invoke(app, [*_db(engine), *args])
+    assert done.exit_code == 0, done.output
+
+
+def test_an_alert_keeps_what_was_known_and_shows_what_happened_since(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    from tests.register_files import upn, write_marks
+
+    alert = _alerted_morning(session, engine, tmp_path, monkeypatch)
+    raised = list(alert.timeline)
+    shown = _alerts(engine)
+    assert f"policy {alert.policy_version}" in shown and alert.policy_version
+    assert "At the alert: 09:30 Check opened" in shown
+    assert "Since: nothing recorded." in shown and "SEEN SAFE" not in shown
+    assert f"Not yet acknowledged: attendance alert ack {alert.id}" in shown
+
+    call = session.scalars(select(StaffTask).where(col(StaffTask.kind) == "call")).first()
+    assert call is not None
+    _task_done(engine, call.id, "no_answer", "Jo Bloggs, Office", "rang twice")  # type: ignore[arg-type]
+    shown = _alerts(engine)
+    since = shown.split("Since:")[1]
+    assert "Call: no answer (recorded by Jo Bloggs, Office); rang twice" in since
+    assert "SEEN SAFE" not in shown
+
+    # The register says she came in (imported after the chase stopped): seen safe, at the top,
+    # and the alert still waits for the DSL.
+    write_marks(tmp_path / "register", [[upn(1), str(MONDAY), "AM", "L", "25"]])
+    imported = runner.invoke(
+        app, [*_db(engine), "import", "--school", "kts-academy", str(tmp_path / "register")]
+    )
+    assert imported.exit_code == 0, imported.output
+    shown = _alerts(engine)
+    assert shown.index("SEEN SAFE since the alert: arrived, marked L") < shown.index(
+        "At the alert:"
+    )
+    assert f"Not yet acknowledged: attendance alert ack {alert.id}" in shown
+    session.refresh(alert)
+    assert alert.timeline == raised and alert.acknowledged_at is None
+
+
+def test_a_child_confirmed_safe_or_explained_since_the_alert_says_so_at_the_top(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    _alerted_morning(session, engine, tmp_path, monkeypatch)
+    reported = runner.invoke(
+        app,
+        [*_db(engine), "absence", "--school", "kts-academy", "--upn", upn_of(1), "--date",
+         str(MONDAY), "--reason", "Dad rang: at the hospital", "--by", "Pat Jones, Office"],
+    )  # fmt: skip
+    assert reported.exit_code == 0, reported.output
+    shown = _alerts(engine)
+    assert re.search(r"EXPLAINED, NOT SEEN since \d\d:\d\d: reported to staff: Dad rang", shown)
+    assert "Absence reported (staff, recorded by Pat Jones, Office): Dad rang" in shown
+
+    visit = session.scalars(select(StaffTask).where(col(StaffTask.kind) == "home_visit")).one()
+    _task_done(engine, visit.id, "visited_child_seen", "Jo Bloggs, Deputy Head", "Tom at home")  # type: ignore[arg-type]
+    shown = _alerts(engine)
+    assert re.search(  # seeing the child outranks an explanation
+        r"SEEN SAFE since \d\d:\d\d: visited child seen, recorded by Jo Bloggs, Deputy Head", shown
+    )
+    assert (
+        "Home visit: visited child seen (recorded by Jo Bloggs, Deputy Head); Tom at home"
+        in (shown.split("Since:")[1])
+    )
+
+
+def test_a_home_visit_that_sees_the_child_is_seen_safe_since_it_was_recorded(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    _alerted_morning(session, engine, tmp_path, monkeypatch)
+    visit = session.scalars(select(StaffTask).where(col(StaffTask.kind) == "home_visit")).one()
+    _task_done(engine, visit.id, "visited_child_seen", "Jo Bloggs, Deputy Head", "Tom at home")  # type: ignore[arg-type]
+    shown = _alerts(engine)
+    assert re.search(
+        r"SEEN SAFE since \d\d:\d\d: confirmed safe by Jo Bloggs, Deputy Head: home_visit", shown
+    )
+    assert "No alerts waiting" not in shown  # not silently closed: the DSL still acknowledges
+
+
+def test_later_outcomes_and_acknowledgements_add_notes_never_overwrite(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    alert = _alerted_morning(session, engine, tmp_path, monkeypatch)
+    call = session.scalars(select(StaffTask).where(col(StaffTask.kind) == "call")).first()
+    assert call is not None
+    _task_done(engine, call.id, "no_answer", "Jo Bloggs, Office", "rang at 10:35")  # type: ignore[arg-type]
+    _task_done(engine, call.id, "voicemail_left", "Ann Lee, Office", "left a message at 11:00")  # type: ignore[arg-type]
+    listed = runner.invoke(
+        app, [*_db(engine), "tasks", "--school", "kts-academy", "--date", str(MONDAY), "--all"]
+    )
+    assert listed.exit_code == 0, listed.output
+    history = flat(listed.stdout)
+    first = history.index("no answer (recorded by Jo Bloggs, Office); rang at 10:35")
+    assert first < history.index(
+        "voicemail left (recorded by Ann Lee, Office); left a message at 11:00"
+    )
+
+    for by, note in (("Sam Patel, DSL", "Police informed"), ("Alex Khan, Deputy DSL", "Seen")):
+        ack = runner.invoke(
+            app, [*_db(engine), "alert", "ack", str(alert.id), "--by", by, "--note", note]
+        )
+        assert ack.exit_code == 0, ack.output
+    session.refresh(alert)
+    assert alert.acknowledged_by == "Sam Patel, DSL"  # the acknowledgement stays as given
+    shown = _alerts(engine, "--all")
+    assert "DSL alert: acknowledged (recorded by Sam Patel, DSL); Police informed" in shown
+    assert "DSL alert: note by Alex Khan, Deputy DSL: Seen" in shown
+    assert "Acknowledged by Sam Patel, DSL at" in shown
+    with fresh_session(engine) as fresh:
+        texts = [n.text for n in fresh.scalars(select(Note).order_by(col(Note.id)))]
+    assert [t for t in texts if not t.startswith("not needed")] == [
+        "rang at 10:35",
+        "left a message at 11:00",
+        "Police informed",
+        "Seen",
+    ]

@@ -68,8 +68,13 @@ def set_up_morning(
     pupils: dict[int, dict[str, object]],
     on: date = MONDAY,
     calendar_text: str | None = None,
+    register: bool = True,
 ) -> None:
-    """A school with the given pupils (year, flags, present, contacts) and today's marks."""
+    """A school with the given pupils (year, flags, present, contacts) and today's marks.
+
+    With `register` the AM register is taken as an MIS sends it: present pupils /, the others
+    N (no reason yet); without it only the present pupils are marked.
+    """
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     set_up_school(session, school_id, load_policy(bundled_policy(school_id)),
                   calendar_text or CALENDAR.read_text(), "calendar.toml", clock)  # fmt: skip
@@ -89,7 +94,11 @@ def set_up_morning(
     write_contacts(folder, contacts)
     write_marks(
         folder,
-        [[upn(n), on.isoformat(), "AM", "/", ""] for n, p in pupils.items() if p.get("present")],
+        [
+            [upn(n), on.isoformat(), "AM", "/" if p.get("present") else "N", ""]
+            for n, p in pupils.items()
+            if p.get("present") or register
+        ],
     )
     import_register(session, school_id, RegisterFiles.in_folder(folder), clock)
 

@@ -14,7 +14,8 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from chase.models import DslAlert, StaffTask, WelfareCheck
+from chase.models import DslAlert, RegisterAlert, StaffTask, WelfareCheck
+from chase.register_guard import register_alerts
 from chase.responses import (
     TASK_OUTCOMES,
     acknowledge_alert,
@@ -90,6 +91,8 @@ def chase(
             f"retrying {result.dispatch.retrying}, failed {result.dispatch.failed}, "
             f"unknown {result.dispatch.unknown}"
         )
+        with session_for(engine) as session:
+            print_register_alerts(register_alerts(session, loaded.id, day, resolved=False))
         if once or clock.now() > end:
             return
         wall.sleep(60 - clock.now().second)  # tick on the minute, like the deployments
@@ -113,7 +116,9 @@ def tasks(
         if not all_:
             query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
         rows = session.execute(query).all()
+        held = register_alerts(session, school, day)
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
+    print_register_alerts(held)
     for task, pupil, check in rows:
         flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
         who = f" ({task.by})" if task.by else ""
@@ -216,7 +221,9 @@ def alerts(
         if not all_:
             query = query.where(col(DslAlert.acknowledged_at).is_(None))
         rows = session.execute(query).all()
-    if not rows:
+        held = register_alerts(session, school, resolved=all_)
+    print_register_alerts(held)
+    if not rows and not held:
         console.print("No alerts waiting.")
     for alert, pupil in rows:
         console.rule(
@@ -296,6 +303,16 @@ def serve(
         serve_policies(policies)
     except PrefectServerMissing as exc:
         fail([str(exc)])
+
+
+def print_register_alerts(held: list[RegisterAlert]) -> None:
+    """Registers not taken, for the attendance officer: as raised, and resolved when they are."""
+    for alert in held:
+        raised = alert.raised_at.astimezone(SCHOOL_TIME_ZONE)
+        line = f"[bold red]{alert.reason}[/] (raised {raised:%a %-d %b %H:%M})"
+        if alert.resolved_at is not None:
+            line = f"[green]resolved {_hhmm(alert.resolved_at)}[/] {alert.reason}: {alert.resolution}"
+        console.print(f"Register alert {alert.id}: {line}", highlight=False)
 
 
 def print_timeline(timeline: list[Happening]) -> None:

@@ -70,7 +70,8 @@ def set_up_morning(
     calendar_text: str | None = None,
     register: bool = True,
 ) -> None:
-    """A school with the given pupils (year, flags, present, contacts) and today's marks.
+    """A school with the given pupils (year, flags, present, contacts, admitted, left) and
+    today's marks.
 
     With `register` the AM register is taken as an MIS sends it: present pupils /, the others
     N (no reason yet); without it only the present pupils are marked.
@@ -81,7 +82,8 @@ def set_up_morning(
     session.commit()
     folder.mkdir(parents=True, exist_ok=True)
     write_pupils(folder, [
-        pupil_row(n, year=int(p["year"]), flags=str(p.get("flags", "")), admitted="2025-09-01")  # type: ignore[call-overload]
+        pupil_row(n, year=int(p["year"]), flags=str(p.get("flags", "")),  # type: ignore[call-overload]
+                  admitted=str(p.get("admitted", "2025-09-01")), left=str(p.get("left", "")))
         for n, p in pupils.items()
     ])  # fmt: skip
     contacts = []
@@ -97,10 +99,15 @@ def set_up_morning(
         [
             [upn(n), on.isoformat(), "AM", "/" if p.get("present") else "N", ""]
             for n, p in pupils.items()
-            if p.get("present") or register
+            if (p.get("present") or register) and _on_roll(p, on)
         ],
     )
     import_register(session, school_id, RegisterFiles.in_folder(folder), clock)
+
+
+def _on_roll(pupil: dict[str, object], on: date) -> bool:
+    admitted, left = str(pupil.get("admitted", "2025-09-01")), str(pupil.get("left", ""))
+    return admitted <= on.isoformat() and (not left or left >= on.isoformat())
 
 
 def local(on: date, hhmm: str) -> datetime:

@@ -311,7 +311,8 @@ def print_register_alerts(held: list[RegisterAlert]) -> None:
         raised = alert.raised_at.astimezone(SCHOOL_TIME_ZONE)
         line = f"[bold red]{alert.reason}[/] (raised {raised:%a %-d %b %H:%M})"
         if alert.resolved_at is not None:
-            line = f"[green]resolved {_hhmm(alert.resolved_at)}[/] {alert.reason}: {alert.resolution}"
+            resolved = f"[green]resolved {_hhmm(alert.resolved_at)}[/]"
+            line = f"{resolved} {alert.reason}: {alert.resolution}"
         console.print(f"Register alert {alert.id}: {line}", highlight=False)
 
 

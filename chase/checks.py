@@ -8,19 +8,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select, update
+from sqlalchemy import and_, exists, not_, select, update
 from sqlmodel import Session, col
 
 from chase.effects import ChaseEffects
 from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
-from chase.plan import due_at, resolve_plan, school_instant
+from chase.plan import due_at, resolve_plan, school_instant, start_from
+from chase.register_guard import check_registers
 from school import checkpoints
 from school.clock import Clock
 from school.codes import CODES
 from school.database import id_of, insert_ignoring_duplicates
 from school.models import Pupil
 from school.pupil_flags import PUPIL_FLAGS
+from school.roll import on_roll
 from school.tables import MARKS, PUPILS
 from state_machines.welfare_check import FINISHED, OPEN, CheckAdapter, fire
 
@@ -31,7 +33,8 @@ WORKER_FLAGS = {"social_worker": "social worker", "yot": "youth offending team o
 
 
 def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
-    """Open a check for every on-roll pupil with no mark (or N) and no reason at register close.
+    """Open a check for every on-roll pupil with no mark (or N) and no reason at register close,
+    in the year groups whose register is taken (`chase.register_guard`).
 
     One query per register window; a unique key makes a second run (or a second worker) open
     nothing twice. Returns how many checks this call opened.
@@ -47,11 +50,18 @@ def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
             continue
         if not resolve_plan(policy, morning.on, window, vulnerable=False):
             continue  # the policy does not chase this session
-        pupils = session.execute(_unexplained(morning, window.session, window.year_groups)).all()
+        registers = check_registers(session, morning, window, now)
+        if not registers.taken:
+            continue
+        pupils = session.execute(_unexplained(morning, window.session, list(registers.taken)))
         rows = []
         for pupil in pupils:
             vulnerable = any(getattr(pupil, f) for f in policy.chase.vulnerable_flags)
             plan = resolve_plan(policy, morning.on, window, vulnerable)
+            if registers.taken[pupil.year_group]:
+                # The register came in after its alert: the chase starts now, each step keeping
+                # its spacing, so parents are asked before the DSL is told.
+                plan = start_from(plan, now)
             rows.append(
                 {
                     "school_id": morning.school.id,
@@ -72,16 +82,15 @@ def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
             session, CHECKS, rows, ["pupil_id", "date", "session"], returning=CHECKS.c.id
         )
         if created:
-            _record_opening(session, created, window.closes.strftime("%H:%M"), morning, now)
+            late = {y for y, alerted in registers.taken.items() if alerted}
+            _record_opening(session, created, window.closes.strftime("%H:%M"), late, morning, now)
             opened += len(created)
     checkpoints.reached("open.before_commit")
     session.commit()
     return opened
 
 
-def _unexplained(
-    morning: SchoolMorning, session_name: str, year_groups: Sequence[int] | None
-) -> Any:
+def _unexplained(morning: SchoolMorning, session_name: str, year_groups: Sequence[int]) -> Any:
     """Pupils on roll with no mark other than N, no reported reason and no check today."""
     on = morning.on
     explained_mark = exists().where(
@@ -97,21 +106,22 @@ def _unexplained(
     )
     # One check a day: an afternoon absence after a morning chase is the morning's business.
     checked_today = exists().where(CHECKS.c.pupil_id == PUPILS.c.id, CHECKS.c.date == on)
-    query = select(PUPILS.c.id, *[PUPILS.c[f] for f in PUPIL_FLAGS]).where(
-        PUPILS.c.school_id == morning.school.id,
-        PUPILS.c.admission_date <= on,
-        or_(PUPILS.c.leaving_date.is_(None), PUPILS.c.leaving_date >= on),
+    return select(PUPILS.c.id, PUPILS.c.year_group, *[PUPILS.c[f] for f in PUPIL_FLAGS]).where(
+        on_roll(morning.school.id, on),
+        PUPILS.c.year_group.in_(list(year_groups)),
         not_(explained_mark),
         not_(reported),
         not_(checked_today),
     )
-    if year_groups is not None:
-        query = query.where(PUPILS.c.year_group.in_(list(year_groups)))
-    return query
 
 
 def _record_opening(
-    session: Session, created: list[int], close: str, morning: SchoolMorning, now: datetime
+    session: Session,
+    created: list[int],
+    close: str,
+    late: set[int],
+    morning: SchoolMorning,
+    now: datetime,
 ) -> None:
     """The opening event for each new check, and the immediate 'tell their worker' tasks."""
     checks = session.scalars(select(WelfareCheck).where(col(WelfareCheck.id).in_(created))).all()
@@ -122,6 +132,10 @@ def _record_opening(
         )
     }
     for check in checks:
+        pupil = pupils[check.pupil_id]
+        when = f"the register closed at {close}"
+        if pupil.year_group in late:
+            when = f"the register came in, late (it closed at {close})"
         session.add(
             WelfareCheckEvent(
                 check_id=id_of(check),
@@ -130,11 +144,10 @@ def _record_opening(
                 to_state="unexplained",
                 trigger="open",
                 actor="engine",
-                reason=f"no mark and no reason given when the register closed at {close}",
+                reason=f"no mark and no reason given when {when}",
                 policy_version=check.policy_version,
             )
         )
-        pupil = pupils[check.pupil_id]
         for flag, worker in WORKER_FLAGS.items():
             if flag in morning.policy.policy.chase.notify_worker_flags and getattr(pupil, flag):
                 session.add(

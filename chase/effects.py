@@ -19,13 +19,13 @@ from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
 from chase.notes import add_note
 from chase.plan import due_at
+from chase.rules import year_words
 from chase.timeline import check_timeline
 from notifications.outbox import Envelope, enqueue
 from notifications.rendering import TemplateProblem, render_email, render_sms
 from school.clock import SCHOOL_TIME_ZONE
 from school.database import id_of
 from school.models import Contact, Pupil
-from school.roll import year_label
 from state_machines.welfare_check import CheckAdapter
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ class ChaseEffects:
                 "recipient_role": person.role,
                 "school_name": self.morning.school.name,
                 "pupil_reference": f"{pupil.given_name} {pupil.family_name[:1]}., "
-                f"{_year_words(pupil.year_group)}",
+                f"{year_words(pupil.year_group)}",
                 "session": _session_word(row.session),
                 "deadline": _final_deadline(row),
                 "reason": alert.reason,
@@ -404,8 +404,3 @@ def _clock_words(instant: datetime) -> str:
 def _final_deadline(row: WelfareCheck) -> str:
     last = [s for s in row.plan if s["action"] == "alert_dsl"]
     return _clock_words(due_at(last[-1])) if last else ""
-
-
-def _year_words(year_group: int) -> str:
-    label = year_label(year_group)
-    return f"Year {label[1:]}" if label.startswith("Y") else {"R": "Reception"}.get(label, label)

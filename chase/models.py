@@ -156,3 +156,29 @@ class Note(SQLModel, table=True):
     recorded_by: str
     outcome: str | None = Field(default=None, max_length=40)  # recorded with it, if any
     text: str = ""
+
+
+class RegisterAlert(SQLModel, table=True):
+    """A year group's register not taken at close plus grace: its pupils are held back from the
+    chase and the attendance officer is told, once; resolved (never deleted) when marks arrive.
+    """
+
+    __tablename__ = "register_alert"
+    __table_args__ = (
+        UniqueConstraint(
+            "school_id", "date", "session", "year_group", name="uq_register_alert_session"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    date: dt.date
+    session: str = Field(max_length=2)
+    year_group: int
+    closes: str = Field(max_length=5)  # the register's close, HH:MM school time
+    pupils_on_roll: int
+    pupils_marked: int
+    reason: str  # as raised, shown the same way everywhere
+    raised_at: dt.datetime = _utc()
+    resolved_at: dt.datetime | None = _utc(nullable=True)
+    resolution: str | None = None

@@ -62,3 +62,16 @@ def resolve_plan(
 
 def due_at(step: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(step["due_at"])
+
+
+def start_from(plan: list[dict[str, Any]], start: datetime) -> list[dict[str, Any]]:
+    """The same steps moved later so the first falls due at `start`, keeping their spacing."""
+    delay = start - due_at(plan[0])
+    if delay.total_seconds() <= 0:
+        return plan
+    moved = []
+    for step in plan:
+        instant = due_at(step) + delay
+        local = instant.astimezone(SCHOOL_TIME_ZONE)
+        moved.append({**step, "due_at": instant.isoformat(), "local_time": f"{local:%H:%M}"})
+    return moved

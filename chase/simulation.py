@@ -144,15 +144,17 @@ def _apply(
             local_time = now.astimezone(SCHOOL_TIME_ZONE).time()
             code, minutes = register_mark_for_arrival(policy, pupil.year_group, "AM", local_time)
             code = event.code or code
-            session.add(
-                AttendanceMark(
-                    pupil_id=id_of(pupil),
-                    date=on,
-                    session="AM",
-                    code=code,
-                    minutes_late=minutes if code in ("L", "U") else None,
+            mark = session.scalars(
+                select(AttendanceMark).where(
+                    col(AttendanceMark.pupil_id) == pupil.id,
+                    col(AttendanceMark.date) == on,
+                    col(AttendanceMark.session) == "AM",
                 )
-            )
+            ).first()
+            # The register marked the absent pupil N (no reason yet); the arrival replaces it.
+            mark = mark or AttendanceMark(pupil_id=id_of(pupil), date=on, session="AM", code="N")
+            mark.code, mark.minutes_late = code, minutes if code in ("L", "U") else None
+            session.add(mark)
             session.commit()
             return [Happening(now, "arrival", _label(pupil), f"arrives, marked {code}")]
         task = session.scalars(

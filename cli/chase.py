@@ -14,8 +14,9 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
-from chase.models import Note, StaffTask, WelfareCheck
+from chase.models import Note, RegisterAlert, StaffTask, WelfareCheck
 from chase.notes import note_words, notes_of, task_name
+from chase.register_guard import register_alerts
 from chase.responses import (
     TASK_OUTCOMES,
     acknowledge_alert,
@@ -90,6 +91,8 @@ def chase(
             f"retrying {result.dispatch.retrying}, failed {result.dispatch.failed}, "
             f"unknown {result.dispatch.unknown}"
         )
+        with session_for(engine) as session:
+            print_register_alerts(register_alerts(session, loaded.id, day, resolved=False))
         if once or clock.now() > end:
             return
         wall.sleep(60 - clock.now().second)  # tick on the minute, like the deployments
@@ -114,10 +117,12 @@ def tasks(
             query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
         rows = session.execute(query).all()
         notes = notes_of(session, sorted({id_of(check) for _, _, check in rows}))
+        held = register_alerts(session, school, day)
     history: dict[int | None, list[Note]] = {}
     for note in notes:
         history.setdefault(note.task_id, []).append(note)
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
+    print_register_alerts(held)
     for task, pupil, check in rows:
         flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
         who = f" ({task.by})" if task.by else ""
@@ -215,7 +220,9 @@ def alerts(
 
     with session_for(open_database()) as session:
         views = alert_views(session, school, acknowledged=all_)
-    if not views:
+        held = register_alerts(session, school, resolved=all_)
+    print_register_alerts(held)
+    if not views and not held:
         console.print("No alerts waiting.")
     for view in views:
         alert, pupil = view.alert, view.pupil
@@ -310,6 +317,17 @@ def serve(
         serve_policies(policies)
     except PrefectServerMissing as exc:
         fail([str(exc)])
+
+
+def print_register_alerts(held: list[RegisterAlert]) -> None:
+    """Registers not taken, for the attendance officer: as raised, and resolved when they are."""
+    for alert in held:
+        raised = alert.raised_at.astimezone(SCHOOL_TIME_ZONE)
+        line = f"[bold red]{alert.reason}[/] (raised {raised:%a %-d %b %H:%M})"
+        if alert.resolved_at is not None:
+            resolved = f"[green]resolved {_hhmm(alert.resolved_at)}[/]"
+            line = f"{resolved} {alert.reason}: {alert.resolution}"
+        console.print(f"Register alert {alert.id}: {line}", highlight=False)
 
 
 def print_timeline(timeline: list[Happening]) -> None:

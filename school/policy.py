@@ -191,6 +191,11 @@ class Chase(_Strict):
     vulnerable_flags: list[PupilFlag]
     # Pupils with these flags raise an immediate "tell their worker" task (spec §4).
     notify_worker_flags: list[PupilFlag] = ["social_worker", "yot"]
+    # The register-taken guard: a year group's register counts as taken once this share of its
+    # pupils on roll have a mark for the session; until then nobody in it is chased, and this
+    # many minutes after the register closes the attendance officer is alerted.
+    register_taken_pct: float = Field(default=50, gt=0, le=100)
+    register_grace_minutes: int = Field(default=10, ge=0, le=120)
     AM: ChasePlan
     PM: ChasePlan | None = None
 

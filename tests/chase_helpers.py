@@ -68,15 +68,22 @@ def set_up_morning(
     pupils: dict[int, dict[str, object]],
     on: date = MONDAY,
     calendar_text: str | None = None,
+    register: bool = True,
 ) -> None:
-    """A school with the given pupils (year, flags, present, contacts) and today's marks."""
+    """A school with the given pupils (year, flags, present, contacts, admitted, left) and
+    today's marks.
+
+    With `register` the AM register is taken as an MIS sends it: present pupils /, the others
+    N (no reason yet); without it only the present pupils are marked.
+    """
     clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     set_up_school(session, school_id, load_policy(bundled_policy(school_id)),
                   calendar_text or CALENDAR.read_text(), "calendar.toml", clock)  # fmt: skip
     session.commit()
     folder.mkdir(parents=True, exist_ok=True)
     write_pupils(folder, [
-        pupil_row(n, year=int(p["year"]), flags=str(p.get("flags", "")), admitted="2025-09-01")  # type: ignore[call-overload]
+        pupil_row(n, year=int(p["year"]), flags=str(p.get("flags", "")),  # type: ignore[call-overload]
+                  admitted=str(p.get("admitted", "2025-09-01")), left=str(p.get("left", "")))
         for n, p in pupils.items()
     ])  # fmt: skip
     contacts = []
@@ -89,9 +96,18 @@ def set_up_morning(
     write_contacts(folder, contacts)
     write_marks(
         folder,
-        [[upn(n), on.isoformat(), "AM", "/", ""] for n, p in pupils.items() if p.get("present")],
+        [
+            [upn(n), on.isoformat(), "AM", "/" if p.get("present") else "N", ""]
+            for n, p in pupils.items()
+            if (p.get("present") or register) and _on_roll(p, on)
+        ],
     )
     import_register(session, school_id, RegisterFiles.in_folder(folder), clock)
+
+
+def _on_roll(pupil: dict[str, object], on: date) -> bool:
+    admitted, left = str(pupil.get("admitted", "2025-09-01")), str(pupil.get("left", ""))
+    return admitted <= on.isoformat() and (not left or left >= on.isoformat())
 
 
 def local(on: date, hhmm: str) -> datetime:

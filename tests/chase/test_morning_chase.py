@@ -16,7 +16,7 @@ from chase.simulation import Scripted, simulate_morning
 from notifications.message import Delivery
 from notifications.models import OutboxMessage
 from school.clock import FixedClock
-from school.models import AttendanceMark
+from school.models import AttendanceMark, Pupil
 from tests.chase_helpers import (
     MONDAY,
     channels,
@@ -230,6 +230,11 @@ def test_afternoon_opens_no_second_check_for_a_pupil_chased_this_morning(
     )
     clock = FixedClock(local(MONDAY, "10:05"))
     asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
+    for check in session.scalars(select(WelfareCheck)):  # the afternoon register: both N
+        session.add(AttendanceMark(pupil_id=check.pupil_id, date=MONDAY, session="PM", code="N"))
+    pupil_two = session.scalars(select(Pupil).where(col(Pupil.upn) == upn(2))).one()
+    session.add(AttendanceMark(pupil_id=pupil_two.id, date=MONDAY, session="PM", code="N"))
+    session.commit()
     clock.at = local(MONDAY, "14:05")  # after the afternoon register closes at 14:00
     asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     checks = session.scalars(select(WelfareCheck).order_by(col(WelfareCheck.id))).all()
@@ -273,7 +278,11 @@ def test_marks_arriving_later_close_checks_and_reasons_are_suggested(
     asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))
     check = check_for(session, "emmanuel-middle", 1)
     assert check is not None
-    session.add(AttendanceMark(pupil_id=check.pupil_id, date=MONDAY, session="AM", code="M"))
+    mark = session.scalars(
+        select(AttendanceMark).where(col(AttendanceMark.pupil_id) == check.pupil_id)
+    ).one()
+    assert mark.code == "N"
+    mark.code = "M"  # the N corrected once the appointment is known
     session.commit()
     clock.at += timedelta(minutes=1)
     asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), MONDAY, clock, channels()))

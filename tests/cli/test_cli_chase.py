@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from chase.models import DslAlert, Note, StaffTask
 from cli.main import app
+from school.models import Pupil
 from tests.chase_helpers import MONDAY, fresh_session, set_up_morning
 from tests.register_files import upn as upn_of
 
@@ -223,9 +224,12 @@ def test_an_alert_keeps_what_was_known_and_shows_what_happened_since(
     # The register says she came in (imported after the chase stopped): seen safe, at the top,
     # and the alert still waits for the DSL.
     write_marks(tmp_path / "register", [[upn(1), str(MONDAY), "AM", "L", "25"]])
+    # Her N becomes L: an amendment, so the office says who and why (reg 6).
     imported = runner.invoke(
-        app, [*_db(engine), "import", "--school", "kts-academy", str(tmp_path / "register")]
-    )
+        app,
+        [*_db(engine), "import", "--school", "kts-academy", str(tmp_path / "register"),
+         "--by", "Pat Jones, Office", "--reason", "Arrived 09:25, signed in at reception"],
+    )  # fmt: skip
     assert imported.exit_code == 0, imported.output
     shown = _alerts(engine)
     assert shown.index("SEEN SAFE since the alert: arrived, marked L") < shown.index(
@@ -312,3 +316,80 @@ def test_later_outcomes_and_acknowledgements_add_notes_never_overwrite(
         "Police informed",
         "Seen",
     ]
+
+
+def test_no_register_no_chase_one_alert_per_year_group_then_the_pick_up(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    """The day the register was never imported: no checks, no messages, an alert per year group
+    shown in `alerts` and `tasks`; the marks arrive and the next tick chases the absentees."""
+    from chase.models import RegisterAlert, WelfareCheck
+    from notifications.models import OutboxMessage
+    from tests.register_files import upn, write_marks
+
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    pupils = {n: {"year": 5 + n % 4} for n in range(1, 41)}  # ten in each of Years 5-8
+    set_up_morning(session, "emmanuel-middle", tmp_path, pupils, register=False)
+    once = [*_db(engine), "chase", "--school", "emmanuel-middle", "--date", str(MONDAY), "--once"]
+    for _ in range(2):  # the alert is stored once, however many ticks
+        ticked = runner.invoke(app, once)
+        assert ticked.exit_code == 0, ticked.output
+    assert "opened 0" in ticked.stdout
+    assert "AM register not taken for Year 7: 10 pupils, 09:00" in flat(ticked.stdout)
+    assert session.scalars(select(WelfareCheck)).all() == []
+    assert session.scalars(select(OutboxMessage)).all() == []
+    raised = session.scalars(select(RegisterAlert)).all()
+    # The day is past, so the afternoon's registers are missing too: one alert per session.
+    assert sorted((a.session, a.year_group) for a in raised) == [
+        (s, y) for s in ("AM", "PM") for y in (5, 6, 7, 8)
+    ]
+
+    shown = flat(runner.invoke(app, [*_db(engine), "alerts", "--school", "emmanuel-middle"]).stdout)
+    for year in (5, 6, 7, 8):
+        assert f"AM register not taken for Year {year}: 10 pupils, 09:00" in shown
+    listed = runner.invoke(
+        app, [*_db(engine), "tasks", "--school", "emmanuel-middle", "--date", str(MONDAY)]
+    )
+    assert "AM register not taken for Year 8: 10 pupils, 09:00" in flat(listed.stdout)
+
+    # Year 7's register comes in (one pupil absent, no reason yet); the others are still missing.
+    year7 = [n for n, p in pupils.items() if p["year"] == 7]
+    absent = year7[0]
+    write_marks(
+        tmp_path, [[upn(n), str(MONDAY), "AM", "N" if n == absent else "/", ""] for n in year7]
+    )
+    marks = str(tmp_path / "marks.csv")
+    imported = runner.invoke(
+        app, [*_db(engine), "import", "--school", "emmanuel-middle", "--marks", marks]
+    )
+    assert imported.exit_code == 0, imported.output
+    picked = runner.invoke(app, once)
+    assert "opened 1" in picked.stdout
+    checks = session.scalars(select(WelfareCheck)).all()
+    assert [c.pupil_id for c in checks] == [
+        session.scalars(select(Pupil).where(col(Pupil.upn) == upn(absent))).one().id
+    ]
+    assert session.scalars(select(DslAlert)).all() == []  # the chase starts now, not at 10:00
+    everything = flat(
+        runner.invoke(app, [*_db(engine), "alerts", "--school", "emmanuel-middle", "--all"]).stdout
+    )
+    assert "resolved" in everything and "AM register not taken for Year 7" in everything
+    alerts = [*_db(engine), "alerts", "--school", "emmanuel-middle"]
+    waiting = flat(runner.invoke(app, alerts).stdout)
+    assert "AM register not taken for Year 7" not in waiting
+    assert "AM register not taken for Year 6" in waiting
+
+
+def test_a_non_school_day_opens_nothing_and_alerts_nobody(
+    session: Session, engine, tmp_path
+) -> None:
+    from chase.models import RegisterAlert
+
+    inset = "2026-11-02"  # a closure in the calendar
+    set_up_morning(session, "emmanuel-middle", tmp_path, {1: {"year": 7}}, register=False)
+    for day in (inset, "2026-11-21"):  # and a Saturday
+        ticked = runner.invoke(
+            app, [*_db(engine), "chase", "--school", "emmanuel-middle", "--date", day, "--once"]
+        )
+        assert ticked.exit_code == 0 and "opened 0" in ticked.stdout
+    assert session.scalars(select(RegisterAlert)).all() == []

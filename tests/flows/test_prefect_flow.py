@@ -65,7 +65,7 @@ def prefect_server(prefect_env: Path) -> Iterator[float]:
 
 @pytest.fixture(scope="module")
 def school_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Emmanuel Middle on SQLite with four pupils, one of them marked present on Monday."""
+    """Emmanuel Middle on SQLite with four pupils: one present on Monday, the others N."""
     folder = tmp_path_factory.mktemp("school")
     engine = make_engine(f"sqlite:///{folder / 'attendance.db'}")
     migrate(engine)
@@ -80,7 +80,10 @@ def school_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             for n in (1, *UNEXPLAINED)
         ],
     )
-    write_marks(register, [[upn(1), MONDAY, "AM", "/", ""]])
+    # The register as taken: pupil 1 present, the others N (no reason yet).
+    write_marks(
+        register, [[upn(n), MONDAY, "AM", "/" if n == 1 else "N", ""] for n in (1, *UNEXPLAINED)]
+    )
     with Session(engine) as session:
         policy = load_policy(bundled_policy(SCHOOL))
         set_up_school(session, SCHOOL, policy, CALENDAR.read_text(), str(CALENDAR), clock)

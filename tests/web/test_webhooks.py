@@ -27,7 +27,7 @@ from school.clock import FixedClock
 from school.database import SchemaNotReady, id_of
 from school.models import Contact
 from school.register_import import RegisterFiles, import_register
-from tests.register_files import pupil_row, upn, write_contacts, write_pupils
+from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
 from web.app import app_from_environment, create_app
 from web.settings import SettingsProblem, WebSettings
 from web.twilio_webhooks import EMPTY_TWIML, SMS_PATH, STATUS_PATH
@@ -81,6 +81,8 @@ def chase(
             [upn(2), 1, "Dad Two", "Father", "true", DAD, ""],
         ],
     )
+    # The register is taken: both absent with no reason yet (N).
+    write_marks(tmp_path, [[upn(n), MONDAY.isoformat(), "AM", "N", ""] for n in (1, 2)])
     import_register(session, school, RegisterFiles.in_folder(tmp_path), clock)
     morning = school_morning(session, school, MONDAY)
     assert open_checks(session, morning, morning_clock) == 2

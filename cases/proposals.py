@@ -10,6 +10,8 @@ from sqlmodel import Session
 
 from cases.effects import _case, _commit, _need
 from cases.models import CaseProposal
+from cases.proposal_facts import changed_since
+from cases.review.rules import PENDING, STALE
 from cases.service import _move
 from school.amendments import Amender
 from school.clock import Clock
@@ -17,6 +19,27 @@ from state_machines.attendance_case import CaseRefused
 
 Decision = Literal["confirm", "skip", "override"]
 DECIDED = {"confirm": "confirmed", "skip": "skipped", "override": "overridden"}
+
+
+def _refuse_if_stale(session: Session, proposal: CaseProposal, by: Amender, clock: Clock) -> None:
+    """A proposal confirmed on facts that have changed would act on a picture that is no
+    longer true: it is marked stale (kept, with why) and the review is run again."""
+    case = _case(session, proposal.case_id)
+    changed = changed_since(session, proposal.evidence or {}, case, clock)
+    if not changed:
+        return
+    proposal.status = STALE
+    proposal.decided_by, proposal.decided_at = str(by), clock.now()
+    proposal.decision_reason = "stale: " + "; ".join(changed)
+    session.add(proposal)
+    session.commit()
+    raise CaseRefused(
+        [f"proposal {proposal.id} rests on facts that have changed: {reason}" for reason in changed]
+        + [
+            f"run the review again (attendance review --school {case.school_id}) for a "
+            "proposal on today's facts"
+        ]
+    )
 
 
 def decide_proposal(
@@ -32,12 +55,19 @@ def decide_proposal(
     """A named member of staff confirms, skips or overrides what the daily review proposed.
 
     Confirming a proposal with a `to_stage` moves the case (the guards apply; a refused move
-    leaves the proposal undecided). Skipping or overriding needs a reason; an override may
-    name the stage chosen instead (`to_stage`). A decided proposal cannot be decided again.
+    leaves the proposal undecided). Confirming is refused when the facts it rested on have
+    changed (`cases.proposal_facts`): the proposal is marked stale for the next review to make
+    afresh. Confirming a confirmed proposal again changes nothing. Skipping or overriding
+    needs a reason; an override may name the stage chosen instead (`to_stage`). Otherwise a
+    decided proposal cannot be decided again.
     """
     proposal = session.get(CaseProposal, proposal_id)
     if proposal is None:
         raise LookupError(f"no proposal {proposal_id}")
+    if proposal.status == DECIDED["confirm"] and decision == "confirm":
+        return proposal  # confirming twice changes nothing
+    if proposal.status == PENDING and decision == "confirm":
+        _refuse_if_stale(session, proposal, by, clock)
     try:
         if proposal.status != "proposed":
             when = proposal.decided_at.date().isoformat() if proposal.decided_at else "earlier"

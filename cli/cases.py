@@ -262,9 +262,19 @@ def decide(
     from cases.proposals import decide_proposal
 
     with refused_by_law(), session_for(open_database()) as session:
+        earlier = session.get(CaseProposal, proposal_id)
+        was = earlier.status if earlier is not None else None
         proposal = decide_proposal(
             session, proposal_id, decision, Amender.parse(by), reason, SystemClock(), to_stage=to
         )
+    if was == proposal.status == "confirmed":
+        when = proposal.decided_at.astimezone(SCHOOL_TIME_ZONE) if proposal.decided_at else None
+        console.print(
+            f"Proposal {proposal.id} was already confirmed by {proposal.decided_by}"
+            + (f" on {when:%-d %b %Y}" if when else "")
+            + ": nothing changed."
+        )
+        return
     console.print(f"Proposal {proposal.id}: {proposal.status}.")
 
 

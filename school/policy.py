@@ -295,6 +295,9 @@ class Reviews(_Strict):
     # Seed 000: "no reasonable improvement within three weeks of the last communication".
     improvement_window_weeks: int | None = Field(default=None, ge=1)
     monitoring_weeks: int | None = Field(default=None, ge=1)
+    # How long a daily-review proposal may wait for a decision before its facts are too old to
+    # act on: confirming it later is refused and the review is run again.
+    proposal_valid_school_days: int = Field(default=5, ge=1)
 
 
 class HomeVisit(_Strict):

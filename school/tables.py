@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlmodel import SQLModel
 
-from school.models import AttendanceMark, CalendarDay, Contact, Pupil
+from school.models import AttendanceMark, CalendarDay, Contact, MarkAmendment, Pupil
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -18,3 +18,4 @@ MARKS = _table(AttendanceMark)
 PUPILS = _table(Pupil)
 CONTACTS = _table(Contact)
 SCHOOL_DAYS = _table(CalendarDay)
+AMENDMENTS = _table(MarkAmendment)

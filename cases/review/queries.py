@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +15,7 @@ from cases.review.rules import MIN_POSSIBLE_SESSIONS
 from school.codes import ATTENDANCE_CODES, POSSIBLE_CODES
 from school.database import id_of
 from school.statistics import PupilStatistics, statistics_for
-from school.tables import MARKS, PUPILS
+from school.tables import AMENDMENTS, MARKS, PUPILS
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,21 @@ class OverdueAction:
     kind: str
     title: str
     due_on: date
+
+
+def last_amendment_ids(session: Session, pupil_ids: Iterable[int]) -> dict[int, int]:
+    """Each pupil's latest register amendment (its id), for pupils whose register was ever
+    amended: a proposal records what it saw, so a later amendment shows it is out of date."""
+    wanted = sorted(set(pupil_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(MARKS.c.pupil_id, func.max(AMENDMENTS.c.id))
+        .join(MARKS, MARKS.c.id == AMENDMENTS.c.mark_id)
+        .where(MARKS.c.pupil_id.in_(wanted))
+        .group_by(MARKS.c.pupil_id)
+    )
+    return {pupil_id: last for pupil_id, last in rows}
 
 
 def read(session: Session, review: Review) -> list[Case]:

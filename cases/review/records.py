@@ -43,7 +43,8 @@ class Case:
         return self.row.stage if self.row is not None else "expect"
 
     def by_key(self) -> dict[str, CaseProposal]:
-        return {p.trigger_key: p for p in self.proposals}
+        """The proposals that stand, by trigger: a stale one may be proposed afresh."""
+        return {p.trigger_key: p for p in self.proposals if p.status != rules.STALE}
 
     def happened(self, rung_ids: Iterable[str]) -> list[CaseProposal]:
         """Rungs applied by the engine or confirmed by staff, oldest first."""

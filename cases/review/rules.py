@@ -18,6 +18,9 @@ MIN_POSSIBLE_SESSIONS = 10
 CONSEQUENTIAL = frozenset({"formalise", "enforce"})
 HAPPENED = frozenset({"applied", "confirmed"})
 PENDING = "proposed"
+# A proposal whose facts changed before anyone decided it: refused on confirming, and made
+# afresh (the same row, new facts) by the next review whose ladder still calls for it.
+STALE = "stale"
 AUTOMATIC_CEILING = "facilitate"
 LATENESS = "lateness"
 STEP_DOWN = "step_down"

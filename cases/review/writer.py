@@ -9,6 +9,7 @@ from transitions import EventData
 
 from cases.models import AttendanceCase, CaseEvent, CaseProposal
 from cases.review.planning import planned_actions
+from cases.review.queries import last_amendment_ids
 from cases.review.records import Case, Review, Step, Work
 from cases.review.rules import (
     AUTOMATIC_CEILING,
@@ -16,6 +17,7 @@ from cases.review.rules import (
     LETTER_ACTIONS,
     MOVES_NOTHING,
     PENDING,
+    STALE,
     figures_text,
 )
 from cases.support_law import offered
@@ -43,6 +45,7 @@ class Writer:
         self.session, self.review = session, review
         self.opened = self.moves = self.actions = 0
         self.made: list[CaseProposal] = []
+        self.amendments: dict[int, int] = {}  # pupil id -> latest register amendment id
 
     def write(self, work: list[Work]) -> None:
         review, session = self.review, self.session
@@ -59,6 +62,7 @@ class Writer:
             session.add(w.case.row)
         session.flush()
         self.opened += len(opened)
+        self.amendments = last_amendment_ids(session, [w.case.pupil.id for w in work])
         new: list[tuple[Case, CaseProposal, Step]] = []
         for w in work:
             why = _why(review, w.case, w.steps, w.bands)
@@ -77,7 +81,8 @@ class Writer:
         session.add_all(p for _, p, _ in new)
         session.flush()
         for case, proposal, step in new:
-            case.proposals.append(proposal)
+            if proposal not in case.proposals:  # a stale row proposed afresh is there already
+                case.proposals.append(proposal)
             self.made.append(proposal)
             if step.automatic:
                 self._plan(case, proposal)
@@ -115,11 +120,14 @@ class Writer:
             "as_of": review.on.isoformat(),
             "review_day": review.day.isoformat(),
             "policy_version": review.loaded.version,
+            # What it rests on besides the figures, so a decision on stale facts is refused.
+            "case_stage": case.stage,
+            "last_amendment_id": self.amendments.get(case.pupil.id),
         }
         if to_stage in CONSEQUENTIAL:
             # What the guards would say today, so the person deciding sees it first.
             evidence["guard_reasons"] = refusals(to_stage, _facts(review, case, w.threshold_met))
-        return CaseProposal(
+        made = CaseProposal(
             case_id=id_of(case.row),
             trigger_key=step.key,
             kind=_kind(step.actions, to_stage),
@@ -133,6 +141,10 @@ class Writer:
             decided_at=review.now if step.automatic else None,
             decision_reason="automatic in the school's policy" if step.automatic else None,
         )
+        stale = next(
+            (p for p in case.proposals if p.trigger_key == step.key and p.status == STALE), None
+        )
+        return made if stale is None else _afresh(stale, made)
 
     def _plan(self, case: Case, proposal: CaseProposal) -> None:
         assert case.row is not None
@@ -215,6 +227,17 @@ def _facts(review: Review, case: Case, threshold_met: bool) -> CaseFacts:
         send_barriers_required=review.policy.legal.send_barriers_considered_before_sanction,
         send_barriers_considered=row is not None and row.send_barriers_considered_at is not None,
     )
+
+
+def _afresh(stale: CaseProposal, made: CaseProposal) -> CaseProposal:
+    """The stale row proposed again with today's facts (one row per trigger), keeping what
+    made it stale in its evidence."""
+    was = {"summary": stale.summary, "stale": stale.decision_reason, "at": str(stale.decided_at)}
+    for field in ("kind", "to_stage", "summary", "created_at", "status", "decided_by"):
+        setattr(stale, field, getattr(made, field))
+    stale.decided_at, stale.decision_reason = made.decided_at, made.decision_reason
+    stale.evidence = {**made.evidence, "replaces_stale": was}
+    return stale
 
 
 def _kind(actions: Iterable[str], to_stage: str | None) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import col
 from cases.models import CaseAction, CaseEvent, CaseProposal, LegalAction
 from cli.casework import By, MaybeSchool, Reason, open_case_of, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from school.amendments import Amender
+from cli.parsing import parse_person
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from school.database import id_of, session_for
 
@@ -95,7 +95,7 @@ def open_(
         case = open_case(
             session,
             id_of(pupil_by_upn(session, school, upn)),
-            Amender.parse(by),
+            parse_person("--by", by),
             reason,
             SystemClock(),
         )
@@ -117,7 +117,7 @@ def move(
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
-        moved = move_case(session, id_of(case), to, Amender.parse(by), reason, SystemClock())
+        moved = move_case(session, id_of(case), to, parse_person("--by", by), reason, SystemClock())
     console.print(f"Case {moved.id} is now at {moved.stage}.")
 
 
@@ -136,7 +136,13 @@ def support(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         action = record_support(
-            session, id_of(case), kind, title, Amender.parse(by), SystemClock(), status=status
+            session,
+            id_of(case),
+            kind,
+            title,
+            parse_person("--by", by),
+            SystemClock(),
+            status=status,
         )
     console.print(f"Recorded support #{action.id} ({action.status}).")
 
@@ -153,7 +159,7 @@ def action_outcome(
 
     with refused_by_law(), session_for(open_database()) as session:
         action = record_action_outcome(
-            session, action_id, status, Amender.parse(by), SystemClock(), note
+            session, action_id, status, parse_person("--by", by), SystemClock(), note
         )
     console.print(f"Action {action.id} ({action.title}): {action.status}.")
 
@@ -168,7 +174,7 @@ def no_support(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         record_support_not_appropriate(
-            session, id_of(case), reason, Amender.parse(by), SystemClock()
+            session, id_of(case), reason, parse_person("--by", by), SystemClock()
         )
     console.print("Recorded.")
 
@@ -183,7 +189,7 @@ def send_considered(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         record_send_barriers_considered(
-            session, id_of(case), Amender.parse(by), note, SystemClock()
+            session, id_of(case), parse_person("--by", by), note, SystemClock()
         )
     console.print("Recorded.")
 
@@ -201,7 +207,13 @@ def decide(
 
     with refused_by_law(), session_for(open_database()) as session:
         proposal = decide_proposal(
-            session, proposal_id, decision, Amender.parse(by), reason, SystemClock(), to_stage=to
+            session,
+            proposal_id,
+            decision,
+            parse_person("--by", by),
+            reason,
+            SystemClock(),
+            to_stage=to,
         )
     console.print(f"Proposal {proposal.id}: {proposal.status}.")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time as wall
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -24,10 +24,19 @@ from chase.responses import (
 from chase.simulation import Happening
 from chase.timeline import TASK_NAMES
 from cli.common import State, console, fail, open_database, refused
+from cli.parsing import (
+    date_or_today,
+    parse_absence_code,
+    parse_choice,
+    parse_person,
+    parse_upn,
+    school_day,
+    school_named,
+    school_sessions,
+)
 from notifications.message import Channel
 from notifications.models import OutboxMessage
-from school.amendments import Amender
-from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from school.clock import SCHOOL_TIME_ZONE, SystemClock
 from school.database import database_url, session_for
 from school.models import Pupil
 
@@ -47,11 +56,6 @@ def local_channels(folder: Path | None = None) -> dict[str, Channel]:
     return channels_from_settings(os.environ, folder or outbox_dir())
 
 
-def _day(on: str | None) -> date:
-    """The date asked for, or today in school time."""
-    return date.fromisoformat(on) if on else school_today(SystemClock())
-
-
 def _hhmm(instant: datetime | None) -> str:
     return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
 
@@ -69,12 +73,15 @@ def chase(
     """Run the morning chase: open checks at register close, step them, send messages."""
     from chase.service import chase_tick
     from chase.simulation import morning_span, simulate_morning
-    from school.schools import load_school
 
+    day = date_or_today("--date", on)
     engine = open_database()
-    day = _day(on)
     with refused(), session_for(engine) as session:
-        loaded = load_school(session, school)  # once, handed down to every tick
+        loaded = school_named(session, school)  # once, handed down to every tick
+    if on is None and not loaded.calendar.is_school_day(day):
+        console.print(f"{day} is not a school day at {loaded.name}: nobody to chase.")
+        return
+    school_day(loaded, "--date", day)  # a morning asked for by date must be one the school meets
     channels = local_channels()
     if simulate:
         timeline = asyncio.run(simulate_morning(engine, loaded, day, channels))
@@ -101,8 +108,11 @@ def tasks(
     all_: Annotated[bool, typer.Option("--all", help="Include done and escalated tasks.")] = False,
 ) -> None:
     """The call list: who to ring or visit, in order, with their numbers and what to say."""
-    day = _day(on)
+    day = date_or_today("--date", on)
     with session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        if on is not None:
+            school_day(loaded, "--date", day)
         query = (
             select(StaffTask, Pupil, WelfareCheck)
             .join(WelfareCheck, col(WelfareCheck.id) == StaffTask.check_id)
@@ -142,8 +152,10 @@ def task_done(
     code: Annotated[str | None, typer.Option(help="Suggested absence code, e.g. I.")] = None,
 ) -> None:
     """Record a call or visit outcome; it moves the welfare check on."""
+    outcome = parse_choice("--outcome", outcome, tuple(TASK_OUTCOMES))
+    person = parse_person("--by", by)
+    suggested = parse_absence_code("--code", code) if code is not None else None
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as session:
             task = record_task_outcome(
                 session,
@@ -152,7 +164,7 @@ def task_done(
                 str(person),
                 SystemClock(),
                 note=note,
-                suggested_code=code,
+                suggested_code=suggested,
             )
             check = session.get(WelfareCheck, task.check_id)
     except (ValueError, LookupError) as exc:
@@ -175,27 +187,30 @@ def absence(
     planned: Annotated[bool, typer.Option(help="Agreed in advance (a planned leave).")] = False,
 ) -> None:
     """Record a reason given to staff, so the chase leaves that pupil alone."""
-    day = _day(on)
-    sessions = ["AM", "PM"] if session_.lower() == "day" else [session_.upper()]
+    day = date_or_today("--date", on)
+    pupil = parse_upn("--upn", upn)
+    person = parse_person("--by", by)
+    suggested = parse_absence_code("--code", code) if code is not None else None
+    asked = parse_choice("--session", session_, ("AM", "PM", "day"))
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as db:
+            held = school_sessions(school_named(db, school), day, asked)
             explained = report_absence(
                 db,
                 school,
-                upn.upper(),
+                pupil,
                 day,
-                sessions,
+                held,
                 reason,
                 str(person),
                 SystemClock(),
-                suggested_code=code,
+                suggested_code=suggested,
                 planned=planned,
             )
     except (ValueError, LookupError) as exc:
         fail([str(exc)])
     console.print(
-        f"Recorded for {upn} on {day}: {', '.join(sessions)}"
+        f"Recorded for {pupil} on {day}: {', '.join(held)}"
         + (f"; {explained} open welfare check explained." if explained else ".")
     )
 
@@ -206,6 +221,7 @@ def alerts(
 ) -> None:
     """Alerts for the DSL: children not known to be safe, with everything tried."""
     with session_for(open_database()) as session:
+        school_named(session, school)
         query = (
             select(DslAlert, Pupil)
             .join(WelfareCheck, col(WelfareCheck.id) == DslAlert.check_id)
@@ -238,8 +254,8 @@ def alert_ack(
     note: Annotated[str, typer.Option(help="What the DSL has done or decided.")],
 ) -> None:
     """Acknowledge an alert with a note."""
+    person = parse_person("--by", by)
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as session:
             acknowledge_alert(session, alert_id, str(person), note, SystemClock())
     except (ValueError, LookupError) as exc:
@@ -254,6 +270,7 @@ def outbox(
 ) -> None:
     """Messages the engine has written: to whom, how, and what happened to each."""
     with session_for(open_database()) as session:
+        school_named(session, school)
         query = select(OutboxMessage).where(col(OutboxMessage.school_id) == school)
         if flagged:
             query = query.where(
@@ -287,11 +304,13 @@ def serve(
     # Flow runs read the database from the environment, so --database must reach them too.
     os.environ["ATTENDANCE_DATABASE_URL"] = database_url(State.database)
     with session_for(open_database()) as session:
-        stored = session.scalars(select(School).order_by(col(School.id))).all()
-        policies = [policy_of(s).policy for s in stored if not schools or s.id in schools]
-    missing = set(schools or ()) - {p.school.id for p in policies}
-    if missing or not policies:
-        fail([f"not set up in this database: {', '.join(sorted(missing)) or 'any school'}"])
+        if schools:
+            policies = [school_named(session, s, "SCHOOLS").policy.policy for s in schools]
+        else:
+            stored = session.scalars(select(School).order_by(col(School.id))).all()
+            policies = [policy_of(s).policy for s in stored]
+    if not policies:
+        fail(["no school is set up in this database: attendance init --school ID --policy FILE"])
     try:
         serve_policies(policies)
     except PrefectServerMissing as exc:

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from cases.models import LaDuty
-from cli.casework import By, Reason, School, day_or_today, refused_by_law
+from cli.casework import By, Reason, School, refused_by_law
 from cli.common import console, open_database
+from cli.parsing import date_or_today, parse_person, school_named
 from school.clock import SystemClock
 from school.database import session_for
 from school.models import Pupil
@@ -22,11 +23,12 @@ duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=
 def duties_review(school: School, on: Annotated[str | None, typer.Option("--date")] = None) -> None:
     """Raise the duties the figures call for (idempotent), then list what is open."""
     from cases.duties.service import review_la_duties
-    from school.schools import load_school
 
+    # An as-of date: on a holiday the figures count back to the last school day.
+    day = date_or_today("--date", on)
     with refused_by_law(), session_for(open_database()) as session:
-        loaded = load_school(session, school)
-        raised = review_la_duties(session, loaded, day_or_today(on), SystemClock())
+        loaded = school_named(session, school)
+        raised = review_la_duties(session, loaded, day, SystemClock())
     console.print(f"{len(raised)} new duties.")
     duties_list(school)
 
@@ -35,6 +37,7 @@ def duties_review(school: School, on: Annotated[str | None, typer.Option("--date
 def duties_list(school: School) -> None:
     """Open duties to the local authority, soonest first."""
     with session_for(open_database()) as session:
+        school_named(session, school)
         rows = session.execute(
             select(LaDuty, Pupil)
             .join(Pupil, col(Pupil.id) == LaDuty.pupil_id)
@@ -57,7 +60,7 @@ def duties_done(duty_id: Annotated[int, typer.Argument()], by: By, note: Reason)
     from cases.duties.service import complete_duty
 
     with refused_by_law(), session_for(open_database()) as session:
-        complete_duty(session, duty_id, by, note, clock=SystemClock())
+        complete_duty(session, duty_id, str(parse_person("--by", by)), note, clock=SystemClock())
     console.print(f"Duty {duty_id} done.")
 
 
@@ -67,5 +70,5 @@ def duties_dismiss(duty_id: Annotated[int, typer.Argument()], by: By, reason: Re
     from cases.duties.service import dismiss_duty
 
     with refused_by_law(), session_for(open_database()) as session:
-        dismiss_duty(session, duty_id, by, reason, clock=SystemClock())
+        dismiss_duty(session, duty_id, str(parse_person("--by", by)), reason, clock=SystemClock())
     console.print(f"Duty {duty_id} dismissed.")

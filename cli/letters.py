@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from cases.models import AttendanceCase, CaseAction, LegalAction
-from cli.casework import School, day_or_today, pupil_by_upn, refused_by_law
+from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.parsing import date_or_today, school_day, school_named
 from school.clock import SystemClock, school_today
 from school.database import id_of, session_for
 
@@ -28,13 +29,14 @@ def review(
 
     from cases.after_school import review_after_school
     from cli.chase import local_channels
-    from school.schools import load_school
 
-    day = day_or_today(on)
+    day = date_or_today("--date", on)
     engine = open_database()
     with refused_by_law():
         with session_for(engine) as session:
-            loaded = load_school(session, school)  # once, for the review, letters and duties
+            loaded = school_named(session, school)  # once, for the review, letters and duties
+        if on is not None:
+            school_day(loaded, "--date", day)  # a review stands for a school day's registers
         done = asyncio.run(
             review_after_school(engine, loaded, day, SystemClock(), local_channels())
         )
@@ -106,7 +108,7 @@ def evidence(
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         Path(out).write_bytes(
-            evidence_pack_pdf(session, id_of(pupil), day_or_today(on), SystemClock())
+            evidence_pack_pdf(session, id_of(pupil), date_or_today("--date", on), SystemClock())
         )
     console.print(f"Wrote {out}.")
 

@@ -98,11 +98,11 @@ def test_task_outcome_errors_are_clear(session: Session, engine, tmp_path) -> No
     bad = runner.invoke(
         app, [*_db(engine), "task", "done", "1", "--outcome", "shrug", "--by", "Jo, Office"]
     )
-    assert bad.exit_code == 1 and "outcome must be one of" in flat(bad.stderr)
+    assert bad.exit_code == 2 and "--outcome: 'shrug' is not one of" in flat(bad.stderr)
     nobody = runner.invoke(
         app, [*_db(engine), "task", "done", "1", "--outcome", "no_answer", "--by", "Jo"]
     )
-    assert nobody.exit_code == 1 and "Name, Position" in nobody.stderr
+    assert nobody.exit_code == 2 and "Name, Position" in nobody.stderr
 
 
 def test_outbox_shows_what_was_written(session: Session, engine, tmp_path, monkeypatch) -> None:

@@ -24,6 +24,7 @@ from chase.responses import (
 from chase.simulation import Happening
 from chase.timeline import TASK_NAMES
 from cli.common import State, console, fail, open_database, refused
+from cli.output import Format, FormatOption, print_json
 from cli.parsing import (
     date_or_today,
     parse_absence_code,
@@ -106,6 +107,7 @@ def tasks(
     school: Annotated[str, typer.Option(help="The school's id.")],
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include done and escalated tasks.")] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """The call list: who to ring or visit, in order, with their numbers and what to say."""
     day = date_or_today("--date", on)
@@ -123,6 +125,9 @@ def tasks(
         if not all_:
             query = query.where(col(StaffTask.state).in_(["open", "escalated"]))
         rows = session.execute(query).all()
+    if format is Format.json:
+        print_json({"school": school, "date": day, "tasks": [_task_json(*row) for row in rows]})
+        return
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
     for task, pupil, check in rows:
         flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
@@ -142,6 +147,16 @@ def tasks(
         'Record an outcome: attendance task done ID --by "Name, Position" '
         f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"
     )
+
+
+def _task_json(task: StaffTask, pupil: Pupil, check: WelfareCheck) -> dict[str, object]:
+    return {
+        "id": task.id, "kind": task.kind, "state": task.state, "due_at": task.due_at,
+        "by": task.by, "vulnerable": check.vulnerable, "script": task.script,
+        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}",
+                  "year_group": pupil.year_group},
+        "contacts": task.contacts or [],
+    }  # fmt: skip
 
 
 def task_done(
@@ -218,6 +233,7 @@ def absence(
 def alerts(
     school: Annotated[str, typer.Option(help="The school's id.")],
     all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """Alerts for the DSL: children not known to be safe, with everything tried."""
     with session_for(open_database()) as session:
@@ -232,6 +248,9 @@ def alerts(
         if not all_:
             query = query.where(col(DslAlert.acknowledged_at).is_(None))
         rows = session.execute(query).all()
+    if format is Format.json:
+        print_json({"school": school, "alerts": [_alert_json(*row) for row in rows]})
+        return
     if not rows:
         console.print("No alerts waiting.")
     for alert, pupil in rows:
@@ -246,6 +265,16 @@ def alerts(
             console.print(f"  {entry['at']}  {entry['what']}", markup=False)
         if alert.acknowledged_at:
             console.print(f"  acknowledged by {alert.acknowledged_by}: {alert.note}")
+
+
+def _alert_json(alert: DslAlert, pupil: Pupil) -> dict[str, object]:
+    return {
+        "id": alert.id, "raised_at": alert.raised_at, "reason": alert.reason,
+        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}",
+                  "year_group": pupil.year_group},
+        "timeline": alert.timeline or [], "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by, "note": alert.note,
+    }  # fmt: skip
 
 
 def alert_ack(
@@ -267,6 +296,7 @@ def outbox(
     school: Annotated[str, typer.Option(help="The school's id.")],
     flagged: Annotated[bool, typer.Option(help="Only messages staff must look at.")] = False,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
+    format: FormatOption = Format.table,
 ) -> None:
     """Messages the engine has written: to whom, how, and what happened to each."""
     with session_for(open_database()) as session:
@@ -277,6 +307,9 @@ def outbox(
                 col(OutboxMessage.flagged_for_staff) | (col(OutboxMessage.status) == "failed")
             )
         messages = session.scalars(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all()
+    if format is Format.json:
+        print_json({"school": school, "messages": [_message_json(m) for m in messages]})
+        return
     table = Table(title=f"Outbox for {school}")
     for heading in ("Time", "To", "By", "Status", "Message"):
         table.add_column(heading)
@@ -289,6 +322,14 @@ def outbox(
             m.subject + "\n" + m.text if m.subject else m.text,
         )
     console.print(table)
+
+
+def _message_json(m: OutboxMessage) -> dict[str, object]:
+    return {
+        "id": m.id, "created_at": m.created_at, "to": m.recipient_label, "channel": m.channel,
+        "status": m.status, "flagged_for_staff": m.flagged_for_staff, "subject": m.subject,
+        "text": m.text,
+    }  # fmt: skip
 
 
 def serve(

@@ -11,6 +11,7 @@ from sqlmodel import col
 from cases.models import LaDuty
 from cli.casework import By, Reason, School, refused_by_law
 from cli.common import console, open_database
+from cli.output import Format, FormatOption, print_json
 from cli.parsing import date_or_today, parse_person, school_named
 from school.clock import SystemClock
 from school.database import session_for
@@ -34,7 +35,7 @@ def duties_review(school: School, on: Annotated[str | None, typer.Option("--date
 
 
 @duties_app.command("list")
-def duties_list(school: School) -> None:
+def duties_list(school: School, format: FormatOption = Format.table) -> None:
     """Open duties to the local authority, soonest first."""
     with session_for(open_database()) as session:
         school_named(session, school)
@@ -44,6 +45,9 @@ def duties_list(school: School) -> None:
             .where(col(LaDuty.school_id) == school, col(LaDuty.status) == "open")
             .order_by(col(LaDuty.due_on), col(LaDuty.id))
         ).all()
+    if format is Format.json:
+        print_json({"school": school, "duties": [_duty_json(*row) for row in rows]})
+        return
     for duty, pupil in rows:
         console.print(
             f"#{duty.id} due {duty.due_on}  {pupil.given_name} {pupil.family_name}  "
@@ -52,6 +56,16 @@ def duties_list(school: School) -> None:
         )
     if not rows:
         console.print("No open duties.")
+
+
+def _duty_json(duty: LaDuty, pupil: Pupil) -> dict[str, object]:
+    return {
+        "id": duty.id,
+        "due_on": duty.due_on,
+        "kind": duty.kind,
+        "summary": duty.summary,
+        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}"},
+    }
 
 
 @duties_app.command("done")

@@ -6,7 +6,6 @@ import json
 import shutil
 import sys
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +27,7 @@ from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
+from cli.output import Format
 from cli.parsing import date_or_today, parse_date, parse_person, school_named
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
@@ -51,11 +51,6 @@ policy_app = typer.Typer(help="Work with school policy files.", no_args_is_help=
 app.add_typer(policy_app, name="policy")
 
 DEFAULT_CALENDAR = POLICY_DIR / "calendars" / "england-2025-27.toml"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @app.callback()

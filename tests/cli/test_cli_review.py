@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
@@ -24,10 +25,8 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def test_review_sends_the_first_letter_and_renders_it(
-    session: Session, engine, school, clock, tmp_path, monkeypatch
-) -> None:
-    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+def _pupil_ill_now_and_then(session: Session, school: str, clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One pupil off ill about 8% of the first half-term, with one parent on file."""
     cal = calendar(session, school)
     days = days_between(cal, date(2025, 9, 4), date(2025, 10, 24))
     ill = {d.date for d in days[::12]} | {d.date for d in days[1::12]}  # about 8% absence
@@ -39,6 +38,13 @@ def test_review_sends_the_first_letter_and_renders_it(
     import_register(
         session, school, RegisterFiles(contacts=write_contacts(tmp_path, parent)), clock
     )
+
+
+def test_review_sends_the_first_letter_and_renders_it(
+    session: Session, engine, school, clock, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    _pupil_ill_now_and_then(session, school, clock, tmp_path)
     db = ["--database", engine.url.render_as_string(hide_password=False)]
 
     result = runner.invoke(app, [*db, "review", "--school", school, "--date", "2025-10-24"])
@@ -61,3 +67,31 @@ def test_review_sends_the_first_letter_and_renders_it(
     )
     assert made.exit_code == 0, made.output
     assert "Pupil1" in flat(" ".join(page.extract_text() for page in PdfReader(Path(pack)).pages))
+
+
+def test_review_prints_counts_first_in_80_columns_and_json_for_scripts(
+    session: Session, engine, school, clock, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    _pupil_ill_now_and_then(session, school, clock, tmp_path)
+    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    review = [*db, "review", "--school", school, "--date", "2025-10-24"]
+
+    as_json = runner.invoke(app, [*review, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    shown = json.loads(as_json.stdout)
+    assert set(shown) == {"school", "date", "review_day", "counts", "proposals", "overdue"}
+    assert (shown["school"], shown["date"]) == (school, "2025-10-24")
+    assert shown["counts"]["letters_emailed"] == 1
+    assert set(shown["counts"]) == {
+        "cases_opened", "stage_moves", "actions_planned", "letters_emailed", "letters_to_print",
+        "new_la_duties",
+    }  # fmt: skip
+
+    again = runner.invoke(app, review)
+    assert again.exit_code == 0, again.output
+    lines = again.stdout.splitlines()
+    assert lines[0].startswith(f"Review of {school} for 2025-10-24:")
+    assert "proposals to decide" in flat(again.stdout)
+    assert all(len(line) <= 80 for line in lines), again.stdout
+    assert not re.search(r"datetime\.|\w+\(\w+=", again.stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
@@ -173,3 +174,26 @@ def test_a_reason_taken_by_phone_means_no_chase_and_settles_an_open_check(
     assert "1 open welfare check explained" in flat(after.stdout)
     session.refresh(chased)
     assert (chased.state, chased.suggested_code) == ("explained", "M")
+
+
+def test_call_list_alerts_and_outbox_as_json(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    set_up_morning(session, "kts-academy", tmp_path, {1: {"year": 10}})
+    school = ["--school", "kts-academy"]
+    runner.invoke(app, [*_db(engine), "chase", *school, "--date", str(MONDAY), "--simulate"])
+
+    def as_json(*args: str) -> dict:  # type: ignore[type-arg]
+        result = runner.invoke(app, [*_db(engine), *args, *school, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    tasks = as_json("tasks", "--date", str(MONDAY))
+    assert tasks["date"] == str(MONDAY) and tasks["tasks"]
+    assert tasks["tasks"][0]["pupil"]["name"] == "Pupil1 Test"
+    alerts = as_json("alerts")["alerts"]
+    assert [a["pupil"]["year_group"] for a in alerts] == [10]
+    assert "not known to be safe" in alerts[0]["reason"]
+    assert isinstance(as_json("outbox")["messages"], list)
+    assert as_json("duties", "list")["duties"] == []

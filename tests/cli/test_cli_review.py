@@ -7,6 +7,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -40,12 +41,17 @@ def _pupil_ill_now_and_then(session: Session, school: str, clock, tmp_path) -> N
     )
 
 
-def test_review_sends_the_first_letter_and_renders_it(
-    session: Session, engine, school, clock, tmp_path, monkeypatch
-) -> None:
+@pytest.fixture
+def db(session: Session, engine, school, clock, tmp_path, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The --database option for a school with one pupil off ill now and then."""
     monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
     _pupil_ill_now_and_then(session, school, clock, tmp_path)
-    db = ["--database", engine.url.render_as_string(hide_password=False)]
+    return ["--database", engine.url.render_as_string(hide_password=False)]
+
+
+def test_review_sends_the_first_letter_and_renders_it(
+    session: Session, db: list[str], school: str, tmp_path: Path
+) -> None:
 
     result = runner.invoke(app, [*db, "review", "--school", school, "--date", "2025-10-24"])
     assert result.exit_code == 0, result.output
@@ -70,11 +76,8 @@ def test_review_sends_the_first_letter_and_renders_it(
 
 
 def test_review_prints_counts_first_in_80_columns_and_json_for_scripts(
-    session: Session, engine, school, clock, tmp_path, monkeypatch
+    db: list[str], school: str
 ) -> None:
-    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
-    _pupil_ill_now_and_then(session, school, clock, tmp_path)
-    db = ["--database", engine.url.render_as_string(hide_password=False)]
     review = [*db, "review", "--school", school, "--date", "2025-10-24"]
 
     as_json = runner.invoke(app, [*review, "--format", "json"])

@@ -14,13 +14,12 @@ from cli.casework import (
     By,
     MaybeSchool,
     Reason,
-    day_or_none,
     open_case_of,
     pupil_by_upn,
     refused_by_law,
 )
 from cli.common import console, open_database
-from school.amendments import Amender
+from cli.parsing import parse_date, parse_person
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from school.database import id_of, session_for
 
@@ -105,7 +104,7 @@ def open_(
         case = open_case(
             session,
             id_of(pupil_by_upn(session, school, upn)),
-            Amender.parse(by),
+            parse_person("--by", by),
             reason,
             SystemClock(),
         )
@@ -127,7 +126,7 @@ def move(
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
-        moved = move_case(session, id_of(case), to, Amender.parse(by), reason, SystemClock())
+        moved = move_case(session, id_of(case), to, parse_person("--by", by), reason, SystemClock())
     console.print(f"Case {moved.id} is now at {moved.stage}.")
 
 
@@ -159,10 +158,10 @@ def support(
             id_of(case),
             kind,
             title,
-            Amender.parse(by),
+            parse_person("--by", by),
             SystemClock(),
             status=status,
-            offered_on=day_or_none(on),
+            offered_on=parse_date("--on", on) if on else None,
         )
     console.print(f"Recorded support #{action.id} ({status_words(action)}).", markup=False)
 
@@ -179,7 +178,12 @@ def support_status(
 
     with refused_by_law(), session_for(open_database()) as session:
         action = move_support(
-            session, action_id, status, Amender.parse(by), SystemClock(), day_or_none(on)
+            session,
+            action_id,
+            status,
+            parse_person("--by", by),
+            SystemClock(),
+            parse_date("--on", on) if on else None,
         )
     console.print(f"Support #{action.id} ({action.title}): {status_words(action)}.", markup=False)
 
@@ -196,7 +200,7 @@ def action_outcome(
 
     with refused_by_law(), session_for(open_database()) as session:
         action = record_action_outcome(
-            session, action_id, status, Amender.parse(by), SystemClock(), note
+            session, action_id, status, parse_person("--by", by), SystemClock(), note
         )
     console.print(f"Action {action.id} ({action.title}): {action.status}.")
 
@@ -215,7 +219,7 @@ def carer(
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         recorded = record_carer(
-            session, id_of(pupil), name, str(Amender.parse(by)), reason, SystemClock()
+            session, id_of(pupil), name, str(parse_person("--by", by)), reason, SystemClock()
         )
     console.print(f"Recorded {recorded.name} as a carer of {upn} (carer {recorded.id}).")
 
@@ -230,7 +234,7 @@ def no_support(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         record_support_not_appropriate(
-            session, id_of(case), reason, Amender.parse(by), SystemClock()
+            session, id_of(case), reason, parse_person("--by", by), SystemClock()
         )
     console.print("Recorded.")
 
@@ -245,7 +249,7 @@ def send_considered(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         record_send_barriers_considered(
-            session, id_of(case), Amender.parse(by), note, SystemClock()
+            session, id_of(case), parse_person("--by", by), note, SystemClock()
         )
     console.print("Recorded.")
 
@@ -265,7 +269,13 @@ def decide(
         earlier = session.get(CaseProposal, proposal_id)
         was = earlier.status if earlier is not None else None
         proposal = decide_proposal(
-            session, proposal_id, decision, Amender.parse(by), reason, SystemClock(), to_stage=to
+            session,
+            proposal_id,
+            decision,
+            parse_person("--by", by),
+            reason,
+            SystemClock(),
+            to_stage=to,
         )
     if was == proposal.status == "confirmed":
         when = proposal.decided_at.astimezone(SCHOOL_TIME_ZONE) if proposal.decided_at else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from sqlmodel import Session, col
 
 from cases.models import AttendanceCase
 from cli.common import fail
-from school.clock import SystemClock, school_today
+from cli.parsing import parse_upn, school_named
 from school.models import Pupil
 
 School = Annotated[str, typer.Option(help="The school's id.")]
@@ -39,9 +38,10 @@ def refused_by_law() -> Iterator[None]:
 
 def pupil_by_upn(session: Session, school: str | None, upn: str) -> Pupil:
     """The pupil with this UPN; --school is needed only when UPNs repeat across schools."""
-    query = select(Pupil).where(col(Pupil.upn) == upn.upper())
-    if school:
-        query = query.where(col(Pupil.school_id) == school)
+    upn = parse_upn("UPN", upn)
+    query = select(Pupil).where(col(Pupil.upn) == upn)
+    if school is not None:
+        query = query.where(col(Pupil.school_id) == school_named(session, school).id)
     found = session.scalars(query).all()
     if not found:
         raise LookupError(f"no pupil {upn}" + (f" at {school}" if school else ""))
@@ -59,11 +59,3 @@ def open_case_of(session: Session, pupil: Pupil) -> AttendanceCase:
     if case is None:
         raise LookupError(f"{pupil.given_name} {pupil.family_name} has no open case")
     return case
-
-
-def day_or_today(on: str | None) -> date:
-    return day_or_none(on) or school_today(SystemClock())
-
-
-def day_or_none(on: str | None) -> date | None:
-    return date.fromisoformat(on) if on else None

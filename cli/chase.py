@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time as wall
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlmodel import col
 
+from chase.alerts import AlertView
 from chase.models import Note, RegisterAlert, StaffTask, WelfareCheck
 from chase.notes import note_words, notes_of, task_name
 from chase.register_guard import register_alerts
@@ -25,10 +26,20 @@ from chase.responses import (
 )
 from chase.simulation import Happening
 from cli.common import State, console, fail, open_database, refused
+from cli.output import Format, FormatOption, print_json
+from cli.parsing import (
+    date_or_today,
+    parse_absence_code,
+    parse_choice,
+    parse_person,
+    parse_upn,
+    school_day,
+    school_named,
+    school_sessions,
+)
 from notifications.message import Channel
 from notifications.models import OutboxMessage
-from school.amendments import Amender
-from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from school.clock import SCHOOL_TIME_ZONE, SystemClock
 from school.database import database_url, id_of, session_for
 from school.models import Pupil
 
@@ -48,11 +59,6 @@ def local_channels(folder: Path | None = None) -> dict[str, Channel]:
     return channels_from_settings(os.environ, folder or outbox_dir())
 
 
-def _day(on: str | None) -> date:
-    """The date asked for, or today in school time."""
-    return date.fromisoformat(on) if on else school_today(SystemClock())
-
-
 def _hhmm(instant: datetime | None) -> str:
     return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
 
@@ -70,12 +76,15 @@ def chase(
     """Run the morning chase: open checks at register close, step them, send messages."""
     from chase.service import chase_tick
     from chase.simulation import morning_span, simulate_morning
-    from school.schools import load_school
 
+    day = date_or_today("--date", on)
     engine = open_database()
-    day = _day(on)
     with refused(), session_for(engine) as session:
-        loaded = load_school(session, school)  # once, handed down to every tick
+        loaded = school_named(session, school)  # once, handed down to every tick
+    if on is None and not loaded.calendar.is_school_day(day):
+        console.print(f"{day} is not a school day at {loaded.name}: nobody to chase.")
+        return
+    school_day(loaded, "--date", day)  # a morning asked for by date must be one the school meets
     channels = local_channels()
     if simulate:
         timeline = asyncio.run(simulate_morning(engine, loaded, day, channels))
@@ -102,10 +111,14 @@ def tasks(
     school: Annotated[str, typer.Option(help="The school's id.")],
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include done and escalated tasks.")] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """The call list: who to ring or visit, in order, with their numbers and what to say."""
-    day = _day(on)
+    day = date_or_today("--date", on)
     with session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        if on is not None:
+            school_day(loaded, "--date", day)
         query = (
             select(StaffTask, Pupil, WelfareCheck)
             .join(WelfareCheck, col(WelfareCheck.id) == StaffTask.check_id)
@@ -121,6 +134,16 @@ def tasks(
     history: dict[int | None, list[Note]] = {}
     for note in notes:
         history.setdefault(note.task_id, []).append(note)
+    if format is Format.json:
+        print_json(
+            {
+                "school": school,
+                "date": day,
+                "register_alerts": [_register_alert_json(a) for a in held],
+                "tasks": [_task_json(t, p, c, history.get(t.id, [])) for t, p, c in rows],
+            }
+        )
+        return
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
     print_register_alerts(held)
     for task, pupil, check in rows:
@@ -145,6 +168,32 @@ def tasks(
     )
 
 
+def _task_json(
+    task: StaffTask, pupil: Pupil, check: WelfareCheck, notes: list[Note]
+) -> dict[str, object]:
+    return {
+        "id": task.id, "kind": task.kind, "state": task.state, "due_at": task.due_at,
+        "by": task.by, "vulnerable": check.vulnerable, "script": task.script,
+        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}",
+                  "year_group": pupil.year_group},
+        "contacts": task.contacts or [],
+        "notes": [_note_json(n) for n in notes],
+    }  # fmt: skip
+
+
+def _note_json(note: Note) -> dict[str, object]:
+    return {"recorded_at": note.recorded_at, "recorded_by": note.recorded_by,
+            "outcome": note.outcome, "text": note.text}  # fmt: skip
+
+
+def _register_alert_json(alert: RegisterAlert) -> dict[str, object]:
+    return {
+        "id": alert.id, "date": alert.date, "session": alert.session,
+        "year_group": alert.year_group, "reason": alert.reason, "raised_at": alert.raised_at,
+        "resolved_at": alert.resolved_at, "resolution": alert.resolution,
+    }  # fmt: skip
+
+
 def task_done(
     task_id: Annotated[int, typer.Argument(help="The task's number on the call list.")],
     outcome: Annotated[str, typer.Option(help=", ".join(TASK_OUTCOMES))],
@@ -153,8 +202,10 @@ def task_done(
     code: Annotated[str | None, typer.Option(help="Suggested absence code, e.g. I.")] = None,
 ) -> None:
     """Record a call or visit outcome; it moves the welfare check on."""
+    outcome = parse_choice("--outcome", outcome, tuple(TASK_OUTCOMES))
+    person = parse_person("--by", by)
+    suggested = parse_absence_code("--code", code) if code is not None else None
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as session:
             task = record_task_outcome(
                 session,
@@ -163,7 +214,7 @@ def task_done(
                 str(person),
                 SystemClock(),
                 note=note,
-                suggested_code=code,
+                suggested_code=suggested,
             )
             check = session.get(WelfareCheck, task.check_id)
     except (ValueError, LookupError) as exc:
@@ -186,27 +237,30 @@ def absence(
     planned: Annotated[bool, typer.Option(help="Agreed in advance (a planned leave).")] = False,
 ) -> None:
     """Record a reason given to staff, so the chase leaves that pupil alone."""
-    day = _day(on)
-    sessions = ["AM", "PM"] if session_.lower() == "day" else [session_.upper()]
+    day = date_or_today("--date", on)
+    pupil = parse_upn("--upn", upn)
+    person = parse_person("--by", by)
+    suggested = parse_absence_code("--code", code) if code is not None else None
+    asked = parse_choice("--session", session_, ("AM", "PM", "day"))
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as db:
+            held = school_sessions(school_named(db, school), day, asked)
             explained = report_absence(
                 db,
                 school,
-                upn.upper(),
+                pupil,
                 day,
-                sessions,
+                held,
                 reason,
                 str(person),
                 SystemClock(),
-                suggested_code=code,
+                suggested_code=suggested,
                 planned=planned,
             )
     except (ValueError, LookupError) as exc:
         fail([str(exc)])
     console.print(
-        f"Recorded for {upn} on {day}: {', '.join(sessions)}"
+        f"Recorded for {pupil} on {day}: {', '.join(held)}"
         + (f"; {explained} open welfare check explained." if explained else ".")
     )
 
@@ -214,13 +268,24 @@ def absence(
 def alerts(
     school: Annotated[str, typer.Option(help="The school's id.")],
     all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """Alerts for the DSL: what was known when each was raised, and what has happened since."""
     from chase.alerts import alert_views
 
     with session_for(open_database()) as session:
+        school_named(session, school)
         views = alert_views(session, school, acknowledged=all_)
         held = register_alerts(session, school, resolved=all_)
+    if format is Format.json:
+        print_json(
+            {
+                "school": school,
+                "register_alerts": [_register_alert_json(a) for a in held],
+                "alerts": [_alert_json(view) for view in views],
+            }
+        )
+        return
     print_register_alerts(held)
     if not views and not held:
         console.print("No alerts waiting.")
@@ -253,14 +318,26 @@ def _print_entries(heading: str, entries: list[dict[str, str]]) -> None:
         console.print(f"  {entry['at']}  {entry['what']}", markup=False)
 
 
+def _alert_json(view: AlertView) -> dict[str, object]:
+    alert, pupil = view.alert, view.pupil
+    return {
+        "id": alert.id, "raised_at": alert.raised_at, "reason": alert.reason,
+        "policy_version": alert.policy_version,
+        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}",
+                  "year_group": pupil.year_group},
+        "seen_safe": view.safe, "at_the_alert": alert.timeline or [], "since": view.since,
+        "acknowledged_at": alert.acknowledged_at, "acknowledged_by": alert.acknowledged_by,
+    }  # fmt: skip
+
+
 def alert_ack(
     alert_id: Annotated[int, typer.Argument()],
     by: Annotated[str, typer.Option(help='"Name, Position"')],
     note: Annotated[str, typer.Option(help="What the DSL has done or decided.")],
 ) -> None:
     """Acknowledge an alert with a note."""
+    person = parse_person("--by", by)
     try:
-        person = Amender.parse(by)
         with session_for(open_database()) as session:
             acknowledge_alert(session, alert_id, str(person), note, SystemClock())
     except (ValueError, LookupError) as exc:
@@ -272,15 +349,20 @@ def outbox(
     school: Annotated[str, typer.Option(help="The school's id.")],
     flagged: Annotated[bool, typer.Option(help="Only messages staff must look at.")] = False,
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 30,
+    format: FormatOption = Format.table,
 ) -> None:
     """Messages the engine has written: to whom, how, and what happened to each."""
     with session_for(open_database()) as session:
+        school_named(session, school)
         query = select(OutboxMessage).where(col(OutboxMessage.school_id) == school)
         if flagged:
             query = query.where(
                 col(OutboxMessage.flagged_for_staff) | (col(OutboxMessage.status) == "failed")
             )
         messages = session.scalars(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all()
+    if format is Format.json:
+        print_json({"school": school, "messages": [_message_json(m) for m in messages]})
+        return
     table = Table(title=f"Outbox for {school}")
     for heading in ("Time", "To", "By", "Status", "Message"):
         table.add_column(heading)
@@ -293,6 +375,14 @@ def outbox(
             m.subject + "\n" + m.text if m.subject else m.text,
         )
     console.print(table)
+
+
+def _message_json(m: OutboxMessage) -> dict[str, object]:
+    return {
+        "id": m.id, "created_at": m.created_at, "to": m.recipient_label, "channel": m.channel,
+        "status": m.status, "flagged_for_staff": m.flagged_for_staff, "subject": m.subject,
+        "text": m.text,
+    }  # fmt: skip
 
 
 def serve(
@@ -308,11 +398,13 @@ def serve(
     # Flow runs read the database from the environment, so --database must reach them too.
     os.environ["ATTENDANCE_DATABASE_URL"] = database_url(State.database)
     with session_for(open_database()) as session:
-        stored = session.scalars(select(School).order_by(col(School.id))).all()
-        policies = [policy_of(s).policy for s in stored if not schools or s.id in schools]
-    missing = set(schools or ()) - {p.school.id for p in policies}
-    if missing or not policies:
-        fail([f"not set up in this database: {', '.join(sorted(missing)) or 'any school'}"])
+        if schools:
+            policies = [school_named(session, s, "SCHOOLS").policy.policy for s in schools]
+        else:
+            stored = session.scalars(select(School).order_by(col(School.id))).all()
+            policies = [policy_of(s).policy for s in stored]
+    if not policies:
+        fail(["no school is set up in this database: attendance init --school ID --policy FILE"])
     try:
         serve_policies(policies)
     except PrefectServerMissing as exc:

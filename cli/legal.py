@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 import typer
 
-from cli.casework import By, MaybeSchool, Reason, day_or_today, pupil_by_upn, refused_by_law
+from cli.casework import By, MaybeSchool, Reason, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.parsing import date_or_today, parse_date, parse_person
 from school.clock import SystemClock
 from school.database import id_of, session_for
 
@@ -42,8 +42,8 @@ def nti(
             session,
             id_of(pupil_by_upn(session, school, upn)),
             parent,
-            by,
-            day_or_today(on),
+            str(parse_person("--by", by)),
+            date_or_today("--date", on),
             weeks,
             clock=SystemClock(),
         )
@@ -68,8 +68,8 @@ def request_pn(
             session,
             id_of(pupil_by_upn(session, school, upn)),
             parent,
-            by,
-            day_or_today(on),
+            str(parse_person("--by", by)),
+            date_or_today("--date", on),
             clock=SystemClock(),
         )
     console.print(
@@ -98,9 +98,9 @@ def issue_pn(
         action = issue_penalty_notice(
             session,
             action_id,
-            by,
-            date.fromisoformat(issued),
-            date.fromisoformat(received),
+            str(parse_person("--by", by)),
+            parse_date("--issued", issued),
+            parse_date("--received", received),
             clock=SystemClock(),
         )
     console.print(f"Penalty notice #{action.id}: {action.state}.")
@@ -118,7 +118,12 @@ def pay(
 
     with refused_by_law(), session_for(open_database()) as session:
         action = record_payment(
-            session, action_id, day_or_today(on), amount, by, clock=SystemClock()
+            session,
+            action_id,
+            date_or_today("--date", on),
+            amount,
+            str(parse_person("--by", by)),
+            clock=SystemClock(),
         )
     console.print(f"Penalty notice #{action.id}: {action.state}.")
 
@@ -134,7 +139,9 @@ def decide_unpaid_(
     from cases.legal.payments import decide_unpaid
 
     with refused_by_law(), session_for(open_database()) as session:
-        action = decide_unpaid(session, action_id, decision, by, reason, clock=SystemClock())
+        action = decide_unpaid(
+            session, action_id, decision, str(parse_person("--by", by)), reason, clock=SystemClock()
+        )
     console.print(f"Penalty notice #{action.id}: {action.state}.")
 
 
@@ -144,5 +151,7 @@ def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reaso
     from cases.legal.withdrawal import withdraw
 
     with refused_by_law(), session_for(open_database()) as session:
-        action = withdraw(session, action_id, by, reason, clock=SystemClock())
+        action = withdraw(
+            session, action_id, str(parse_person("--by", by)), reason, clock=SystemClock()
+        )
     console.print(f"#{action.id}: {action.state}.")

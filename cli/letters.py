@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlmodel import Session
 
 from cases.models import CaseAction, LegalAction, StoredLetter
 from cases.review.rules import LETTER_ACTIONS
-from cli.casework import School, day_or_today, pupil_by_upn, refused_by_law
+from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.output import Column, Format, FormatOption, WideOption, people_table, print_json
+from cli.parsing import date_or_today, school_day, school_named
 from school.clock import SystemClock
 from school.database import id_of, session_for
+
+if TYPE_CHECKING:
+    from cases.after_school import AfterSchool
 
 letters_app = typer.Typer(
     help="Letters from the ladders and the Notice to Improve.", no_args_is_help=True
@@ -22,40 +27,100 @@ letters_app = typer.Typer(
 def review(
     school: School,
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
     import asyncio
 
     from cases.after_school import review_after_school
     from cli.chase import local_channels
-    from school.schools import load_school
 
-    day = day_or_today(on)
+    day = date_or_today("--date", on)
     engine = open_database()
     with refused_by_law():
         with session_for(engine) as session:
-            loaded = load_school(session, school)  # once, for the review, letters and duties
+            loaded = school_named(session, school)  # once, for the review, letters and duties
+        if on is not None:
+            school_day(loaded, "--date", day)  # a review stands for a school day's registers
         done = asyncio.run(
             review_after_school(engine, loaded, day, SystemClock(), local_channels())
         )
+    shown = review_shown(done)
+    if format is Format.json:
+        print_json(shown)
+    else:
+        print_review(shown, wide)
+
+
+def review_shown(done: AfterSchool) -> dict[str, Any]:
+    """The review as data: the same for the table and for --format json (docs/cli-json.md)."""
     result, letters = done.review, done.letters
+    return {
+        "school": result.school_id,
+        "date": result.on,
+        "review_day": result.review_day,
+        "counts": {
+            "cases_opened": result.cases_opened,
+            "stage_moves": result.stage_moves,
+            "actions_planned": result.actions_applied,
+            "letters_emailed": letters.emailed,
+            "letters_to_print": letters.to_print,
+            "new_la_duties": done.new_duties,
+        },
+        "proposals": [
+            {"id": p.id, "case_id": p.case_id, "kind": p.kind, "to_stage": p.to_stage,
+             "summary": p.summary}
+            for p in result.proposals
+            if p.status == "proposed"
+        ],
+        "overdue": [
+            {"action_id": o.action_id, "case_id": o.case_id, "upn": o.upn, "kind": o.kind,
+             "title": o.title, "due_on": o.due_on}
+            for o in result.overdue
+        ],
+        "letters_needing_a_person": list(letters.problems),
+    }  # fmt: skip
+
+
+_OVERDUE_SHOWN = 20  # reminders, not decisions: the rest are counted, and all are in the JSON
+
+
+def print_review(shown: dict[str, Any], wide: bool) -> None:
+    """Counts first, then the proposals a person must decide, then overdue actions."""
+    counts, proposals, overdue = shown["counts"], shown["proposals"], shown["overdue"]
     console.print(
-        f"Review of {school} for {day}: {result.cases_opened} cases opened, "
-        f"{result.stage_moves} stage moves, {result.actions_applied} actions planned, "
-        f"{letters.emailed} letters emailed, {letters.to_print} to print, "
-        f"{done.new_duties} new LA duties."
+        f"Review of {shown['school']} for {shown['date']}: {len(proposals)} proposals to decide, "
+        f"{len(overdue)} actions overdue; {counts['cases_opened']} cases opened, "
+        f"{counts['stage_moves']} stage moves, {counts['actions_planned']} actions planned, "
+        f"{counts['letters_emailed']} letters emailed, {counts['letters_to_print']} to print, "
+        f"{counts['new_la_duties']} new LA duties."
     )
-    for proposal in result.proposals:
-        if proposal.status == "proposed":
-            console.print(f"  proposal #{proposal.id}: {proposal.summary}", markup=False)
-    for overdue in result.overdue:
-        console.print(f"  overdue: {overdue}", markup=False)
-    _print_problems(letters.problems)
-    if any(p.status == "proposed" for p in result.proposals):
+    if proposals:
+        rows = [[str(p["id"]), p["kind"], p["summary"]] for p in proposals]
+        columns = [
+            Column("#", justify="right"),
+            Column("Kind", essential=False),
+            Column("Proposal"),
+        ]
+        console.print(people_table("Proposals to decide", columns, rows, wide))
         console.print(
             "Decide: attendance case decide ID --decision confirm|skip|override "
             '--by "Name, Position"'
         )
+    _print_problems(shown["letters_needing_a_person"])
+    if overdue:
+        rows = [
+            [str(o["action_id"]), o["upn"], o["title"], f"{o['due_on']:%-d %b}"]
+            for o in overdue[: None if wide else _OVERDUE_SHOWN]
+        ]
+        columns = [
+            Column("#", justify="right"), Column("UPN", essential=False), Column("Action"),
+            Column("Due"),
+        ]  # fmt: skip
+        console.print(people_table(f"Overdue actions: {len(overdue)}", columns, rows, wide))
+        if len(overdue) > len(rows):
+            console.print(f"… and {len(overdue) - len(rows)} more (--wide or --format json)")
 
 
 def _write_letters(session: Session, letters: list[StoredLetter], out: str) -> None:
@@ -121,7 +186,7 @@ def evidence(
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         Path(out).write_bytes(
-            evidence_pack_pdf(session, id_of(pupil), day_or_today(on), SystemClock())
+            evidence_pack_pdf(session, id_of(pupil), date_or_today("--date", on), SystemClock())
         )
     console.print(f"Wrote {out}.")
 

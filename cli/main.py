@@ -6,7 +6,6 @@ import json
 import shutil
 import sys
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,10 +25,12 @@ from cli import chase
 from cli import duties as duties_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
-from cli.common import State, console, errors, fail, open_database, refused
-from school.amendments import Amender
+from cli.common import State, console, errors, open_database, refused
+from cli.door import DoorGroup
+from cli.output import Format
+from cli.parsing import date_or_today, parse_date, parse_person, school_named
 from school.calendar import SchoolCalendar
-from school.clock import SystemClock, school_today
+from school.clock import SystemClock
 from school.database import (
     database_url,
     session_for,
@@ -44,16 +45,12 @@ app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=DoorGroup,
 )
 policy_app = typer.Typer(help="Work with school policy files.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 
 DEFAULT_CALENDAR = POLICY_DIR / "calendars" / "england-2025-27.toml"
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @app.callback()
@@ -118,10 +115,9 @@ def import_(
     """Import register CSVs in one transaction; changed marks are audited amendments."""
     files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
     files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
-    try:
-        amender = Amender.parse(by) if by else None
-    except ValueError as exc:
-        fail([str(exc)])
+    amender = parse_person("--by", by) if by is not None else None
+    with session_for(open_database()) as session:
+        school_named(session, school)
     with refused(), _progress() as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -168,9 +164,10 @@ def stats(
     from cli.report import pupil_table, summary_table
     from school.roll import roll_by_upn
 
-    on = _date(as_of) if as_of else school_today(SystemClock())
+    # Any day will do: on a weekend or in a holiday the figures count to the last school day.
+    on = date_or_today("--as-of", as_of)
     with refused(), session_for(open_database()) as session:
-        name = get_school(session, school).name
+        name = school_named(session, school).name
         figures = attendance_statistics(session, school, on)
         roll = roll_by_upn(session, school)
     if format is Format.json:
@@ -179,13 +176,6 @@ def stats(
         return
     console.print(summary_table(name, on, figures))
     console.print(pupil_table(figures, roll))
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail([f"--as-of {text!r} is not a date in the form YYYY-MM-DD"])
 
 
 @policy_app.command("check")
@@ -231,7 +221,7 @@ def demo_data(
     with refused():
         cal = SchoolCalendar.from_toml(_read(calendar), str(calendar))
     groups = [int(y) for y in year_groups.split(",") if y.strip()]
-    school = generate(pupils, seed, cal, groups, _date(until) if until else None)
+    school = generate(pupils, seed, cal, groups, parse_date("--until", until) if until else None)
     out.mkdir(parents=True, exist_ok=True)
     write_csvs(school, out)
     shutil.copyfile(calendar, out / "calendar.toml")

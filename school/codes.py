@@ -188,6 +188,8 @@ AUTHORISED_CODES = frozenset(c.code for c in CODES.values() if c.authorised)
 UNAUTHORISED_CODES = frozenset(c.code for c in CODES.values() if c.unauthorised)
 POSSIBLE_CODES = frozenset(c.code for c in CODES.values() if c.possible)
 NATIONAL_THRESHOLD_CODES = frozenset(c.code for c in CODES.values() if c.national_threshold)
+# Reg 10 table 3: the codes that mean the pupil was absent (leave, other authorised, unauthorised).
+ABSENCE_CODES = AUTHORISED_CODES | UNAUTHORISED_CODES
 
 
 class UnknownCodeError(ValueError):

@@ -232,8 +232,8 @@ def test_amendment_needs_by_and_reason(engine: Engine, imported: str, tmp_path: 
         "Parent phoned",
         str(folder),
     )
-    assert no_position.exit_code == 1
-    assert "--by 'Jo Bloggs' must be \"Name, Position\"" in flat(no_position.stderr)
+    assert no_position.exit_code == 2
+    assert "--by: 'Jo Bloggs' must be \"Name, Position\"" in flat(no_position.stderr)
     assert marks_in(engine) == before
 
     done = run(
@@ -292,18 +292,18 @@ def test_policy_check_names_the_broken_key(tmp_path: Path, monkeypatch: pytest.M
 
 def test_stats_for_an_unknown_school_says_how_to_create_it(initialised: str) -> None:
     result = run(initialised, "stats", "--school", "nowhere", "--as-of", "2025-09-12")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert flat(result.stderr) == (
-        "no school 'nowhere': create it with `attendance init --school nowhere --policy FILE "
-        "--calendar FILE`"
+        "Error: --school: no school 'nowhere' (set up here: emmanuel-middle); create one with "
+        "`attendance init --school ID --policy FILE --calendar FILE`"
     )
     assert result.stdout == ""
 
 
-def test_stats_with_a_malformed_date_exits_1(initialised: str) -> None:
+def test_stats_with_a_malformed_date_exits_2(initialised: str) -> None:
     result = run(initialised, "stats", "--school", SCHOOL, "--as-of", "12/09/2025")
-    assert result.exit_code == 1
-    assert "--as-of '12/09/2025' is not a date in the form YYYY-MM-DD" in flat(result.stderr)
+    assert result.exit_code == 2
+    assert "--as-of: '12/09/2025' is not a date: use YYYY-MM-DD" in flat(result.stderr)
 
 
 def test_stats_before_init_says_how_to_create_the_school(tmp_path: Path) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from chase.models import DslAlert, Note, StaffTask
+from chase.service import chase_tick
 from cli.main import app
+from school.clock import FixedClock
 from school.models import Pupil
-from tests.chase_helpers import MONDAY, fresh_session, set_up_morning
+from tests.chase_helpers import MONDAY, fresh_session, loaded, local, set_up_morning
 from tests.register_files import upn as upn_of
 
 runner = CliRunner()
@@ -100,11 +105,11 @@ def test_task_outcome_errors_are_clear(session: Session, engine, tmp_path) -> No
     bad = runner.invoke(
         app, [*_db(engine), "task", "done", "1", "--outcome", "shrug", "--by", "Jo, Office"]
     )
-    assert bad.exit_code == 1 and "outcome must be one of" in flat(bad.stderr)
+    assert bad.exit_code == 2 and "--outcome: 'shrug' is not one of" in flat(bad.stderr)
     nobody = runner.invoke(
         app, [*_db(engine), "task", "done", "1", "--outcome", "no_answer", "--by", "Jo"]
     )
-    assert nobody.exit_code == 1 and "Name, Position" in nobody.stderr
+    assert nobody.exit_code == 2 and "Name, Position" in nobody.stderr
 
 
 def test_outbox_shows_what_was_written(session: Session, engine, tmp_path, monkeypatch) -> None:
@@ -391,5 +396,33 @@ def test_a_non_school_day_opens_nothing_and_alerts_nobody(
         ticked = runner.invoke(
             app, [*_db(engine), "chase", "--school", "emmanuel-middle", "--date", day, "--once"]
         )
-        assert ticked.exit_code == 0 and "opened 0" in ticked.stdout
+        assert ticked.exit_code == 2 and "is not a school day" in ticked.output
+        # Below the door too: a tick on that day (a schedule, a script) opens nothing.
+        on = date.fromisoformat(day)
+        clock = FixedClock(local(on, "10:30"))
+        result = asyncio.run(chase_tick(engine, loaded(engine, "emmanuel-middle"), on, clock, {}))
+        assert (result.opened, result.steps) == (0, 0)
     assert session.scalars(select(RegisterAlert)).all() == []
+
+
+def test_call_list_alerts_and_outbox_as_json(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    set_up_morning(session, "kts-academy", tmp_path, {1: {"year": 10}})
+    school = ["--school", "kts-academy"]
+    runner.invoke(app, [*_db(engine), "chase", *school, "--date", str(MONDAY), "--simulate"])
+
+    def as_json(*args: str) -> dict:  # type: ignore[type-arg]
+        result = runner.invoke(app, [*_db(engine), *args, *school, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    tasks = as_json("tasks", "--date", str(MONDAY))
+    assert tasks["date"] == str(MONDAY) and tasks["tasks"]
+    assert tasks["tasks"][0]["pupil"]["name"] == "Pupil1 Test"
+    alerts = as_json("alerts")["alerts"]
+    assert [a["pupil"]["year_group"] for a in alerts] == [10]
+    assert "not known to be safe" in alerts[0]["reason"]
+    assert isinstance(as_json("outbox")["messages"], list)
+    assert as_json("duties", "list")["duties"] == []

@@ -1,0 +1,48 @@
+"""The command's outer door: bad arguments as one line (exit 2), crashes as one line (exit 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+# Typer 0.29 carries its own copy of click; its exceptions are the ones raised here.
+from typer import _click as click
+from typer._click import exceptions as click_errors
+from typer.core import TyperGroup
+
+from cli.crash_log import write_crash
+from cli.parsing import BadArgument
+
+
+def _one_line(message: str) -> None:
+    # click's echo, not rich: rich would wrap a long message onto a second line.
+    click.echo(" ".join(message.split()), err=True)
+
+
+class DoorGroup(TyperGroup):
+    """The root command group: every sub-command runs inside its invoke, so all pass here."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BadArgument as exc:
+            _one_line(f"Error: {exc}")
+            raise typer.Exit(2) from None
+        except click_errors.NoArgsIsHelpError:
+            raise
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else _command_of(ctx)
+            _one_line(f"Error: {exc.format_message()} (see {command} --help)")
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise
+        except Exception as exc:  # the last door: nothing a user types ends in a traceback
+            path = write_crash(exc, _command_of(ctx))
+            _one_line(f"internal error, details in {path}")
+            raise typer.Exit(1) from None
+
+
+def _command_of(ctx: click.Context) -> str:
+    """The command's name (e.g. `attendance task`), never its arguments: they may be notes."""
+    return " ".join(filter(None, [ctx.command_path, ctx.invoked_subcommand]))

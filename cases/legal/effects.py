@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -13,7 +13,7 @@ from transitions import EventData
 
 from cases.legal.parents import Recipient, notice_recipient
 from cases.legal.refusals import LegalActionRefused, _not_future, _who
-from cases.models import LegalAction, LegalActionEvent
+from cases.models import AttendanceCase, LegalAction, LegalActionEvent
 from school.clock import Clock
 from school.database import id_of
 from school.models import Pupil, School
@@ -85,6 +85,22 @@ class NewNotice(NamedTuple):
     parent: Recipient
     pupil: Pupil
     school: School
+
+    def legal_action(
+        self, case: AttendanceCase | None, created_at: datetime, **fields: Any
+    ) -> LegalAction:
+        """The notice's row, with its school, case, pupil, person named and author filled in."""
+        return LegalAction(
+            school_id=self.school.id,
+            case_id=id_of(case) if case else None,
+            pupil_id=id_of(self.pupil),
+            parent_name=self.parent.name,
+            parent_contact_id=self.parent.contact_id,
+            parent_carer_id=self.parent.carer_id,
+            created_at=created_at,
+            created_by=self.actor,
+            **fields,
+        )
 
 
 def new_notice(

@@ -63,9 +63,8 @@ def issue_notice_to_improve(
     letter needs, one numbered line each (read them back with `notice_elements`).
     """
     with _transaction(session):
-        actor, recipient, pupil, school = new_notice(
-            session, pupil_id, by, parent, on, clock, "the issue date"
-        )
+        notice = new_notice(session, pupil_id, by, parent, on, clock, "the issue date")
+        actor, recipient, pupil, school = notice
         parent_name = recipient.name
         chosen = (
             weeks if weeks is not None else policy_of(school).policy.legal.notice_to_improve_weeks
@@ -103,21 +102,15 @@ def issue_notice_to_improve(
             sufficient_improvement,
             early_grounds,
         )
-        row = LegalAction(
-            school_id=school.id,
-            case_id=case.id if case else None,
-            pupil_id=pupil_id,
-            parent_name=parent_name,
-            parent_contact_id=recipient.contact_id,
-            parent_carer_id=recipient.carer_id,
+        row = notice.legal_action(
+            case,
+            clock.now(),
             kind=NOTICE_TO_IMPROVE,
             state=NTI_START,
             issued_on=on,
             improvement_period_end=end,
             threshold_first_met_on=evidence.met_on,
             offence_summary=elements,
-            created_at=clock.now(),
-            created_by=actor,
         )
         _new_action(
             session,

@@ -62,9 +62,8 @@ def request_penalty_notice(
     three years ending with `on`.
     """
     with _transaction(session):
-        actor, recipient, pupil, school = new_notice(
-            session, pupil_id, by, parent, on, clock, "the request date"
-        )
+        notice = new_notice(session, pupil_id, by, parent, on, clock, "the request date")
+        actor, recipient, pupil, school = notice
         parent_name = recipient.name
         _require_csa(pupil, on)
         earlier = _counted_notices(session, pupil_id, recipient)
@@ -90,13 +89,9 @@ def request_penalty_notice(
         _require_send_barriers(school, pupil, case, "a penalty notice")
         sequence = _sequence(session, pupil_id, recipient, on)
         early, full = _amounts_for(sequence)
-        row = LegalAction(
-            school_id=school.id,
-            case_id=id_of(case) if case else None,
-            pupil_id=pupil_id,
-            parent_name=parent_name,
-            parent_contact_id=recipient.contact_id,
-            parent_carer_id=recipient.carer_id,
+        row = notice.legal_action(
+            case,
+            clock.now(),
             kind=PENALTY_NOTICE,
             state=PN_START,
             sequence=sequence,
@@ -104,8 +99,6 @@ def request_penalty_notice(
             amount=full,
             threshold_first_met_on=evidence.met_on,
             offence_summary=evidence.summary(),
-            created_at=clock.now(),
-            created_by=actor,
         )
         _new_action(
             session,

@@ -19,7 +19,6 @@ from cases.legal.queries import _open_case, _parents_actions, _require_send_barr
 from cases.legal.refusals import LegalActionRefused
 from cases.models import LegalAction
 from school.clock import Clock
-from school.database import id_of
 from school.schools import calendar_of
 from state_machines.legal_action import SUSPENSION_PN_START
 
@@ -44,9 +43,8 @@ def issue_suspension_penalty_notice(
     £120 within 28. No support test, and it never counts towards the two-notice limit.
     """
     with _transaction(session):
-        actor, recipient, pupil, school = new_notice(
-            session, pupil_id, by, parent, issued_on, clock, "the issue date"
-        )
+        notice = new_notice(session, pupil_id, by, parent, issued_on, clock, "the issue date")
+        actor, recipient, pupil, school = notice
         parent_name = recipient.name
         _require_csa(pupil, seen_on)
         if notice_given_on is None or notice_given_on > seen_on:
@@ -94,13 +92,9 @@ def issue_suspension_penalty_notice(
             f"{_suspension_offence(seen_on)} ({place}), school day {day} of a suspension from "
             f"{suspension_starts_on}; s104 notice given on {notice_given_on} (EIA 2006 s103)"
         )
-        row = LegalAction(
-            school_id=school.id,
-            case_id=id_of(case) if case else None,
-            pupil_id=pupil_id,
-            parent_name=parent_name,
-            parent_contact_id=recipient.contact_id,
-            parent_carer_id=recipient.carer_id,
+        row = notice.legal_action(
+            case,
+            clock.now(),
             kind=SUSPENSION_PENALTY_NOTICE,
             state=SUSPENSION_PN_START,
             issued_on=issued_on,
@@ -108,8 +102,6 @@ def issue_suspension_penalty_notice(
             amount_if_paid_early=early,
             amount=full,
             offence_summary=summary,
-            created_at=clock.now(),
-            created_by=actor,
         )
         _new_action(
             session,

@@ -27,7 +27,7 @@ from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
-from cli.output import Format
+from cli.output import Format, WideOption
 from cli.parsing import date_or_today, parse_date, parse_person, school_named
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
@@ -39,7 +39,7 @@ from school.errors import InputError
 from school.policy_files import POLICY_DIR, bundled_policy, load_policy
 from school.register_import import RegisterFiles, import_register
 from school.schools import calendar_of, get_school, load_school, set_up_school
-from school.statistics import attendance_statistics
+from school.statistics import attendance_statistics, statistics_for
 
 app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
@@ -159,6 +159,7 @@ def stats(
         typer.Option("--as-of", help="YYYY-MM-DD; its last session is included. Default: today."),
     ] = None,
     format: Annotated[Format, typer.Option(help="table or json")] = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
     from cli.report import pupil_table, summary_table
@@ -167,15 +168,15 @@ def stats(
     # Any day will do: on a weekend or in a holiday the figures count to the last school day.
     on = date_or_today("--as-of", as_of)
     with refused(), session_for(open_database()) as session:
-        name = school_named(session, school).name
-        figures = attendance_statistics(session, school, on)
+        loaded = school_named(session, school)
+        figures = statistics_for(session, loaded, on)
         roll = roll_by_upn(session, school)
     if format is Format.json:
         json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
         sys.stdout.write("\n")
         return
-    console.print(summary_table(name, on, figures))
-    console.print(pupil_table(figures, roll))
+    console.print(summary_table(loaded.name, on, figures))
+    console.print(pupil_table(figures, roll, wide))
 
 
 @policy_app.command("check")

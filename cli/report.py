@@ -9,6 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from cli.output import Column, people_table
 from school.roll import RollEntry, year_label
 from school.statistics import PupilStatistics
 
@@ -99,32 +100,41 @@ def attention_table(
     return table
 
 
-def pupil_table(figures: Sequence[PupilStatistics], roll: Mapping[str, RollEntry]) -> Table:
-    """Every pupil's figures, one row each."""
-    table = Table(box=box.SIMPLE_HEAD, title="Pupils")
-    for heading in [
-        "UPN", "Pupil", "Poss.", "Attend.", "Unauth 10 wks", "Threshold met", "Unauth run",
-        "Ill days", "L / U term", "N to recode", "CSA",
-    ]:  # fmt: skip
-        table.add_column(heading, justify="left" if heading in ("UPN", "Pupil") else "right")
+def pupil_table(
+    figures: Sequence[PupilStatistics], roll: Mapping[str, RollEntry], wide: bool = False
+) -> Table:
+    """Every pupil's figures, one row each; on 80 columns the figures that need a person
+    (attendance, unauthorised absence, the threshold), every column with `wide`."""
+    columns = [
+        Column("UPN", essential=False), Column("Pupil"),
+        Column("Poss.", essential=False, justify="right"), Column("Attend.", justify="right"),
+        Column("Unauth 10 wks", justify="right"), Column("Threshold met", justify="right"),
+        Column("Unauth run", essential=False, justify="right"),
+        Column("Ill days", essential=False, justify="right"),
+        Column("L / U term", essential=False, justify="right"),
+        Column("N to recode", justify="right"), Column("CSA", essential=False, justify="right"),
+    ]  # fmt: skip
+    rows = []
     for f in figures:
         entry = roll.get(f.upn)
         met = f.national_threshold_first_met_on
-        table.add_row(
-            f.upn,
-            entry.name if entry else "",
-            str(f.possible_sessions),
-            _pct(f.attendance_pct)
-            + (" SA" if f.severe_absence else " PA" if f.persistent_absence else ""),
-            str(f.unauthorised_sessions_rolling_10_school_weeks),
-            (met.isoformat() + ("" if f.national_threshold_met else " (was)")) if met else "",
-            str(f.consecutive_unauthorised_school_days),
-            str(f.illness_school_days),
-            f"{f.late_before_close_term} / {f.late_after_close_term}",
-            str(f.overdue_n_codes or ""),
-            "yes" if f.compulsory_school_age else "no",
+        rows.append(
+            [
+                f.upn,
+                entry.name if entry else f.upn,
+                str(f.possible_sessions),
+                _pct(f.attendance_pct)
+                + (" SA" if f.severe_absence else " PA" if f.persistent_absence else ""),
+                str(f.unauthorised_sessions_rolling_10_school_weeks),
+                (met.isoformat() + ("" if f.national_threshold_met else " (was)")) if met else "",
+                str(f.consecutive_unauthorised_school_days),
+                str(f.illness_school_days),
+                f"{f.late_before_close_term} / {f.late_after_close_term}",
+                str(f.overdue_n_codes or ""),
+                "yes" if f.compulsory_school_age else "no",
+            ]
         )
-    return table
+    return people_table("Pupils", columns, rows, wide)
 
 
 def print_report(

@@ -179,6 +179,23 @@ def test_stats_table_names_the_school(imported: str) -> None:
     assert re.search(r"│ Overall attendance │ 50\.0% │", text), text
 
 
+def test_stats_fits_80_columns_and_wide_shows_every_column(
+    imported: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run(imported, "stats", "--school", SCHOOL, "--as-of", "2025-09-12")
+    assert narrow.exit_code == 0, narrow.output
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80, narrow.stdout
+    assert "Attend." in narrow.stdout and "Ill days" not in narrow.stdout
+    assert "…" not in narrow.stdout  # no heading or figure cut short
+
+    monkeypatch.setenv("COLUMNS", "200")
+    wide = run(imported, "stats", "--school", SCHOOL, "--as-of", "2025-09-12", "--wide")
+    assert wide.exit_code == 0, wide.output
+    for heading in ("UPN", "Poss.", "Unauth run", "Ill days", "L / U term", "CSA"):
+        assert heading in wide.stdout
+
+
 def test_bad_import_exits_1_listing_every_line(
     engine: Engine, initialised: str, tmp_path: Path
 ) -> None:

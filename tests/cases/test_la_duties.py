@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from cases.duties.rules import DutyRefused
 from cases.duties.deletion import JointEnquiries, confirm_deletion_ground
 from cases.duties.illness import record_expected_illness
+from cases.duties.rules import DutyRefused
 from cases.duties.service import complete_duty, dismiss_duty, open_duties, review_la_duties
 from cases.models import LaDuty
 from chase.models import ReportedAbsence

@@ -106,11 +106,11 @@ KIND_LABELS = {
 def needs(duty: LaDuty) -> str:
     """What a person must do to discharge an open duty, as the command that does it."""
     if duty.kind == DELETION_GROUND:
-        return "confirm the joint enquiries (confirm-deletion) or dismiss"
+        return "confirm-deletion, or dismiss"
     if duty.kind == RECODE_N:
-        return "amend the mark in the register"
+        return "amend the register"
     if duty.kind == DELETION_RETURN and not (duty.details or {}).get("ground"):
-        return "send it; done --ground GROUND"
+        return "send; done --ground"
     if duty.kind == INFORM_SOCIAL_WORKER:
-        return "tell them; done"
-    return "send it; done"
+        return "tell; done"
+    return "send; done"

@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 
-from school.calendar import SchoolCalendar, SchoolDay
+from school.calendar import SchoolCalendar, SchoolDay, academic_year_of
 from school.law import NEW_PUPIL_RETURN_SCHOOL_DAYS
 
 
@@ -68,10 +68,13 @@ def new_pupil_return_due(calendar: SchoolCalendar, entered: date) -> date:
 
 
 def year_before(calendar: SchoolCalendar, as_of: date) -> date:
-    """The last school day before the school year in force on a date (date.min at the start).
+    """The last school day before the school year in force on a date; where the calendar does
+    not reach back that far, 31 July before it (the academic year runs from 1 August).
 
     Admissions and leaving dates after it belong to this school year's returns.
     """
     start = calendar.academic_year_start(as_of)
     index = first_school_day_after(calendar, start - dt.timedelta(days=1))
-    return calendar.days[index - 1].date if index > 0 else date.min
+    if index > 0:
+        return calendar.days[index - 1].date
+    return date(academic_year_of(start), 7, 31)

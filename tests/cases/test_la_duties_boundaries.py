@@ -75,9 +75,9 @@ def test_new_pupil_return_due_by_the_fifth_school_day_after_entry(entered: str, 
 
 
 def test_the_year_of_returns_starts_after_the_last_school_day_before_it() -> None:
-    assert year_before(CAL, D("2025-10-01")) == date.min  # the calendar's first year
+    assert year_before(CAL, D("2025-10-01")) == D("2025-07-31")  # before the calendar
     assert year_before(CAL, D("2026-10-01")) == D("2026-07-20")
-    assert year_before(CAL, D("2026-08-15")) == date.min  # August belongs to the year ended
+    assert year_before(CAL, D("2026-08-15")) == D("2025-07-31")  # August: the year just ended
 
 
 def test_ground_i_at_19_20_and_21_school_days(

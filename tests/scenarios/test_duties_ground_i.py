@@ -113,7 +113,7 @@ def test_ground_i_confirmed_with_the_joint_enquiries_raises_the_return_and_tells
     assert sorted(raised) == ["deletion_return", "inform_social_worker"]
     assert raised["deletion_return"]["due_on"] == "2025-10-14"
     assert raised["deletion_return"]["details"]["ground"] == "ground_i"
-    assert raised["deletion_return"]["needs"] == "send it; done"  # its ground is known
+    assert raised["deletion_return"]["needs"] == "send; done"  # its ground is known
     again = seed.run(
         "duties", "confirm-deletion", duty, "--school-by", STAFF, "--la-by", LA,
         "--on", "2025-10-14", "--enquiries", ENQUIRIES, on="2025-10-14",

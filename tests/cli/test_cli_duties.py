@@ -97,3 +97,18 @@ def test_wrong_ids_and_arguments_are_one_line_errors(seed: SchoolAtTheDoor) -> N
         result = seed.run(*args)
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_the_daily_review_raises_the_joiners_and_leavers_returns(
+    seed: SchoolAtTheDoor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    reviewed = seed.json("review", "--school", seed.school, "--date", "2025-10-10", on="2025-10-10")
+    assert reviewed["counts"]["new_la_duties"] == 4
+    listed = seed.json("duties", "list", "--school", seed.school, "--date", "2025-10-10")
+    assert sorted((d["kind"], d["pupil"]["upn"], d["due_on"]) for d in listed["duties"]) == [
+        ("continuous_absence_return", upn(2), "2025-10-13"),
+        ("deletion_ground", upn(2), "2025-10-13"),
+        ("deletion_return", upn(3), "2025-10-10"),
+        ("new_pupil_return", upn(1), "2025-09-15"),
+    ]

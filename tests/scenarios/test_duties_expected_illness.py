@@ -23,7 +23,7 @@ from tests.scenarios.duties_school import STAFF, SchoolAtTheDoor, from_day, of_k
 
 
 @pytest.fixture(params=["emmanuel-middle", "micklefield"])
-def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:  # type: ignore[no-untyped-def]
+def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:
     url = engine.url.render_as_string(hide_password=False)
     school = set_up(url, request.param, tmp_path / "register", monkeypatch)
     ill_in_october = from_day("2025-10-06", "I", "2025-10-15")
@@ -40,7 +40,7 @@ def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoo
     return school
 
 
-def expect(school: SchoolAtTheDoor, n: int, first: str, days: int, on: str, *extra: str):  # type: ignore[no-untyped-def]
+def expect(school: SchoolAtTheDoor, n: int, first: str, days: int, on: str, *extra: str):
     return school.run(
         "duties", "expect-illness", upn(n), "--from", first, "--days", str(days),
         "--by", STAFF, *extra, "--format", "json", on=on,

@@ -37,7 +37,7 @@ ENQUIRIES = (
 
 
 @pytest.fixture(params=["emmanuel-middle", "micklefield"])
-def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:  # type: ignore[no-untyped-def]
+def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:
     url = engine.url.render_as_string(hide_password=False)
     school = set_up(url, request.param, tmp_path / "register", monkeypatch)
     year, born = school.middle_year, "2015-05-01"
@@ -88,7 +88,7 @@ def test_ground_i_confirmed_with_the_joint_enquiries_raises_the_return_and_tells
     assert of_kind(seed.duties("2025-10-13"), "deletion_return") == []  # not before confirming
     duty = str(proposal["id"])
 
-    def confirm(*extra: str, la: str = LA, on: str = "2025-10-14"):  # type: ignore[no-untyped-def]
+    def confirm(*extra: str, la: str = LA, on: str = "2025-10-14"):
         return seed.run(
             "duties", "confirm-deletion", duty, "--school-by", STAFF, "--la-by", la,
             "--on", on, *extra, on="2025-10-14",

@@ -21,7 +21,7 @@ SCHOOLS = ["emmanuel-middle", "micklefield"]  # Years 5-8, and Reception to Year
 
 
 @pytest.fixture(params=SCHOOLS)
-def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:  # type: ignore[no-untyped-def]
+def seed(request, engine: Engine, tmp_path: Path, monkeypatch) -> SchoolAtTheDoor:
     url = engine.url.render_as_string(hide_password=False)
     return set_up(url, request.param, tmp_path / "register", monkeypatch)
 

@@ -28,7 +28,7 @@ from cli import letters as letters_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.output import Format, WideOption
-from cli.parsing import date_or_today, parse_date, parse_person, school_named
+from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
 from school.database import (
@@ -116,6 +116,7 @@ def import_(
     files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
     files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     amender = parse_person("--by", by) if by is not None else None
+    reason = parse_reason("--reason", reason) if reason is not None else None
     with session_for(open_database()) as session:
         school_named(session, school)
     with refused(), _progress() as progress:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from school.amendments import (
     Amender,
+    amendment_reason,
     amendment_refusal,
     apply_mark_amendments,
     apply_pupil_changes,
@@ -38,7 +39,7 @@ from school.register_csv import (
     parse_marks,
     parse_pupils,
 )
-from school.schools import calendar_of, get_school
+from school.schools import calendar_of, get_school, policy_of
 from school.tables import CONTACTS, PUPILS
 
 
@@ -123,17 +124,17 @@ def import_register(
         p.upn: p for p in session.scalars(select(Pupil).where(col(Pupil.school_id) == school_id))
     }
     known = {
-        upn: KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date)
+        upn: KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date, p.year_group)
         for upn, p in stored.items()
     }
     known.update(
         {
-            r.upn: KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date)
+            r.upn: KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date, r.year_group)
             for r in pupil_rows
         }
     )
     check_contacts(contact_rows, known, files.contacts, problems)
-    check_marks(mark_rows, known, calendar, files.marks, problems)
+    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems)
     check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
         raise RegisterImportError(problems.items)
@@ -206,12 +207,18 @@ def _write(
     new_marks, amended_marks, unchanged = mark_changes(session, school_id, ids, mark_rows)
     contact_replacements = _contact_changes(session, school_id, ids, contact_rows)
     amendments_needed = len(amended_marks) + len(pupil_changes)
-    if amendments_needed and (by is None or not reason):
-        raise RegisterImportError(
-            amendment_refusal(
-                amended_marks, pupil_changes, source_name(files.marks), source_name(files.pupils)
+    if amendments_needed:
+        reason, reason_problem = _checked_reason(reason)
+        if by is None or reason is None:
+            raise RegisterImportError(
+                amendment_refusal(
+                    amended_marks,
+                    pupil_changes,
+                    source_name(files.marks),
+                    source_name(files.pupils),
+                    reason_problem,
+                )
             )
-        )
 
     result = ImportResult(
         pupils_added=len(new_pupils),
@@ -252,6 +259,16 @@ def _write(
         session.execute(insert(AttendanceMark), new_marks)
     apply_mark_amendments(session, amended_marks, audit)
     return result
+
+
+def _checked_reason(reason: str | None) -> tuple[str | None, str | None]:
+    """The reason as stored (None when none was given or it says nothing), and what is wrong."""
+    if reason is None:
+        return None, None
+    try:
+        return amendment_reason(reason), None
+    except ValueError as exc:
+        return None, f"--reason: {exc}"
 
 
 def _contact_changes(

@@ -25,6 +25,7 @@ from cli import chase
 from cli import duties as duties_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
+from cli import register as register_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.output import Format, WideOption
@@ -359,6 +360,9 @@ def _demo_half_term_of_reviews(
         f"{printed} to print (`attendance letters render ID --out letter.pdf`)."
     )
 
+
+# The signing-in book (cli/register.py).
+app.command()(register_cli.arrive)
 
 # The morning chase (cli/chase.py).
 app.command()(chase.chase)

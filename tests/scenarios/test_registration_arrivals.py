@@ -65,9 +65,9 @@ def test_a_pupil_chased_at_register_close_signs_in_late_and_the_chase_stops(
 ) -> None:
     """Monday 23 Nov 2026. The AM register is taken with the pupil N (no reason yet). At the
     close the chase opens a welfare check and takes its first step (Emmanuel Middle texts the
-    parents; KTS puts a call to the primary contact on the office's list). Ten minutes after the close
-    the pupil signs in at the office: after the close, so U (reg 10), replacing the N as an
-    audited amendment (reg 6). The chase's next tick closes the check as arrived; nothing more
+    parents; KTS puts a call to the primary contact on the office's list). Ten minutes after
+    the close the pupil signs in at the office: after the close, so U (reg 10), replacing the N
+    as an audited amendment (reg 6). The chase's next tick closes the check as arrived; nothing more
     is sent, no call is left to make, and the DSL is never alerted."""
     monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
     window = load_policy(bundled_policy(seed)).policy.register_window(year, "AM")

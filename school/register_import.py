@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from school.register_csv import (
     parse_marks,
     parse_pupils,
 )
+from school.register_followup import FollowUp, follow_ups
 from school.schools import calendar_of, get_school, policy_of
 from school.tables import CONTACTS, PUPILS
 
@@ -70,6 +71,8 @@ class ImportResult:
     marks_added: int = 0
     marks_amended: int = 0
     marks_unchanged: int = 0
+    # What the import leaves for a person; not part of what it changed.
+    follow_ups: tuple[FollowUp, ...] = field(default=(), compare=False)
 
     @property
     def changed(self) -> bool:
@@ -152,6 +155,9 @@ def import_register(
             by,
             reason,
         )
+        policy = policy_of(school).policy
+        found = follow_ups(session, school_id, calendar, policy, pupil_rows, mark_rows)
+        result = replace(result, follow_ups=tuple(found))
     except BaseException:
         session.rollback()
         raise

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.cli.test_cli import SCHOOL, run
@@ -79,3 +80,30 @@ def test_a_refused_import_prints_nothing_on_stdout_in_json(
     result = run(initialised, "import", "--school", SCHOOL, str(folder), "--format", "json")
     assert result.exit_code == 1 and result.stdout == ""
     assert "marks.csv:2: L with minutes_late 45 is an arrival at 09:25" in result.stderr
+
+
+def test_an_amending_import_needs_a_reason_that_says_why(
+    engine: Engine, imported: str, tmp_path: Path
+) -> None:
+    """At the door (exit 2, one line) and in the service itself (nothing written)."""
+    from sqlmodel import Session
+
+    from school.amendments import Amender
+    from school.clock import SystemClock
+    from school.register_import import RegisterFiles, RegisterImportError, import_register
+
+    folder = tmp_path / "amend"
+    folder.mkdir()
+    write_marks(folder, [[upn(1), "2025-09-08", "PM", "I", ""]])  # was N
+    by = ("--by", "Jo Bloggs, Attendance Officer")
+    for said in ("   ", "n/a", "-"):
+        result = run(imported, "import", "--school", SCHOOL, str(folder), *by, "--reason", said)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("Error: --reason:") and result.stderr.count("\n") == 1
+    with Session(engine) as session, pytest.raises(RegisterImportError) as refused:
+        import_register(
+            session, SCHOOL, RegisterFiles(marks=folder / "marks.csv"), SystemClock(),
+            by=Amender("Jo Bloggs", "Attendance Officer"), reason=" \t ",
+        )  # fmt: skip
+    assert "reason is blank" in refused.value.lines()[-1]
+    assert "would amend" in refused.value.lines()[0]

@@ -25,10 +25,12 @@ from cli import chase
 from cli import duties as duties_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
+from cli import register as register_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
-from cli.output import Format, WideOption
-from cli.parsing import date_or_today, parse_date, parse_person, school_named
+from cli.import_report import import_json, print_import
+from cli.output import Format, FormatOption, WideOption, print_json
+from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
 from school.database import (
@@ -38,6 +40,7 @@ from school.database import (
 from school.errors import InputError
 from school.policy_files import POLICY_DIR, bundled_policy, load_policy
 from school.register_import import RegisterFiles, import_register
+from school.roll import roll_by_upn
 from school.schools import calendar_of, get_school, load_school, set_up_school
 from school.statistics import attendance_statistics, statistics_for
 
@@ -111,13 +114,16 @@ def import_(
         typer.Option(help='Who is amending: "Name, Position" (needed when marks change).'),
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why marks are being amended.")] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Import register CSVs in one transaction; changed marks are audited amendments."""
     files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
     files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     amender = parse_person("--by", by) if by is not None else None
+    reason = parse_reason("--reason", reason) if reason is not None else None
     with session_for(open_database()) as session:
-        school_named(session, school)
+        loaded = school_named(session, school)
     with refused(), _progress() as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -130,14 +136,12 @@ def import_(
             result = import_register(
                 session, school, files, SystemClock(), by=amender, reason=reason, progress=advance
             )
-    if not result.changed:
-        console.print(f"Nothing to change: {result.marks_unchanged} marks already as imported.")
-        return
-    console.print(
-        f"Imported: {result.pupils_added} pupils added, {result.pupils_changed} changed; "
-        f"{result.contacts_changed} pupils' contacts updated; {result.marks_added} marks added, "
-        f"{result.marks_amended} amended, {result.marks_unchanged} unchanged."
-    )
+            roll = roll_by_upn(session, school)
+    names = ", ".join(p.name for p in (files.pupils, files.contacts, files.marks) if p)
+    if format is Format.json:
+        print_json(import_json(school, names, result, roll))
+    else:
+        print_import(loaded.name, names, result, roll, wide)
 
 
 def _progress() -> Progress:
@@ -358,6 +362,9 @@ def _demo_half_term_of_reviews(
         f"{printed} to print (`attendance letters render ID --out letter.pdf`)."
     )
 
+
+# The signing-in book (cli/register.py).
+app.command()(register_cli.arrive)
 
 # The morning chase (cli/chase.py).
 app.command()(chase.chase)

@@ -9,7 +9,7 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from school.amendments import Amender
+from school.amendments import Amender, amendment_reason
 from school.clock import SystemClock, school_today
 from school.codes import ABSENCE_CODES, CODES, LEGACY_CODES
 from school.models import School
@@ -96,6 +96,14 @@ def parse_person(option: str, text: str) -> Amender:
         raise BadArgument(
             option, f'{shown(text)} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"'
         ) from None
+
+
+def parse_reason(option: str, text: str) -> str:
+    """Why the register is amended: words that say why, never blank (REG24 r6)."""
+    try:
+        return amendment_reason(text)
+    except ValueError as exc:
+        raise BadArgument(option, str(exc)) from None
 
 
 def parse_choice(option: str, text: str, allowed: tuple[str, ...]) -> str:

@@ -100,6 +100,7 @@ ARGUMENTS = {
         ["legal", "nti", upn(1), "--parent", "Ann One", "--by", "A B, C", "--date={}"],
         ["legal", "issue-pn", "1", "--by", "A B, C", "--issued={}", "--received=2026-01-05"],
         ["legal", "pay", "1", "--amount", "80", "--by", "A B, C", "--date={}"],
+        ["arrive", upn(1), "--school", SCHOOL, "--at", "09:00", "--date={}"],
         [
             "absence",
             "--school",
@@ -123,12 +124,14 @@ ARGUMENTS = {
         ["duties", "list", "--school={}"],
         ["case", "show", "--school={}", upn(1)],
         ["import", "--school={}"],
+        ["arrive", upn(1), "--at", "09:00", "--school={}"],
     ],
     "upn": [
         ["absence", "--school", SCHOOL, "--reason", "r", "--by", "A, B", "--upn={}"],
         ["case", "show", "--", "{}"],
         ["legal", "nti", "--parent", "Ann One", "--by", "A B, C", "--", "{}"],
         ["evidence", "--school", SCHOOL, "--out", "x.pdf", "--", "{}"],
+        ["arrive", "--school", SCHOOL, "--at", "09:00", "--", "{}"],
     ],
     "code": [
         [

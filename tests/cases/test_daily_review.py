@@ -28,6 +28,8 @@ from tests.register_files import pupil_row, upn
 
 D = date.fromisoformat
 HEAD = Amender("Sam Okafor", "Headteacher")
+# The law's decision on legal action, raised whatever the ladder says (issue 10 item 6).
+CONSIDER_LEGAL = ("consider_legal", "proposed", None)
 
 # The half-terms of 2025-26 in the bundled calendar, and their last school days (the audits).
 AUTUMN_1 = (D("2025-09-04"), D("2025-10-24"))
@@ -439,7 +441,7 @@ def test_micklefield_letter_one_fast_track_and_penalty_notice_only_proposed(
     # No improvement: Fast Track Letter 1 proposed, Letter 2 named as the alternative only.
     assert made(fortnight_1, session, ids[2]) == [
         ("fast_track_1", "proposed", "listen"),
-        ("consider_legal", "proposed", None),  # the threshold is met: a decision, whatever the ladder
+        ("consider_legal", "proposed", None),  # threshold met: a decision, whatever the ladder
     ]
     ft1 = proposal(session, ids[2], "fast_track_1")
     assert ft1.evidence["alternatives"] == ["fast_track_2"]
@@ -541,7 +543,7 @@ def test_kts_critical_tier_is_daily_and_legal_action_only_proposed(
     pupil = ids[7]
 
     wednesday = review(session, school, "2025-09-17")
-    assert made(wednesday, session, pupil) == [("critical", "applied", None), ("consider_legal", "proposed", None)]
+    assert made(wednesday, session, pupil) == [("critical", "applied", None), CONSIDER_LEGAL]
     critical = actions(session, pupil, "critical")
     assert critical["multi_agency_meeting"].due_on == D("2025-09-24")  # urgent: 5 school days
     assert critical["daily_contact"].due_on == D("2025-09-18")
@@ -599,7 +601,7 @@ def test_basildon_boundaries_and_ladder_to_contract_and_la_referral(
     assert made(audit_1, session, ids[7]) == [letter]
 
     audit_2 = review(session, school, "2025-12-19")
-    assert made(audit_2, session, ids[7]) == [("attendance_meeting", "applied", None), ("consider_legal", "proposed", None)]
+    assert made(audit_2, session, ids[7]) == [("attendance_meeting", "applied", None), CONSIDER_LEGAL]
     assert stage(session, ids[7]) == "listen"
     audit_3 = review(session, school, "2026-02-13")
     assert made(audit_3, session, ids[7]) == [("support_plan", "applied", None), meetings]

@@ -601,7 +601,8 @@ def test_basildon_boundaries_and_ladder_to_contract_and_la_referral(
     assert made(audit_1, session, ids[7]) == [letter]
 
     audit_2 = review(session, school, "2025-12-19")
-    assert made(audit_2, session, ids[7]) == [("attendance_meeting", "applied", None), CONSIDER_LEGAL]
+    meeting = ("attendance_meeting", "applied", None)
+    assert made(audit_2, session, ids[7]) == [meeting, CONSIDER_LEGAL]
     assert stage(session, ids[7]) == "listen"
     audit_3 = review(session, school, "2026-02-13")
     assert made(audit_3, session, ids[7]) == [("support_plan", "applied", None), meetings]

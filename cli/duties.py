@@ -8,12 +8,13 @@ import typer
 from sqlalchemy import select
 from sqlmodel import col
 
+from cases.legal.agenda import unpaid_decisions_due
 from cases.models import LaDuty
 from cli.casework import By, Reason, School, refused_by_law
 from cli.common import console, open_database
 from cli.output import Format, FormatOption, print_json
 from cli.parsing import date_or_today, parse_person, school_named
-from school.clock import SystemClock
+from school.clock import SystemClock, school_today
 from school.database import session_for
 from school.models import Pupil
 
@@ -38,23 +39,33 @@ def duties_review(school: School, on: Annotated[str | None, typer.Option("--date
 def duties_list(school: School, format: FormatOption = Format.table) -> None:
     """Open duties to the local authority, soonest first."""
     with session_for(open_database()) as session:
-        school_named(session, school)
+        loaded = school_named(session, school)
         rows = session.execute(
             select(LaDuty, Pupil)
             .join(Pupil, col(Pupil.id) == LaDuty.pupil_id)
             .where(col(LaDuty.school_id) == school, col(LaDuty.status) == "open")
             .order_by(col(LaDuty.due_on), col(LaDuty.id))
         ).all()
+        # Unpaid penalty notices from day 29 after receipt: the LA's decision (cases/legal).
+        decisions = unpaid_decisions_due(session, loaded, school_today(SystemClock()))
     if format is Format.json:
-        print_json({"school": school, "duties": [_duty_json(*row) for row in rows]})
+        print_json(
+            {
+                "school": school,
+                "duties": [_duty_json(*row) for row in rows],
+                "legal_decisions_due": [d.as_json() for d in decisions],
+            }
+        )
         return
+    for d in decisions:
+        console.print(f"due since {d.since}  {d.pupil}  {d.what} ({d.decides})", markup=False)
     for duty, pupil in rows:
         console.print(
             f"#{duty.id} due {duty.due_on}  {pupil.given_name} {pupil.family_name}  "
             f"{duty.kind}: {duty.summary}",
             markup=False,
         )
-    if not rows:
+    if not rows and not decisions:
         console.print("No open duties.")
 
 

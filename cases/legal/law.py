@@ -142,3 +142,14 @@ def threshold_met_at(weeks: Sequence[int], from_index: int = 0) -> int | None:
         if weeks[i] - weeks[i - needed + 1] < NATIONAL_THRESHOLD_WEEKS:
             return i
     return None
+
+
+def unpaid_decision_due_on(received_on: date) -> date:
+    """Day 29 after receipt: the 28 days for payment are over and the local authority must
+    decide to prosecute or withdraw (spec §5 Non-payment)."""
+    return received_on + timedelta(days=PAYMENT_DAYS + 1)
+
+
+def nti_outcome_due_on(improvement_period_end: date) -> date:
+    """The day after the improvement period ends: its outcome is then due (spec §5 NTI)."""
+    return improvement_period_end + timedelta(days=1)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
+from cases.legal.agenda import LegalDue, legal_decisions_due
 from cases.models import CaseProposal
 from cases.review import queries, rules
 from cases.review.ladder import ladder_steps
@@ -42,6 +43,8 @@ class ReviewResult:
     overdue: tuple[OverdueAction, ...] = ()
     # Thresholds met only by N codes still within their window: said, never acted on.
     provisional: tuple[ProvisionalNote, ...] = ()
+    # Every legal decision waiting for a person, made at this review or before.
+    legal_due: tuple[LegalDue, ...] = ()
 
 
 def run_daily_review(
@@ -111,6 +114,8 @@ def _review(
     writer.write(work)
     writer.plan_confirmed(cases)
     overdue = queries.overdue(review, cases)
+    session.flush()
+    legal_due = legal_decisions_due(session, school, on)
     session.commit()
     return ReviewResult(
         school_id=school.id,
@@ -123,6 +128,7 @@ def _review(
         proposals=tuple(writer.made),
         overdue=overdue,
         provisional=tuple(legal.notes),
+        legal_due=tuple(legal_due),
     )
 
 

@@ -2,14 +2,17 @@
 
 Worked, dated, through the CLI in simulated time, for every seed school's policy:
 
-| # | Facts | Expected outcome |
-|---|---|---|
-| L1 | Mon 15 - Fri 19 Sep 2025: 10 sessions O (Year 5 or 8, CSA) | Review of Fri 19 Sep: "consider legal action" pending for the person who signs Notices to Improve, with the figures and the threshold period (met 19 Sep; the window from Mon 1 Sep, the calendar's first school week); still shown on Mon 22 Sep and in `case show`, not made twice |
-| L2 | L1, then skipped with a reason on 22 Sep | No longer due; never made again for that period |
-| L3 | L2, then 10 more O, Mon 29 Sep - Fri 3 Oct | Met again on 3 Oct: a new decision, for the new period only |
-| L4 | 8 O Mon-Thu 15-18 Sep, 2 N Fri 19 Sep | Review of 19 Sep: no proposal, "provisional: 2 N sessions unresolved until 2025-09-26" |
-| L5 | L4, the N recoded O on Mon 22 Sep | Review of 22 Sep: the decision is due (met on 19 Sep) |
-| L6 | L4, the N recoded I (ill) on Mon 22 Sep | Not met: no decision, nothing provisional |
+L1. Mon 15 - Fri 19 Sep 2025: 10 sessions O (a pupil of compulsory school age). The review of
+    Fri 19 Sep raises "consider legal action" for the person who signs the school's Notices to
+    Improve, with the figures and the threshold period (met 19 Sep; the window from Mon 1 Sep,
+    the calendar's first school week). On Mon 22 Sep it is still due, in the review and in
+    `case show`, and not made twice. "confirm" is refused: a notice, or a reason not to.
+L2. Skipped with a reason on 22 Sep: no longer due, never made again for that period.
+L3. Ten more O, Mon 29 Sep - Fri 3 Oct: met again on 3 Oct, a new decision for the new period.
+L4. 8 O Mon-Thu 15-18 Sep and 2 N on Fri 19 Sep: the review of 19 Sep proposes nothing and
+    says "provisional: 2 N sessions unresolved until 2025-09-26" (5 school days on).
+L5. The N recoded O on Mon 22 Sep: the decision is due (met on 19 Sep).
+L6. The N recoded I (ill) instead: not met, nothing due, nothing provisional.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -15,11 +15,12 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli.main import app
+from school.calendar import SchoolDay
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.policy_files import bundled_policy, load_policy
 from school.schools import set_up_school
 from tests.conftest import CALENDAR
-from tests.register_builder import build_register, calendar, days_between, present
+from tests.register_builder import Pattern, build_register, calendar, days_between, present
 from tests.register_files import pupil_row, upn, write_contacts, write_marks
 
 D = date.fromisoformat
@@ -96,13 +97,20 @@ def seed_school(
             )
         ],
     )
-    patterns: dict[int, Callable[..., str]] = {
-        n: (lambda day, s, m=m: m.get((day.date, s)) or present(day, s)) for n, m in marks.items()
-    }
+    patterns: dict[int, Pattern] = {n: _pattern(m) for n, m in marks.items()}
     days = days_between(calendar(session, school), D(first), D(last))
     year = year or YEAR.get(school, 5)
-    rows = {n: pupil_row(n, year=year, born=f"{2020 - year}-03-10") for n in marks}
+    rows: dict[int, Sequence[object]] = {
+        n: pupil_row(n, year=year, born=f"{2020 - year}-03-10") for n in marks
+    }
     build_register(session, school, folder, clock, rows, patterns, days)
+
+
+def _pattern(marks: dict[tuple[date, str], str]) -> Pattern:
+    def code(day: SchoolDay, part: str) -> str:
+        return marks.get((day.date, part)) or present(day, part)
+
+    return code
 
 
 def week(monday: str, code: str, sessions: int = 10) -> dict[tuple[date, str], str]:

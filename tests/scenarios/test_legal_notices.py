@@ -84,8 +84,8 @@ def test_nti_support_first_outcome_penalty_notice_and_the_unpaid_decision(
     assert judged["action"]["state"] == "not_improved"
     stored = judged["action"]["events"][-1]["details"]
     assert stored["outcome"] == "not_improved" and stored["figures"] == outcome_due["figures"]
-    (proposed,) = _due(door, 1, "penalty_notice_after_nti", "2025-10-14") or [None]
-    assert proposed is None  # proposed by the review, not before it has run
+    # Proposed by the review, not before it has run.
+    assert not _due(door, 1, "penalty_notice_after_nti", "2025-10-14")
     door.review("2025-10-14")
     (proposed,) = _due(door, 1, "penalty_notice_after_nti", "2025-10-14")
     assert "Request a penalty notice to Mary Parent1" in proposed["what"]

@@ -19,6 +19,7 @@ from cli.casework import (
     refused_by_law,
 )
 from cli.common import console, open_database
+from cli.legal_output import legal_shown
 from cli.parsing import parse_date, parse_person
 from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
 from school.database import id_of, session_for
@@ -60,6 +61,7 @@ def show(
             .where(col(LegalAction.pupil_id) == pupil.id)
             .order_by(col(LegalAction.id))
         ).all()
+        due, provisional = legal_shown(session, pupil, school_today(SystemClock()))
     console.rule(
         f"{pupil.given_name} {pupil.family_name}, Y{pupil.year_group}: "
         f"case {case.id} at {case.stage}"
@@ -91,6 +93,8 @@ def show(
         console.print(f"  proposal #{p.id} [{p.status}] {p.summary}", markup=False)
     for la in legal:
         console.print(f"  legal #{la.id} {la.kind} to {la.parent_name} [{la.state}]", markup=False)
+    for line in [*due, *provisional]:
+        console.print(f"  {line}", markup=False)
 
 
 @case_app.command("open")

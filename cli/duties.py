@@ -11,6 +11,7 @@ from sqlmodel import Session
 from cases.duties.illness import EXPECTED_DAYS_MAX
 from cases.duties.rules import DELETION_GROUNDS
 from cases.duties.service import complete_duty, dismiss_duty, open_duties, review_la_duties
+from cases.legal.agenda import unpaid_decisions_due
 from cases.models import LaDuty
 from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
@@ -65,11 +66,20 @@ def duties_list(
     with session_for(open_database()) as session:
         loaded = school_named(session, school)
         duties = shown(session, open_duties(session, loaded.id), day)
+        # Unpaid penalty notices from day 29 after receipt: the LA's decision (cases/legal).
+        decisions = unpaid_decisions_due(session, loaded, day)
     c = counts(duties, day)
     if format is Format.json:
-        print_json({"school": loaded.id, "date": day, "counts": c, "duties": duties})
+        print_json(
+            {"school": loaded.id, "date": day, "counts": c, "duties": duties,
+             "legal_decisions_due": [d.as_json() for d in decisions]}
+        )  # fmt: skip
         return
     console.print(summary_line(loaded.name, day, c))
+    for d in decisions:
+        console.print(
+            f"Decision due since {d.since}: {d.pupil}, {d.what} ({d.decides})", markup=False
+        )
     print_duties("Open duties to the LA", duties, day, wide)
 
 

@@ -11,6 +11,7 @@ from cases.models import CaseAction, LegalAction, StoredLetter
 from cases.review.rules import LETTER_ACTIONS
 from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.legal_output import due_json, print_due, print_provisional
 from cli.output import Column, Format, FormatOption, WideOption, people_table, print_json
 from cli.parsing import date_or_today, school_day, school_named
 from school.clock import SystemClock
@@ -80,6 +81,10 @@ def review_shown(done: AfterSchool) -> dict[str, Any]:
             for o in result.overdue
         ],
         "letters_needing_a_person": list(letters.problems),
+        "legal_decisions_due": due_json(result.legal_due),
+        "provisional": [
+            {"upn": n.upn, "pupil": n.name, "text": n.text} for n in result.provisional
+        ],
     }  # fmt: skip
 
 
@@ -109,6 +114,8 @@ def print_review(shown: dict[str, Any], wide: bool) -> None:
             '--by "Name, Position"'
         )
     _print_problems(shown["letters_needing_a_person"])
+    print_due(shown["legal_decisions_due"], wide)
+    print_provisional(shown["provisional"])
     if overdue:
         rows = [
             [str(o["action_id"]), o["upn"], o["title"], f"{o['due_on']:%-d %b}"]

@@ -67,7 +67,7 @@ def test_json_shapes_are_the_documented_ones(seed: SchoolAtTheDoor) -> None:
     }  # fmt: skip
     assert all(set(d) == DUTY_KEYS for d in reviewed["duties"])
     listed = seed.json("duties", "list", "--school", seed.school, "--date", "2025-10-10")
-    assert set(listed) == {"school", "date", "counts", "duties"}
+    assert set(listed) == {"school", "date", "counts", "duties", "legal_decisions_due"}
     assert listed["duties"] == reviewed["duties"]
     joiner = next(d for d in listed["duties"] if d["kind"] == "new_pupil_return")
     done = seed.json("duties", "done", str(joiner["id"]), "--by", STAFF, "--note", "sent")

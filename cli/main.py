@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from sqlmodel import Session, col
 
+from cli import alerts as alerts_cli
 from cli import cases as cases_cli
 from cli import chase
 from cli import duties as duties_cli
@@ -363,14 +364,14 @@ def _demo_half_term_of_reviews(
 app.command()(chase.chase)
 app.command()(chase.tasks)
 app.command()(chase.absence)
-app.command()(chase.alerts)
+app.command()(alerts_cli.alerts)
 app.command()(chase.outbox)
 app.command()(chase.serve)
 task_app = typer.Typer(help="Record what happened on a call list task.", no_args_is_help=True)
 task_app.command("done")(chase.task_done)
 app.add_typer(task_app, name="task")
 alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
-alert_app.command("ack")(chase.alert_ack)
+alert_app.command("ack")(alerts_cli.alert_ack)
 app.add_typer(alert_app, name="alert")
 
 # Cases, legal actions and duties to the LA (cli/cases.py).

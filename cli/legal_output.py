@@ -90,17 +90,25 @@ def print_action(headline: str, row: LegalAction, events: Sequence[LegalActionEv
         console.print(f"  {events[-1].trigger}: {events[-1].reason}", markup=False)
 
 
-def legal_shown(session: Session, pupil: Pupil, on: date) -> tuple[list[str], list[str]]:
-    """A pupil's legal decisions due and provisional threshold, as lines for `case show`."""
+def legal_shown(session: Session, pupil: Pupil, on: date) -> dict[str, list[Any]]:
+    """A pupil's legal decisions due and provisional threshold, for `case show` (table and JSON)."""
     from cases.legal.agenda import legal_decisions_due
     from cases.legal.threshold import threshold_periods
     from school.schools import load_school
 
     school = load_school(session, pupil.school_id)
-    due = [
-        f"LEGAL DECISION DUE since {d.since} (for {d.decides}): {d.what}"
-        for d in legal_decisions_due(session, school, on, id_of(pupil))
-    ]
+    due = legal_decisions_due(session, school, on, id_of(pupil))
     period = threshold_periods(session, school, [id_of(pupil)], on).get(id_of(pupil))
     note = period.provisional() if period is not None else None
-    return due, [note] if note else []
+    return {
+        "legal_decisions_due": [d.as_json() for d in due],
+        "provisional": [note] if note else [],
+    }
+
+
+def legal_lines(shown: dict[str, Any]) -> list[str]:
+    """The lines `case show` prints for what `legal_shown` found."""
+    return [
+        f"LEGAL DECISION DUE since {d['since']} (for {d['decides']}): {d['what']}"
+        for d in shown["legal_decisions_due"]
+    ] + list(shown["provisional"])

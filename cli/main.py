@@ -33,7 +33,14 @@ from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.import_report import import_json, print_import
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
-from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
+from cli.parsing import (
+    date_or_today,
+    parse_date,
+    parse_person,
+    parse_reason,
+    parse_year_groups,
+    school_named,
+)
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
 from school.database import (
@@ -250,7 +257,7 @@ def demo_data(
 
     with refused():
         cal = SchoolCalendar.from_toml(_read(calendar), str(calendar))
-    groups = [int(y) for y in year_groups.split(",") if y.strip()]
+    groups = parse_year_groups("--year-groups", year_groups)
     school = generate(pupils, seed, cal, groups, parse_date("--until", until) if until else None)
     out.mkdir(parents=True, exist_ok=True)
     write_csvs(school, out)

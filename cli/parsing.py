@@ -106,6 +106,27 @@ def parse_reason(option: str, text: str) -> str:
         raise BadArgument(option, str(exc)) from None
 
 
+# Nursery 1 (-2) and 2 (-1), Reception (0), Years 1 to 14: the range a policy's year groups take.
+YEAR_GROUPS = range(-2, 15)
+
+
+def parse_year_groups(option: str, text: str) -> list[int]:
+    """Comma-separated year groups such as `5,6,7,8`: whole numbers from -2 to 14, each once."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise BadArgument(option, "give at least one year group, e.g. 7,8,9,10,11")
+    groups = []
+    for part in parts:
+        if not re.fullmatch(r"-?[0-9]{1,2}", part) or int(part) not in YEAR_GROUPS:
+            raise BadArgument(
+                option, f"{shown(part)} is not a year group (a whole number from -2 to 14)"
+            )
+        if int(part) in groups:
+            raise BadArgument(option, f"year {part} is given twice")
+        groups.append(int(part))
+    return groups
+
+
 def parse_choice(option: str, text: str, allowed: tuple[str, ...]) -> str:
     """One of a fixed list of words, matched without regard to case."""
     for word in allowed:

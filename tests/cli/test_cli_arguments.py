@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -150,13 +151,24 @@ ARGUMENTS = {
         ],
         ["task", "done", "1", "--outcome", "no_answer", "--by", "A, B", "--code={}"],
     ],
+    "year groups": [["demo-data", "--out", "demo-out", "--pupils", "5", "--year-groups={}"]],
 }
 VALID = {
     "date": lambda text: bool(_ISO_DATE.fullmatch(text)),
     "school": lambda text: text == SCHOOL,
     "upn": lambda text: upn_problem(text.strip().upper()) is None,
     "code": lambda text: text.strip().upper() in ABSENCE_CODES,
+    "year groups": lambda text: _year_groups_ok(text),
 }
+
+
+def _year_groups_ok(text: str) -> bool:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    return (
+        bool(parts)
+        and all(re.fullmatch(r"-?[0-9]{1,2}", p) and -2 <= int(p) <= 14 for p in parts)
+        and len(set(map(int, parts))) == len(parts)
+    )
 
 
 @pytest.mark.parametrize(

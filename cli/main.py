@@ -336,7 +336,7 @@ def demo(
         roll = roll_by_upn(session, school)
         print_report(console, loaded.policy.school.name, last_day.date, figures, roll, limit=10)
         _demo_half_term_of_reviews(session, school, cal, last_day.date, folder)
-        unexplained = take_morning_register(session, school, DEMO_MORNING)
+        unexplained = take_morning_register(session, school, loaded.policy, DEMO_MORNING)
     console.rule(f"Morning chase, {DEMO_MORNING:%A %-d %B %Y} (simulated time)")
     console.print(
         f"{len(unexplained)} pupils are absent and nobody has said why. Messages go to "

@@ -13,7 +13,13 @@ from chase.checks import seen_in
 from chase.models import DslAlert, WelfareCheck, WelfareCheckEvent
 from chase.notes import notes_of
 from chase.responses import TASK_OUTCOMES
-from chase.timeline import clock_time, timeline_entries
+from chase.timeline import (
+    arrival_time,
+    arrival_words,
+    arrivals_that_day,
+    clock_time,
+    timeline_entries,
+)
 from school.codes import CODES
 from school.database import id_of
 from school.models import AttendanceMark, Pupil
@@ -74,7 +80,9 @@ def _safe_since(session: Session, check: WelfareCheck, raised_at: datetime) -> s
     # stopped ticking has no time of its own.
     by_register = next((e.at for e in settled if e.actor == "register"), None)
     seen: list[tuple[datetime | None, str]] = []
-    if code is not None and code != "N" and seen_in(code):
+    # The signing-in book knows when the child arrived and who saw them in; a mark alone does not.
+    seen += [(arrival_time(a), arrival_words(a)) for a in arrivals_that_day(session, check)]
+    if code is not None and code != "N" and seen_in(code) and not seen:
         seen.append((by_register, f"arrived, marked {code}"))
     seen += [
         (e.at, f"confirmed safe by {e.actor}: {e.reason}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from chase.models import ReportedAbsence, WelfareCheck, WelfareCheckEvent
 from chase.notes import task_and_note_lines
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE
+from school.models import Arrival
 
 
 def clock_time(instant: datetime) -> str:
@@ -69,7 +70,39 @@ def timeline_entries(session: Session, check: WelfareCheck) -> list[TimelineEntr
             f"recorded by {reported.recorded_by}): {reported.reason}"
         )
         entries.append(TimelineEntry(reported.recorded_at, 3, what))
+    for arrival in arrivals_that_day(session, check):
+        entries.append(TimelineEntry(arrival_time(arrival), 4, arrival_words(arrival)))
     return sorted(entries, key=lambda e: (e.at, e.order))
+
+
+def arrivals_that_day(session: Session, check: WelfareCheck) -> list[Arrival]:
+    """The signing-in book's entries for the check's pupil that day, from its session on: a
+    child who signs in at lunchtime has been seen, whichever session the check is about."""
+    sessions = ("AM", "PM") if check.session == "AM" else ("PM",)
+    return list(
+        session.scalars(
+            select(Arrival)
+            .where(
+                col(Arrival.pupil_id) == check.pupil_id,
+                col(Arrival.date) == check.date,
+                col(Arrival.session).in_(sessions),
+            )
+            .order_by(col(Arrival.arrived_at))
+        )
+    )
+
+
+def arrival_time(arrival: Arrival) -> datetime:
+    """When the pupil signed in, as an instant (the book keeps the school's wall-clock time)."""
+    local = datetime.combine(arrival.date, arrival.arrived_at, tzinfo=SCHOOL_TIME_ZONE)
+    return local.astimezone(UTC)
+
+
+def arrival_words(arrival: Arrival) -> str:
+    who = ", ".join(filter(None, [arrival.recorded_by_name, arrival.recorded_by_position]))
+    return f"Signed in at {arrival.arrived_at:%H:%M} ({arrival.session}), marked {arrival.code}" + (
+        f", recorded by {who}" if who else ""
+    )
 
 
 def check_timeline(session: Session, check: WelfareCheck) -> list[dict[str, Any]]:

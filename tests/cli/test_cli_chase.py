@@ -245,6 +245,36 @@ def test_an_alert_keeps_what_was_known_and_shows_what_happened_since(
     assert alert.timeline == raised and alert.acknowledged_at is None
 
 
+def test_a_child_signed_in_after_the_alert_is_seen_safe_with_the_time_and_who_saw_them(
+    session: Session, engine, tmp_path, monkeypatch
+) -> None:
+    """The signing-in book, unlike an imported mark, knows when she came and who saw her in; a
+    lunchtime arrival counts for the morning's alert too."""
+    from tests.register_files import upn
+
+    alert = _alerted_morning(session, engine, tmp_path, monkeypatch)
+    arrived = runner.invoke(
+        app,
+        [*_db(engine), "arrive", upn(1), "--school", "kts-academy", "--date", str(MONDAY),
+         "--at", "12:40", "--by", "Pat Jones, Office"],
+    )  # fmt: skip
+    assert arrived.exit_code == 0, arrived.output
+    shown = _alerts(engine)
+    top = "SEEN SAFE since 12:40: Signed in at 12:40 (PM), marked"
+    assert top in shown and shown.index(top) < shown.index("At the alert:")
+    assert "recorded by Pat Jones, Office" in shown.split("Since:")[1]
+    listed = json.loads(
+        runner.invoke(
+            app, [*_db(engine), "alerts", "--school", "kts-academy", "--format", "json"]
+        ).stdout
+    )
+    (view,) = listed["alerts"]
+    assert view["seen_safe"].startswith(top)
+    assert any(e["what"].startswith("Signed in at 12:40") for e in view["since"])
+    session.refresh(alert)
+    assert alert.acknowledged_at is None  # still the DSL's to acknowledge
+
+
 def test_a_child_confirmed_safe_or_explained_since_the_alert_says_so_at_the_top(
     session: Session, engine, tmp_path, monkeypatch
 ) -> None:

@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 from sqlalchemy import Engine
 
+from cli.literal import LiteralConsole
 from school.database import SchemaNotReady, make_engine, migrate, require_current_schema
 from school.errors import InputError
 
-console = Console()
-errors = Console(stderr=True)
+console = LiteralConsole(markup=False, emoji=False)
+errors = LiteralConsole(stderr=True, markup=False, emoji=False)
 
 
 class State:
@@ -23,7 +23,7 @@ class State:
 
 def fail(lines: list[str], headline: str | None = None) -> NoReturn:
     if headline:
-        errors.print(f"[bold red]{headline}[/]")
+        errors.print(headline, style="bold red")
     for line in lines:
         errors.print(line, markup=False, highlight=False)
     raise typer.Exit(1)

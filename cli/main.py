@@ -32,6 +32,7 @@ from cli import register as register_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.import_report import import_json, print_import
+from cli.literal import styled
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
 from school.calendar import SchoolCalendar
@@ -153,7 +154,7 @@ def import_(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -220,7 +221,7 @@ def policy_check(
                 highlight=False,
             )
             continue
-        errors.print(f"[bold red]{policy['file']}: {len(policy['problems'])} problem(s)[/]")
+        errors.print(f"{policy['file']}: {len(policy['problems'])} problem(s)", style="bold red")
         for problem in policy["problems"]:
             errors.print(f"  {policy['file']}: {problem}", markup=False, highlight=False)
     if bad:
@@ -300,9 +301,8 @@ def demo(
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     State.database = f"sqlite:///{folder / 'attendance.db'}"
-    console.print(
-        f"[bold]Demo: {loaded.policy.school.name}[/] ({loaded.source}, version {loaded.version})"
-    )
+    name, version = loaded.policy.school.name, f"({loaded.source}, version {loaded.version})"
+    console.print(styled((f"Demo: {name}", "bold"), f" {version}"))
     engine = open_database(migrated=True)
     with refused(), session_for(engine) as session:
         set_up_school(session, school, loaded, calendar_text, str(DEFAULT_CALENDAR), SystemClock())

@@ -29,6 +29,7 @@ from cli import duties as duties_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli import register as register_cli
+from cli import retention as retention_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.import_report import import_json, print_import
@@ -423,6 +424,7 @@ app.add_typer(duties_cli.duties_app, name="duties")
 app.add_typer(letters_cli.letters_app, name="letters")
 app.command()(letters_cli.review)
 app.command()(letters_cli.evidence)
+app.command()(retention_cli.retention)
 
 if __name__ == "__main__":
     app()

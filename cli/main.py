@@ -26,6 +26,7 @@ from cli import alerts as alerts_cli
 from cli import cases as cases_cli
 from cli import chase
 from cli import duties as duties_cli
+from cli import export as export_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli import register as register_cli
@@ -425,6 +426,7 @@ app.add_typer(letters_cli.letters_app, name="letters")
 app.command()(letters_cli.review)
 app.command()(letters_cli.evidence)
 app.command()(retention_cli.retention)
+app.command("export-pupil")(export_cli.export_pupil)
 
 if __name__ == "__main__":
     app()

@@ -248,3 +248,17 @@ class StoredLetter(SQLModel, table=True):
     postal_address: list[str] = _json()  # [] when none is held: email only
     delivery: str = Field(max_length=16)  # "email", "print" or "email_and_print"
     html: str
+
+
+class RetentionRun(SQLModel, table=True):
+    """One `attendance retention` run that changed something: when, under which policy
+    version, the cut-off dates it used and how many records of each kind went."""
+
+    __tablename__ = "retention_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", index=True, max_length=64)
+    ran_at: dt.datetime = _utc()
+    policy_version: str = Field(max_length=64)
+    cutoffs: dict[str, Any] = _json()  # {"register_before": "2019-12-04", ...}
+    counts: dict[str, int] = _json()  # {"marks_deleted": 120, ...}

@@ -12,6 +12,7 @@ from chase.notes import notes_of
 from chase.register_guard import register_alerts
 from chase.responses import acknowledge_alert
 from cli.common import console, fail, open_database
+from cli.literal import styled
 from cli.output import (
     Format,
     FormatOption,
@@ -125,8 +126,10 @@ def print_register_alerts(held: list[RegisterAlert]) -> None:
     """Registers not taken, for the attendance officer: as raised, and resolved when they are."""
     for alert in held:
         raised = alert.raised_at.astimezone(SCHOOL_TIME_ZONE)
-        line = f"[bold red]{alert.reason}[/] (raised {raised:%a %-d %b %H:%M})"
+        line: tuple[str | tuple[str, str], ...] = (
+            (alert.reason, "bold red"), f" (raised {raised:%a %-d %b %H:%M})"
+        )  # fmt: skip
         if alert.resolved_at is not None:
-            resolved = f"[green]resolved {clock_words(alert.resolved_at)}[/]"
-            line = f"{resolved} {alert.reason}: {alert.resolution}"
-        console.print(f"Register alert {alert.id}: {line}", highlight=False)
+            line = ((f"resolved {clock_words(alert.resolved_at)}", "green"),
+                    f" {alert.reason}: {alert.resolution}")  # fmt: skip
+        console.print(styled(f"Register alert {alert.id}: ", *line), highlight=False)

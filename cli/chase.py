@@ -27,6 +27,7 @@ from chase.responses import (
 from chase.simulation import Happening
 from cli.alerts import print_register_alerts, register_alert_json
 from cli.common import State, console, fail, open_database, refused
+from cli.literal import styled
 from cli.output import (
     Column,
     Format,
@@ -173,13 +174,13 @@ def tasks(
     console.rule(f"Call list for {school}, {day:%A %-d %B %Y}: {len(rows)} tasks")
     print_register_alerts(held)
     for task, pupil, check in rows:
-        flag = " [bold red]vulnerable[/]" if check.vulnerable else ""
+        flag = (" vulnerable", "bold red") if check.vulnerable else ""
         who = f" ({task.by})" if task.by else ""
         console.print(
-            f"[bold]#{task.id}[/]  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
-            f"{flag}  {task_name(task.kind)} by {clock_words(task.due_at)}{who}"
-            f"  \\[{task.state}]"
-        )
+            styled((f"#{task.id}", "bold"),
+                   f"  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}", flag,
+                   f"  {task_name(task.kind)} by {clock_words(task.due_at)}{who}  [{task.state}]")
+        )  # fmt: skip
         console.print(f"     {task.script}", markup=False)
         for c in task.contacts or []:
             reach = c["mobile"] or c["email"] or "no number"
@@ -333,7 +334,7 @@ def outbox(
             clock_words(m.created_at),
             m.recipient_label,
             m.channel,
-            m.status + (" [red](check)[/]" if m.flagged_for_staff else ""),
+            styled(m.status, (" (check)", "red") if m.flagged_for_staff else ""),
             m.subject + "\n" + m.text if m.subject else m.text,
         )
     console.print(table)

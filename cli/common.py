@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError
 
-from school.database import SchemaNotReady, make_engine, migrate, require_current_schema
+from cli.literal import LiteralConsole
+from school.database import (
+    SchemaNotReady,
+    database_url,
+    make_engine,
+    migrate,
+    require_current_schema,
+)
 from school.errors import InputError
 
-console = Console()
-errors = Console(stderr=True)
+console = LiteralConsole(markup=False, emoji=False)
+errors = LiteralConsole(stderr=True, markup=False, emoji=False)
 
 
 class State:
@@ -23,7 +31,7 @@ class State:
 
 def fail(lines: list[str], headline: str | None = None) -> NoReturn:
     if headline:
-        errors.print(f"[bold red]{headline}[/]")
+        errors.print(headline, style="bold red")
     for line in lines:
         errors.print(line, markup=False, highlight=False)
     raise typer.Exit(1)
@@ -40,14 +48,25 @@ def refused() -> Iterator[None]:
         fail([str(exc.args[0] if exc.args else exc)])
 
 
+def masked_url(url: str) -> str:
+    """A database URL as it may be shown: any password replaced by ***, even in a URL too
+    malformed for SQLAlchemy to read."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    # user:password@host, the password up to the last @ (an unescaped @ may be in it)
+    return scheme + sep + re.sub(r"^([^:/@]*:).*@", r"\1***@", rest)
+
+
 def open_database(migrated: bool = False) -> Engine:
     """The database engine; set up (migrated) for `init`, else checked to be set up."""
-    engine = make_engine(State.database)
-    if migrated:
-        migrate(engine)
-    else:
-        try:
-            require_current_schema(engine)
-        except SchemaNotReady as exc:
-            fail([str(exc)])
+    try:
+        engine = make_engine(State.database)
+    except (ArgumentError, ValueError) as exc:  # unparseable, unknown driver, bad port
+        url = masked_url(database_url(State.database))
+        fail([f"--database {url}: not a database URL this can open ({type(exc).__name__})"])
+    try:
+        migrate(engine) if migrated else require_current_schema(engine)
+    except SchemaNotReady as exc:
+        fail([str(exc)])
     return engine

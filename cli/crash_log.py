@@ -8,6 +8,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from school.private_files import open_private, private_folder
+
 LOG_NAME = "errors.log"
 _CAUSE = "The above exception was the direct cause of the following exception:"
 _CONTEXT = "During handling of the above exception, another exception occurred:"
@@ -49,9 +51,9 @@ def _report(te: traceback.TracebackException) -> list[str]:
 def write_crash(exc: BaseException, command: str, path: Path | None = None) -> Path:
     """Append one scrubbed report to the log; the command is its name, never its arguments."""
     target = path or log_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)  # tracebacks can carry a pupil's details
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    with target.open("a", encoding="utf-8") as log:
+    with open_private(target, "a") as log:
         log.write(f"--- {stamp} {command}\n")
         log.writelines(_report(traceback.TracebackException.from_exception(exc)))
     return target

@@ -14,12 +14,13 @@ from typer._click import exceptions as click_errors
 from typer.core import TyperGroup
 
 from cli.crash_log import write_crash
+from cli.literal import visible
 from cli.parsing import BadArgument
 
 
 def _one_line(message: str) -> None:
     # click's echo, not rich: rich would wrap a long message onto a second line.
-    click.echo(" ".join(message.split()), err=True)
+    click.echo(visible(" ".join(message.split())), err=True)
 
 
 class DoorGroup(TyperGroup):

@@ -28,6 +28,7 @@ from cli.output import (
 from cli.parsing import date_or_today, school_day, school_named
 from school.clock import SystemClock
 from school.database import id_of, session_for
+from school.private_files import write_private
 
 if TYPE_CHECKING:
     from cases.after_school import AfterSchool
@@ -155,9 +156,9 @@ def _write_letters(session: Session, decided: DecidedLetters, out: str, format: 
     for n, letter in enumerate(decided.letters, start=1):
         path = target if len(decided.letters) == 1 else target.with_stem(f"{target.stem}-{n}")
         if path.suffix == ".pdf":
-            path.write_bytes(stored_letter_pdf(session, letter))
+            write_private(path, stored_letter_pdf(session, letter))
         else:
-            path.write_text(letter.html, encoding="utf-8")
+            write_private(path, letter.html)
         written.append({**stored(letter, without={"html"}), "file": str(path)})
     if format is Format.json:
         print_json({"letters": written, "problems": decided.problems})
@@ -217,7 +218,7 @@ def evidence(
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         pack = evidence_pack_pdf(session, id_of(pupil), as_of, SystemClock())
-    Path(out).write_bytes(pack)
+    write_private(Path(out), pack)
     name = f"{pupil.given_name} {pupil.family_name}"
     print_result(
         format,

@@ -26,12 +26,15 @@ from cli import alerts as alerts_cli
 from cli import cases as cases_cli
 from cli import chase
 from cli import duties as duties_cli
+from cli import export as export_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli import register as register_cli
+from cli import retention as retention_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.import_report import import_json, print_import
+from cli.literal import styled
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import (
     date_or_today,
@@ -160,7 +163,7 @@ def import_(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -227,7 +230,7 @@ def policy_check(
                 highlight=False,
             )
             continue
-        errors.print(f"[bold red]{policy['file']}: {len(policy['problems'])} problem(s)[/]")
+        errors.print(f"{policy['file']}: {len(policy['problems'])} problem(s)", style="bold red")
         for problem in policy["problems"]:
             errors.print(f"  {policy['file']}: {problem}", markup=False, highlight=False)
     if bad:
@@ -307,9 +310,8 @@ def demo(
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     State.database = f"sqlite:///{folder / 'attendance.db'}"
-    console.print(
-        f"[bold]Demo: {loaded.policy.school.name}[/] ({loaded.source}, version {loaded.version})"
-    )
+    name, version = loaded.policy.school.name, f"({loaded.source}, version {loaded.version})"
+    console.print(styled((f"Demo: {name}", "bold"), f" {version}"))
     engine = open_database(migrated=True)
     with refused(), session_for(engine) as session:
         set_up_school(session, school, loaded, calendar_text, str(DEFAULT_CALENDAR), SystemClock())
@@ -430,6 +432,8 @@ app.add_typer(duties_cli.duties_app, name="duties")
 app.add_typer(letters_cli.letters_app, name="letters")
 app.command()(letters_cli.review)
 app.command()(letters_cli.evidence)
+app.command()(retention_cli.retention)
+app.command("export-pupil")(export_cli.export_pupil)
 
 if __name__ == "__main__":
     app()

@@ -6,17 +6,19 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+
+from school.private_files import private_file
 
 if TYPE_CHECKING:  # alembic costs half a second to import: only commands that migrate pay it
     from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///attendance.db"
 # The newest migration in migrations/versions (a test keeps the two in step).
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0013h"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -29,10 +31,22 @@ def database_url(url: str | None = None) -> str:
     return chosen
 
 
+def _create_private(url: str) -> None:
+    """Create a new SQLite file 0600 before SQLite does (SQLite would follow the umask; its
+    -wal and -shm files copy the database's mode). An existing file keeps the mode it has."""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.exists() and path.parent.is_dir():
+        private_file(path)
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for the URL; SQLite gets foreign keys and a busy timeout for a second worker."""
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
+        _create_private(resolved)
         engine = create_engine(resolved, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -62,6 +76,10 @@ def migrate(engine: Engine) -> None:
     from alembic import command
 
     config = _alembic_config()
+    try:
+        engine.connect().close()
+    except OperationalError as exc:  # named plainly (password hidden), not a traceback
+        raise _cannot_open(engine, exc) from exc
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -69,6 +87,10 @@ def migrate(engine: Engine) -> None:
 
 class SchemaNotReady(LookupError):
     """The database has not been created, or was made by an older version of the engine."""
+
+
+def _cannot_open(engine: Engine, exc: OperationalError) -> SchemaNotReady:
+    return SchemaNotReady(f"cannot open the database {engine.url.render_as_string()}: {exc.orig}")
 
 
 def require_current_schema(engine: Engine) -> None:
@@ -85,9 +107,7 @@ def require_current_schema(engine: Engine) -> None:
                     text("SELECT version_num FROM alembic_version")
                 ).scalar()
     except OperationalError as exc:
-        raise SchemaNotReady(
-            f"cannot open the database {engine.url.render_as_string()}: {exc.orig}"
-        ) from exc
+        raise _cannot_open(engine, exc) from exc
     if current is None:
         raise SchemaNotReady(
             f"the database {engine.url.render_as_string()} has not been set up: run "

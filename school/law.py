@@ -9,6 +9,7 @@ from __future__ import annotations
 # Registration (spec §3).
 REGISTER_OPEN_MAX_MINUTES = 30  # the register may stay open at most this long (reg 10)
 N_CODE_SCHOOL_DAYS = 5  # an N must be replaced within 5 school days
+REGISTER_RETENTION_YEARS = 6  # entries kept at least 6 years from entry (REG24 note r7)
 
 # Returns and duties to the local authority (spec §4).
 CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS = 10  # 10 continuous school days of unauthorised absence

@@ -17,6 +17,7 @@ from school.law import (
     NATIONAL_THRESHOLD_WEEKS,
     SICKNESS_RETURN_SCHOOL_DAYS,
 )
+from school.policy_retention import Retention
 from school.pupil_flags import PupilFlag
 
 POLICY_FORMAT = 1
@@ -416,6 +417,7 @@ class Policy(_Strict):
     la_duties: LaDuties = LaDuties()
     legal: Legal = Legal()
     letters: Letters = Letters()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _signed_letters_exist(self) -> Policy:
@@ -440,11 +442,8 @@ class Policy(_Strict):
 
     def step_anchors(self, window: RegisterWindow) -> dict[str, time]:
         """The times a chase step is written against for pupils under a register window."""
-        return {
-            "register_open": window.opens,
-            "register_close": window.closes,
-            "reporting_deadline": self.parent_reporting.deadline,
-        }
+        return {"register_open": window.opens, "register_close": window.closes,
+                "reporting_deadline": self.parent_reporting.deadline}  # fmt: skip
 
     def band_named(self, band_id: str) -> Band:
         return next(b for b in self.band if b.id == band_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
 from school.clock import Clock, SystemClock
+from school.private_files import open_private, private_folder
 
 
 class LocalOutboxChannel:
@@ -40,11 +41,11 @@ class LocalOutboxChannel:
         # The lock keeps lines whole and numbers unique when several calls overlap.
         with self._lock:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(self.path.parent)
                 whole = True
                 if self._count is None:
                     self._count, whole = _existing_lines(self.path)
-                handle = self.path.open("a", encoding="utf-8")
+                handle = open_private(self.path, "a")
             except OSError as exc:
                 error = f"local outbox unavailable: {exc}"
                 return [SendOutcome(Delivery.TRANSIENT, error=error) for _ in messages]

@@ -1,6 +1,6 @@
 """A record of each retention run: when, under which policy, its cut-offs and its counts.
 
-Revision ID: 0013h
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-04 09:00:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013h"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -17,6 +17,7 @@ from twilio.request_validator import RequestValidator
 from chase.responses import handle_delivery_status, handle_reply
 from school.clock import Clock
 from school.database import session_for
+from web import twilio_fields
 from web.rate_limit import SlidingWindowLimit
 from web.request_body import BodyRefused, read_bounded
 from web.settings import WebSettings
@@ -71,20 +72,23 @@ def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRou
         form = await verified(request, SMS_PATH)
         if isinstance(form, Response):
             return form
-        sid, sender, body = _text(form, "MessageSid"), _text(form, "From"), _text(form, "Body")
-        if not sid or not sender:
-            return Response(status_code=400)
-        if not replies_limit.allow(sender):
+        try:
+            sms = twilio_fields.inbound_sms(form)
+        except twilio_fields.FieldRefused as problem:
+            return bad_request(SMS_PATH, problem)
+        if not replies_limit.allow(sms.sender):
             log.warning(
-                "sms %s refused: its number sent over %d a minute", sid, replies_limit.limit
+                "sms %s refused: its number sent over %d a minute", sms.sid, replies_limit.limit
             )
             return Response(status_code=429, headers={"Retry-After": "60"})
         reply = await run_in_threadpool(
-            _in_transaction, engine, lambda s: handle_reply(s, sid, sender, body, clock)
+            _in_transaction,
+            engine,
+            lambda s: handle_reply(s, sms.sid, sms.sender, sms.body, clock),
         )
         # The MessageSid and what came of it; never the number or the words (they identify
         # a family and may say why a child is ill).
-        log.info("sms %s: %s, %d checks", sid, reply.meaning, len(reply.check_ids or []))
+        log.info("sms %s: %s, %d checks", sms.sid, reply.meaning, len(reply.check_ids or []))
         return Response(EMPTY_TWIML, media_type="text/xml")
 
     @router.post("/status")
@@ -92,25 +96,28 @@ def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRou
         form = await verified(request, STATUS_PATH)
         if isinstance(form, Response):
             return form
-        sid, status = _text(form, "MessageSid"), _text(form, "MessageStatus")
-        if not sid or not status:
-            return Response(status_code=400)
-        error_code = _text(form, "ErrorCode") or None
+        try:
+            report = twilio_fields.delivery_status(form)
+        except twilio_fields.FieldRefused as problem:
+            return bad_request(STATUS_PATH, problem)
         message = await run_in_threadpool(
             _in_transaction,
             engine,
-            lambda s: handle_delivery_status(s, sid, status, error_code, clock),
+            lambda s: handle_delivery_status(
+                s, report.sid, report.status, report.error_code, clock
+            ),
         )
         outcome = message.status if message is not None else "no such message"
-        log.info("status %s: %s -> %s", sid, status, outcome)
+        log.info("status %s: %s -> %s", report.sid, report.status, outcome)
         return Response(status_code=204)
 
     return router
 
 
-def _text(form: Fields, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+def bad_request(path: str, problem: Exception) -> Response:
+    # The field's name and the rule, never its value: it may be a number or a parent's words.
+    log.warning("refused a request to %s: %s", path, problem)
+    return Response(status_code=400)
 
 
 def _in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:

@@ -21,7 +21,7 @@ def confirm_suggested_code(
     """A named person confirms the code for an explained absence (the engine only suggests).
 
     Refused for a check not yet explained, one already confirmed, a check of another school,
-    or a code that is not an absence code. A different code from the one suggested is a
+    or a code that is not an absence code (nor N: an explained absence has its reason). A different code from the one suggested is a
     person's decision too, and the note says it differs.
     """
     check = session.get(WelfareCheck, check_id)
@@ -35,6 +35,8 @@ def confirm_suggested_code(
     code = code.strip().upper()
     if code not in ABSENCE_CODES:
         raise ValueError(f"{code!r} is not a DfE absence code")
+    if code == "N":
+        raise ValueError("N means no reason yet: an explained absence is confirmed with its code")
     if confirmed_codes(session, [check_id]):
         raise ValueError(f"the code for welfare check {check_id} is already confirmed")
     meaning = CODES[code].meaning

@@ -21,8 +21,8 @@ def confirm_suggested_code(
     """A named person confirms the code for an explained absence (the engine only suggests).
 
     Refused for a check not yet explained, one already confirmed, a check of another school,
-    or a code that is not an absence code (nor N: an explained absence has its reason). A different code from the one suggested is a
-    person's decision too, and the note says it differs.
+    or a code that is not an absence code (nor N: an explained absence has its reason). A
+    different code from the one suggested is a person's decision too; the note says so.
     """
     check = session.get(WelfareCheck, check_id)
     if check is None or check.school_id not in school_ids:

@@ -21,7 +21,9 @@ from school.accounts import (
 from school.clock import SystemClock
 from school.database import session_for
 
-user_app = typer.Typer(help="Staff accounts for the web app (attendance web).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Staff accounts for the web app (attendance web).", no_args_is_help=True
+)
 
 PasswordOption = Annotated[
     str,
@@ -46,11 +48,15 @@ def _by(by: str | None) -> str:
 def account_json(account: StaffAccount) -> dict[str, object]:
     """An account as docs/cli-json.md shows it: never its password hash."""
     return {
-        "name": account.name, "role": account.role, "position": account.position,
-        "schools": account.schools or [], "disabled": account.disabled,
-        "locked_until": account.locked_until, "created_at": account.created_at,
+        "name": account.name,
+        "role": account.role,
+        "position": account.position,
+        "schools": account.schools or [],
+        "disabled": account.disabled,
+        "locked_until": account.locked_until,
+        "created_at": account.created_at,
         "created_by": account.created_by,
-    }  # fmt: skip
+    }
 
 
 @user_app.command("add")
@@ -61,7 +67,9 @@ def user_add(
     school: Annotated[
         list[str] | None, typer.Option(help="A school they work for; repeat for a trust.")
     ] = None,
-    position: Annotated[str | None, typer.Option(help="Their position (default: the role's).")] = None,
+    position: Annotated[
+        str | None, typer.Option(help="Their position (default: the role's).")
+    ] = None,
     by: ByOption = None,
     format: FormatOption = Format.table,
 ) -> None:
@@ -77,9 +85,10 @@ def user_add(
         fail([str(exc)])
     covers = ", ".join(account.schools or []) or "no school (accounts and settings only)"
     print_result(
-        format, f"Added {account.name} ({account.position}), role {role}: {covers}.",
+        format,
+        f"Added {account.name} ({account.position}), role {role}: {covers}.",
         account_json(account),
-    )  # fmt: skip
+    )
 
 
 @user_app.command("list")
@@ -93,13 +102,23 @@ def user_list(format: FormatOption = Format.table) -> None:
     if not shown:
         console.print("No accounts yet: attendance user add NAME --role admin")
         return
-    columns = [Column("Name"), Column("Role"), Column("Schools"), Column("State"),
-               Column("Position", essential=False)]  # fmt: skip
+    columns = [
+        Column("Name"),
+        Column("Role"),
+        Column("Schools"),
+        Column("State"),
+        Column("Position", essential=False),
+    ]
     rows = [
-        [a.name, a.role, ", ".join(a.schools or []) or "-",
-         "disabled" if a.disabled else "locked" if a.locked_until else "active", a.position]
+        [
+            a.name,
+            a.role,
+            ", ".join(a.schools or []) or "-",
+            "disabled" if a.disabled else "locked" if a.locked_until else "active",
+            a.position,
+        ]
         for a in shown
-    ]  # fmt: skip
+    ]
     console.print(people_table(f"{len(shown)} accounts", columns, rows, wide=False))
 
 

@@ -245,8 +245,14 @@ def log_in(session: Session, name: str, password: str, clock: Clock) -> LoginRes
         account.locked_until = lock_after_failure(account.failed_logins, now)
         session.add(account)
         locked = account.locked_until is not None
-        audit(session, account.name, "login_failed", clock, failures=account.failed_logins,
-              locked=locked)  # fmt: skip
+        audit(
+            session,
+            account.name,
+            "login_failed",
+            clock,
+            failures=account.failed_logins,
+            locked=locked,
+        )
         session.commit()
         return LoginResult(None, WRONG)
     account.failed_logins, account.locked_until = 0, None

@@ -95,9 +95,14 @@ class Refused(Exception):
     """A request the door will not serve: rendered as a page (or a redirect to log in)."""
 
     def __init__(
-        self, status: int, message: str, *, login: bool = False, actor: str | None = None,
+        self,
+        status: int,
+        message: str,
+        *,
+        login: bool = False,
+        actor: str | None = None,
         why: str = "",
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.login = status, message, login
         self.actor, self.why = actor, why  # a refusal of a known person is audited
@@ -131,27 +136,43 @@ async def staff_member(request: Request) -> Staff:
         path = _route_path(request)
         session.expunge(account)
     if not allowed(request.method, path, account.role):
-        raise Refused(403, f"This page is not open to the {account.role} role.",
-                      actor=account.name, why=f"role {account.role}")  # fmt: skip
+        raise Refused(
+            403,
+            f"This page is not open to the {account.role} role.",
+            actor=account.name,
+            why=f"role {account.role}",
+        )
     if request.method == "POST":
         form = await request.form()
         given = request.headers.get(CSRF_HEADER) or form.get(CSRF_FIELD)
         if not tokens_match(data.csrf, given if isinstance(given, str) else None):
-            raise Refused(403, "This form has expired: reload the page and try again.",
-                          actor=account.name, why="missing or wrong CSRF token")  # fmt: skip
+            raise Refused(
+                403,
+                "This form has expired: reload the page and try again.",
+                actor=account.name,
+                why="missing or wrong CSRF token",
+            )
     return Staff(account, data.csrf)
 
 
 def school_of(staff: Staff, asked: str | None) -> str:
     """The school the page is about: one the account covers, else refused (and audited)."""
     if not staff.schools:
-        raise Refused(403, "Your account covers no school's pupils.", actor=staff.name,
-                      why="no school on the account")  # fmt: skip
+        raise Refused(
+            403,
+            "Your account covers no school's pupils.",
+            actor=staff.name,
+            why="no school on the account",
+        )
     if not asked:
         return staff.schools[0]
     if asked not in staff.schools:
-        raise Refused(403, "Your account does not cover that school.", actor=staff.name,
-                      why=f"school {asked[:64]} not on the account")  # fmt: skip
+        raise Refused(
+            403,
+            "Your account does not cover that school.",
+            actor=staff.name,
+            why=f"school {asked[:64]} not on the account",
+        )
     return asked
 
 

@@ -42,8 +42,14 @@ async def _refused(request: Request, refusal: Refused) -> Response:
         ctx = context_of(request)
         route = getattr(request.scope.get("route"), "path", request.url.path)
         with open_session(request) as session:
-            audit(session, refusal.actor, "refused", ctx.clock,
-                  route=f"{request.method} {route}", why=refusal.why)  # fmt: skip
+            audit(
+                session,
+                refusal.actor,
+                "refused",
+                ctx.clock,
+                route=f"{request.method} {route}",
+                why=refusal.why,
+            )
             session.commit()
     if refusal.login and request.method == "GET" and "hx-request" not in request.headers:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)

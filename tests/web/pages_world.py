@@ -60,7 +60,9 @@ def world(
             col(StaffTask.state) == "escalated",  # still open: the DSL alert escalated it
         )
     ).first()
-    assert task is not None, [(t.kind, t.state, t.check_id) for t in session.scalars(select(StaffTask))]
+    assert task is not None, [
+        (t.kind, t.state, t.check_id) for t in session.scalars(select(StaffTask))
+    ]
     check = session.get(WelfareCheck, chase[1])
     assert check is not None and check.state == "explained" and check.suggested_code == "I"
     return {"alert": id_of(alert), "task": id_of(task), "check": chase[1]}

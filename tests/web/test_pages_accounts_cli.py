@@ -77,8 +77,10 @@ def test_a_short_password_is_refused(url: str) -> None:
 
 def test_disable_and_reset_password(url: str, school: str, session: Session) -> None:
     run(url, "user", "add", "Olive Office", "--role", "office", "--school", school)
-    assert run(url, "user", "add", "olive  office", "--role", "office", "--school",
-               school).exit_code == 1  # fmt: skip
+    assert (
+        run(url, "user", "add", "olive  office", "--role", "office", "--school", school).exit_code
+        == 1
+    )
     disabled = run(url, "user", "disable", "Olive Office", "--by", "Ada Admin, Administrator")
     assert disabled.exit_code == 0 and "Disabled Olive Office." in disabled.output
     assert json.loads(run(url, "user", "list", "--format", "json").output)["accounts"][0][
@@ -105,6 +107,14 @@ def test_confirm_code_at_the_command_line(
     assert done.exit_code == 0, done.output
     note = confirmed_codes(session, [world["check"]])[world["check"]]
     assert "; I was suggested" in note.text and note.recorded_by == "Jo Bloggs, Attendance Officer"
-    unexplained = run(url, "confirm-code", str(world["check"] + 1), "--school",
-                      "emmanuel-middle", "--code", "I", *by)  # fmt: skip
+    unexplained = run(
+        url,
+        "confirm-code",
+        str(world["check"] + 1),
+        "--school",
+        "emmanuel-middle",
+        "--code",
+        "I",
+        *by,
+    )
     assert unexplained.exit_code == 1 and "only an explained absence" in unexplained.output

@@ -36,17 +36,26 @@ def test_the_board_shows_the_morning_vulnerable_first_and_refreshes_itself(
     assert page.status_code == 200
     text = page.text
     assert "1</span> DSL alerted" in text and "1</span> Explained" in text
-    assert 'Reply: &#34;Sorry he is ill with a temperature&#34;' in text
+    assert "Reply: &#34;Sorry he is ill with a temperature&#34;" in text
     assert "Confirm I" in text and "(Illness" in text
     assert "Call" in text and "Answered: reason given" in text and "Left a message" in text
     assert 'hx-trigger="every 30s"' in text and 'hx-select="#board"' in text
     assert 'hx-preserve="true"' in text  # a note being typed survives the refresh
     assert "Register not taken" not in text
     # A register not taken shows a banner, as the guard raised it.
-    session.add(RegisterAlert(school_id="emmanuel-middle", date=datetime(2026, 11, 23).date(),
-                              session="AM", year_group=7, closes="09:00", pupils_on_roll=30,
-                              pupils_marked=0, reason="Year 7 AM register not taken by 09:10",
-                              raised_at=datetime(2026, 11, 23, 9, 10, tzinfo=UTC)))  # fmt: skip
+    session.add(
+        RegisterAlert(
+            school_id="emmanuel-middle",
+            date=datetime(2026, 11, 23).date(),
+            session="AM",
+            year_group=7,
+            closes="09:00",
+            pupils_on_roll=30,
+            pupils_marked=0,
+            reason="Year 7 AM register not taken by 09:10",
+            raised_at=datetime(2026, 11, 23, 9, 10, tzinfo=UTC),
+        )
+    )
     session.commit()
     assert "Year 7 AM register not taken by 09:10" in web_app.get("/morning").text
 
@@ -58,8 +67,11 @@ def test_a_call_outcome_is_recorded_with_the_persons_name_and_note(
     token = csrf_of(web_app.get("/morning").text)
     answer = web_app.post(
         f"/tasks/{world['task']}/outcome",
-        data={"outcome": "voicemail_left", "note": "Left a message on mum's mobile",
-              "csrf_token": token},  # fmt: skip
+        data={
+            "outcome": "voicemail_left",
+            "note": "Left a message on mum's mobile",
+            "csrf_token": token,
+        },
     )
     assert answer.status_code == 303
     assert "left+a+message" in answer.headers["location"].lower().replace("%20", "+")
@@ -75,12 +87,12 @@ def test_a_call_outcome_is_recorded_with_the_persons_name_and_note(
     assert f'action="/tasks/{world["task"]}/outcome"' not in web_app.get("/morning").text
 
 
-def test_an_unknown_outcome_or_task_is_refused(
-    web_app: TestClient, world: dict[str, int]
-) -> None:
+def test_an_unknown_outcome_or_task_is_refused(web_app: TestClient, world: dict[str, int]) -> None:
     log_in(web_app, OFFICE)
     token = csrf_of(web_app.get("/morning").text)
-    bad = web_app.post(f"/tasks/{world['task']}/outcome", data={"outcome": "x", "csrf_token": token})
+    bad = web_app.post(
+        f"/tasks/{world['task']}/outcome", data={"outcome": "x", "csrf_token": token}
+    )
     missing = web_app.post("/tasks/999999/outcome", data={"outcome": "done", "csrf_token": token})
     assert (bad.status_code, missing.status_code) == (400, 404)
 
@@ -120,20 +132,34 @@ def test_the_dsl_inbox_shows_the_alert_as_raised_and_acknowledges_with_a_note(
     assert answer.status_code == 303
     session.expire_all()
     alert = session.get(DslAlert, world["alert"])
-    assert alert is not None and alert.acknowledged_by == "Dee Safeguard, Designated Safeguarding Lead"
+    assert (
+        alert is not None and alert.acknowledged_by == "Dee Safeguard, Designated Safeguarding Lead"
+    )
     action = web_app.post(
         f"/alerts/{world['alert']}/action",
-        data={"action": "home_visit", "at": "10:40", "details": "Child seen, unwell",
-              "csrf_token": token},  # fmt: skip
+        data={
+            "action": "home_visit",
+            "at": "10:40",
+            "details": "Child seen, unwell",
+            "csrf_token": token,
+        },
     )
     assert action.status_code == 303
-    texts = [n.text for n in session.scalars(
-        select(Note).where(col(Note.alert_id) == world["alert"]).order_by(col(Note.id)))]  # fmt: skip
-    assert texts == ["Rang social worker; visiting now", "Home visit made at 10:40: Child seen, unwell"]
+    texts = [
+        n.text
+        for n in session.scalars(
+            select(Note).where(col(Note.alert_id) == world["alert"]).order_by(col(Note.id))
+        )
+    ]
+    assert texts == [
+        "Rang social worker; visiting now",
+        "Home visit made at 10:40: Child seen, unwell",
+    ]
     page = web_app.get("/dsl").text
     assert "Acknowledged</span> by Dee Safeguard" in page and "Home visit made at 10:40" in page
     bad_time = web_app.post(
-        f"/alerts/{world['alert']}/action", data={"action": "police", "at": "25:00", "csrf_token": token}
+        f"/alerts/{world['alert']}/action",
+        data={"action": "police", "at": "25:00", "csrf_token": token},
     )
     assert bad_time.status_code == 400
 
@@ -146,9 +172,16 @@ def test_the_inbox_lists_alerts_newest_first(
     check = session.scalars(
         select(WelfareCheck).where(col(WelfareCheck.id) == world["check"])
     ).one()
-    session.add(DslAlert(school_id="emmanuel-middle", check_id=check.id,
-                         raised_at=first.raised_at + timedelta(minutes=5), reason="later alert",
-                         timeline=[], policy_version=first.policy_version))  # fmt: skip
+    session.add(
+        DslAlert(
+            school_id="emmanuel-middle",
+            check_id=check.id,
+            raised_at=first.raised_at + timedelta(minutes=5),
+            reason="later alert",
+            timeline=[],
+            policy_version=first.policy_version,
+        )
+    )
     session.commit()
     assert len(alert_views(session, "emmanuel-middle", acknowledged=True)) == 2
     log_in(web_app, DSL)

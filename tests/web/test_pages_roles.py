@@ -45,8 +45,15 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
     url = path.format(task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"])
     if method == "GET":
         return client.get(url)
-    data = {"csrf_token": token, "outcome": "no_answer", "note": "rang twice",
-            "code": "I", "school": "emmanuel-middle", "action": "police", "at": "10:10"}  # fmt: skip
+    data = {
+        "csrf_token": token,
+        "outcome": "no_answer",
+        "note": "rang twice",
+        "code": "I",
+        "school": "emmanuel-middle",
+        "action": "police",
+        "at": "10:10",
+    }
     return client.post(url, data=data)
 
 
@@ -65,9 +72,7 @@ def test_each_route_is_allowed_or_refused_by_role(
         else:
             assert answer.status_code == 403, (method, path, answer.status_code)
             assert "not open to the" in answer.text
-    refused = session.scalars(
-        select(AuditEntry).where(col(AuditEntry.action) == "refused")
-    ).all()
+    refused = session.scalars(select(AuditEntry).where(col(AuditEntry.action) == "refused")).all()
     expected = sum(1 for roles in ROUTE_ROLES.values() if role not in roles)
     assert len(refused) == expected
     assert {e.actor for e in refused} <= {ROLE_NAMES[role]}

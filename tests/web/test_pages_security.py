@@ -68,7 +68,9 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothin
     assert answer.status_code == 303
 
 
-def test_a_login_form_without_its_token_is_refused(web_app: TestClient, world: dict[str, int]) -> None:
+def test_a_login_form_without_its_token_is_refused(
+    web_app: TestClient, world: dict[str, int]
+) -> None:
     answer = web_app.post("/login", data={"name": OFFICE, "password": PASSWORD})
     assert answer.status_code == 403
     assert SESSION_COOKIE not in answer.cookies
@@ -107,7 +109,9 @@ def test_an_unknown_name_is_told_the_same_as_a_wrong_password(
 
 
 def test_logins_from_one_address_are_rate_limited(
-    engine, morning_clock: FixedClock, world: dict[str, int]  # type: ignore[no-untyped-def]
+    engine,
+    morning_clock: FixedClock,
+    world: dict[str, int],  # type: ignore[no-untyped-def]
 ) -> None:
     from web.app import create_app
 
@@ -166,12 +170,18 @@ def test_a_disabled_account_or_a_reset_password_ends_open_sessions(
 def test_staff_of_one_school_never_see_another_schools_pupils(
     web_app: TestClient, world: dict[str, int], session: Session, morning_clock: FixedClock
 ) -> None:
-    from tests.conftest import CALENDAR
     from school.policy_files import bundled_policy, load_policy
     from school.schools import set_up_school
+    from tests.conftest import CALENDAR
 
-    set_up_school(session, OTHER_SCHOOL, load_policy(bundled_policy(OTHER_SCHOOL)),
-                  CALENDAR.read_text(), str(CALENDAR), morning_clock)  # fmt: skip
+    set_up_school(
+        session,
+        OTHER_SCHOOL,
+        load_policy(bundled_policy(OTHER_SCHOOL)),
+        CALENDAR.read_text(),
+        str(CALENDAR),
+        morning_clock,
+    )
     session.commit()
     add_account(session, "Kit Other", "office", [OTHER_SCHOOL], PASSWORD, "test", morning_clock)
     assert log_in(web_app, "Kit Other") == 303
@@ -185,8 +195,15 @@ def test_staff_of_one_school_never_see_another_schools_pupils(
     assert answer.status_code == 404  # another school's task is not even said to exist
     assert not session.scalars(select(Note).where(col(Note.task_id) == world["task"])).all()
     # An account covering a trust sees both, one school at a time.
-    add_account(session, "Tess Trust", "head", [OTHER_SCHOOL, "emmanuel-middle"], PASSWORD,
-                "test", morning_clock)  # fmt: skip
+    add_account(
+        session,
+        "Tess Trust",
+        "head",
+        [OTHER_SCHOOL, "emmanuel-middle"],
+        PASSWORD,
+        "test",
+        morning_clock,
+    )
     assert log_in(web_app, "Tess Trust") == 303
     assert "Pupil2" in web_app.get("/morning?school=emmanuel-middle").text
 
@@ -198,8 +215,12 @@ def test_login_never_redirects_off_the_site(
     page = web_app.get("/login")
     answer = web_app.post(
         "/login",
-        data={"name": OFFICE, "password": PASSWORD, "csrf_token": csrf_of(page.text),
-              "next": target},  # fmt: skip
+        data={
+            "name": OFFICE,
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page.text),
+            "next": target,
+        },
     )
     assert answer.headers["location"] == "/morning"
 

@@ -48,9 +48,16 @@ def inbox(
             by_alert.setdefault(note.alert_id, []).append(note)
     waiting = sum(1 for v in views if v.alert.acknowledged_at is None)
     return render(
-        request, "dsl.html", staff, school=loaded, views=views, notes=by_alert, said=said,
-        waiting=waiting, actions=ACTIONS,
-    )  # fmt: skip
+        request,
+        "dsl.html",
+        staff,
+        school=loaded,
+        views=views,
+        notes=by_alert,
+        said=said,
+        waiting=waiting,
+        actions=ACTIONS,
+    )
 
 
 def _alert_for(request: Request, staff: Staff, alert_id: int) -> str:

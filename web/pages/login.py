@@ -52,8 +52,7 @@ def login(
     client = request.client.host if request.client else "unknown"
     if not ctx.login_limit.allow(client):
         with open_session(request) as session:
-            audit(session, name[:120], "login_refused", ctx.clock, why="rate limit",
-                  client=client)  # fmt: skip
+            audit(session, name[:120], "login_refused", ctx.clock, why="rate limit", client=client)
             session.commit()
         return _login_page(request, 429, "Too many attempts: wait a minute and try again.", next)
     with open_session(request) as session:

@@ -53,9 +53,16 @@ def morning(
         now = ctx.clock.now()
         board = morning_board(session, school_id, school_today(ctx.clock), now)
     return render(
-        request, "morning.html", staff, school=loaded, board=board, said=said,
-        outcomes=OUTCOME_WORDS, outcomes_for=outcomes_for, poll=ctx.settings.poll_seconds,
-    )  # fmt: skip
+        request,
+        "morning.html",
+        staff,
+        school=loaded,
+        board=board,
+        said=said,
+        outcomes=OUTCOME_WORDS,
+        outcomes_for=outcomes_for,
+        poll=ctx.settings.poll_seconds,
+    )
 
 
 @router.post("/tasks/{task_id}/outcome")
@@ -76,10 +83,19 @@ def task_outcome(
             raise Refused(404, f"There is no task {task_id} for your schools.")
         school_id = task.school_id
         # Audited in the service's own transaction: both are kept, or neither.
-        audit(session, staff.name, "task_outcome", ctx.clock, school_id, task=task_id,
-              outcome=outcome, note=note.strip())  # fmt: skip
-        record_task_outcome(session, task_id, outcome, staff.signature, ctx.clock,
-                            note=note.strip() or None)  # fmt: skip
+        audit(
+            session,
+            staff.name,
+            "task_outcome",
+            ctx.clock,
+            school_id,
+            task=task_id,
+            outcome=outcome,
+            note=note.strip(),
+        )
+        record_task_outcome(
+            session, task_id, outcome, staff.signature, ctx.clock, note=note.strip() or None
+        )
     said = f"Task {task_id}: {OUTCOME_WORDS[outcome].lower()} recorded."
     return RedirectResponse(back_to("/morning", school_id, said), status_code=303)
 
@@ -96,11 +112,13 @@ def confirm_code(
     ctx = context_of(request)
     school_id = school_of(staff, school)
     with open_session(request) as session:
-        audit(session, staff.name, "code_confirmed", ctx.clock, school_id, check=check_id,
-              code=code)  # fmt: skip
+        audit(
+            session, staff.name, "code_confirmed", ctx.clock, school_id, check=check_id, code=code
+        )
         try:
-            note = confirm_suggested_code(session, check_id, code, staff.signature, ctx.clock,
-                                          school_ids=[school_id])  # fmt: skip
+            note = confirm_suggested_code(
+                session, check_id, code, staff.signature, ctx.clock, school_ids=[school_id]
+            )
         except LookupError as exc:
             raise Refused(404, str(exc)) from None
         except ValueError as exc:

@@ -149,9 +149,14 @@ def _tasks(
         if note.task_id is not None:
             history.setdefault(note.task_id, []).append(note)
     rows = [
-        TaskRow(t, checks[t.check_id][1], checks[t.check_id][0], task_name(t.kind),
-                history.get(t.id, []))
+        TaskRow(
+            t,
+            checks[t.check_id][1],
+            checks[t.check_id][0],
+            task_name(t.kind),
+            history.get(t.id, []),
+        )
         for t in tasks
-    ]  # fmt: skip
+    ]
     rows.sort(key=lambda r: (not r.check.vulnerable, r.task.due_at))
     return rows

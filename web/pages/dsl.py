@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse, Response
 
 from chase.alerts import alert_views
 from chase.models import DslAlert
-from chase.notes import notes_of
 from chase.responses import acknowledge_alert
 from school.accounts import audit
 from school.database import id_of
@@ -41,11 +40,6 @@ def inbox(
         loaded = load_school(session, school_id)
         views = alert_views(session, school_id, acknowledged=True)
         views.sort(key=lambda v: (v.alert.raised_at, id_of(v.alert)), reverse=True)
-        notes = notes_of(session, [v.alert.check_id for v in views])
-    by_alert: dict[int, list[object]] = {}
-    for note in notes:
-        if note.alert_id is not None:
-            by_alert.setdefault(note.alert_id, []).append(note)
     waiting = sum(1 for v in views if v.alert.acknowledged_at is None)
     return render(
         request,

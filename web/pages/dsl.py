@@ -47,7 +47,6 @@ def inbox(
         staff,
         school=loaded,
         views=views,
-        notes=by_alert,
         said=said,
         waiting=waiting,
         actions=ACTIONS,

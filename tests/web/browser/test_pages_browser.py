@@ -74,7 +74,7 @@ def test_office_records_a_call_and_confirms_a_code_without_losing_typing(
     assert stored.text == "Rang mum, no answer; left voicemail"
     assert stored.recorded_by == "Olive Office, Attendance Officer"
     page.get_by_role("button", name="Confirm I").click()
-    page.get_by_text("I (Illness").first.wait_for()
+    page.get_by_text(f"Welfare check {world['check']}: I (Illness").wait_for()
     assert world["check"] in confirmed_codes(session, [world["check"]])
 
 

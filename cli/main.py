@@ -352,6 +352,9 @@ def demo(
         f"alerts --school {school} | outbox --school {school} | "
         f"stats --school {school} --as-of {last_day.date}"
     )
+    from cli.web import print_demo_web
+
+    print_demo_web(engine, school, database, DEMO_MORNING)
 
 
 def _demo_half_term_of_reviews(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,6 +48,7 @@ class StaffSettings:
 
     secret: str
     poll_seconds: int = 30  # how often the morning board refreshes itself
+    board_day: date | None = None  # the board's day when not today (the demo's Monday)
     # Login attempts one address may make in a minute, whatever names it tries.
     logins_per_minute: int = 20
 
@@ -184,6 +185,7 @@ def render(
     )
 
 
-def back_to(path: str, school: str, said: str) -> str:
+def back_to(path: str, school: str, said: str, day: str = "") -> str:
     """Where a form sends the browser after a change: the page again, with what was done."""
-    return f"{path}?school={quote(school)}&said={quote(said)}"
+    on = f"&date={quote(day)}" if day else ""
+    return f"{path}?school={quote(school)}{on}&said={quote(said)}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -44,14 +45,25 @@ def outcomes_for(kind: str) -> tuple[str, ...]:
 
 @router.get("/morning")
 def morning(
-    request: Request, staff: StaffMember, school: str | None = None, said: str | None = None
+    request: Request,
+    staff: StaffMember,
+    school: str | None = None,
+    said: str | None = None,
+    date: str | None = None,
 ) -> Response:
+    """Today's board, or another day's (`?date=`; `attendance web --day` sets the default)."""
     ctx = context_of(request)
     school_id = school_of(staff, school)
+    day = ctx.settings.board_day or school_today(ctx.clock)
+    if date:
+        try:
+            day = dt.date.fromisoformat(date)
+        except ValueError:
+            raise Refused(400, "The date must be YYYY-MM-DD, e.g. 2026-11-23.") from None
     with open_session(request) as session:
         loaded = load_school(session, school_id)
         now = ctx.clock.now()
-        board = morning_board(session, school_id, school_today(ctx.clock), now)
+        board = morning_board(session, school_id, day, now)
     return render(
         request,
         "morning.html",
@@ -72,6 +84,7 @@ def task_outcome(
     task_id: int,
     outcome: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form(max_length=2000)] = "",
+    day: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """One click on a task's outcome: the same service as `attendance task done`."""
     ctx = context_of(request)
@@ -97,7 +110,7 @@ def task_outcome(
             session, task_id, outcome, staff.signature, ctx.clock, note=note.strip() or None
         )
     said = f"Task {task_id}: {OUTCOME_WORDS[outcome].lower()} recorded."
-    return RedirectResponse(back_to("/morning", school_id, said), status_code=303)
+    return RedirectResponse(back_to("/morning", school_id, said, day), status_code=303)
 
 
 @router.post("/checks/{check_id}/confirm-code")
@@ -107,6 +120,7 @@ def confirm_code(
     check_id: int,
     code: Annotated[str, Form(max_length=2)],
     school: Annotated[str, Form(max_length=64)],
+    day: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Confirm the suggested code: the same service as `attendance confirm-code`."""
     ctx = context_of(request)
@@ -124,4 +138,4 @@ def confirm_code(
         except ValueError as exc:
             raise Refused(409, str(exc)) from None
     said = f"Welfare check {check_id}: {note.text}."
-    return RedirectResponse(back_to("/morning", school_id, said), status_code=303)
+    return RedirectResponse(back_to("/morning", school_id, said, day), status_code=303)

@@ -118,3 +118,21 @@ def test_confirm_code_at_the_command_line(
         *by,
     )
     assert unexplained.exit_code == 1 and "only an explained absence" in unexplained.output
+
+
+def test_the_demo_makes_one_account_per_role_that_can_log_in(
+    session: Session, school: str
+) -> None:
+    from demo.accounts import make_demo_accounts
+    from school.accounts import ROLES, log_in
+    from school.clock import SystemClock
+
+    made = make_demo_accounts(session, school, SystemClock())
+    assert sorted(a.role for a in made) == sorted(ROLES)
+    for account in made:
+        assert log_in(session, account.name, account.password, SystemClock()).account is not None
+
+
+def test_web_refuses_a_bad_day_before_serving(url: str) -> None:
+    result = run(url, "web", "--day", "23/11/2026")
+    assert result.exit_code == 2 and "--day" in result.output

@@ -120,9 +120,7 @@ def test_confirm_code_at_the_command_line(
     assert unexplained.exit_code == 1 and "only an explained absence" in unexplained.output
 
 
-def test_the_demo_makes_one_account_per_role_that_can_log_in(
-    session: Session, school: str
-) -> None:
+def test_the_demo_makes_one_account_per_role_that_can_log_in(session: Session, school: str) -> None:
     from demo.accounts import make_demo_accounts
     from school.accounts import ROLES, log_in
     from school.clock import SystemClock

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import cache
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,7 +17,7 @@ from chase.checks import advance_due_checks
 from chase.models import DslAlert, StaffTask, WelfareCheck
 from chase.morning import school_morning
 from chase.responses import handle_reply
-from school.accounts import add_account
+from school.accounts import POSITIONS, StaffAccount, hash_password
 from school.clock import FixedClock
 from school.database import id_of
 from tests.web.webhooks_support import MONDAY, MUM, NINE
@@ -34,10 +35,28 @@ ROLE_NAMES = {
 OTHER_SCHOOL = "kts-academy"
 
 
+@cache
+def _hashed() -> str:
+    return hash_password(PASSWORD)
+
+
 def make_accounts(session: Session, school: str, clock: FixedClock) -> None:
+    """One account per role (as `user add` makes them, tested in test_pages_accounts_cli.py),
+    sharing one argon2 hash: hashing costs ~0.1-0.5 s each, and every test needs five."""
     for role, name in ROLE_NAMES.items():
         schools = [] if role == "admin" else [school]
-        add_account(session, name, role, schools, PASSWORD, "test", clock)
+        session.add(
+            StaffAccount(
+                name=name,
+                role=role,
+                position=POSITIONS[role],
+                schools=schools,
+                password_hash=_hashed(),
+                created_at=clock.now(),
+                created_by="test",
+            )
+        )
+    session.commit()
 
 
 @pytest.fixture

@@ -30,7 +30,10 @@ from cli import export as export_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
 from cli import register as register_cli
+from cli import replies as replies_cli
 from cli import retention as retention_cli
+from cli import users as users_cli
+from cli import web as web_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.import_report import import_json, print_import
@@ -358,6 +361,9 @@ def demo(
         f"alerts --school {school} | outbox --school {school} | "
         f"stats --school {school} --as-of {last_day.date}"
     )
+    from cli.web import print_demo_web
+
+    print_demo_web(engine, school, database, DEMO_MORNING)
 
 
 def _demo_half_term_of_reviews(
@@ -424,6 +430,7 @@ app.add_typer(task_app, name="task")
 alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
 alert_app.command("ack")(alerts_cli.alert_ack)
 app.add_typer(alert_app, name="alert")
+app.command("confirm-code")(replies_cli.confirm_code)
 
 # Cases, legal actions and duties to the LA (cli/cases.py).
 app.add_typer(cases_cli.case_app, name="case")
@@ -434,6 +441,8 @@ app.command()(letters_cli.review)
 app.command()(letters_cli.evidence)
 app.command()(retention_cli.retention)
 app.command("export-pupil")(export_cli.export_pupil)
+app.add_typer(users_cli.user_app, name="user")  # accounts for the web app (cli/users.py)
+app.command()(web_cli.web)
 
 if __name__ == "__main__":
     app()

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+import school.accounts
 import school.models  # noqa: F401
 from school.database import make_engine
 from school.db_types import UtcDateTime

@@ -1,4 +1,5 @@
-"""The engine's web app: Twilio's inbound-SMS and delivery-status webhooks.
+"""The engine's web app: the staff pages (morning board, DSL inbox) and Twilio's webhooks.
 
-A door: parses a request, calls a service in `chase` or `cases`, and answers; no rules.
+A door: parses a request, checks who is asking, calls a service in `chase` or `cases`, and
+answers; no rules.
 """

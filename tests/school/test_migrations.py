@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 import cases.models  # noqa: F401
 import chase.models  # noqa: F401
 import notifications.models  # noqa: F401
+import school.accounts
 import school.models  # noqa: F401
 
 

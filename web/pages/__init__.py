@@ -1,0 +1,1 @@
+"""The staff pages, one module each: login, morning board, DSL inbox, accounts."""

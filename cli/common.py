@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from school.database import SchemaNotReady, make_engine, migrate, require_current_schema
 from school.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console()
 errors = Console(stderr=True)
@@ -42,6 +43,8 @@ def refused() -> Iterator[None]:
 
 def open_database(migrated: bool = False) -> Engine:
     """The database engine; set up (migrated) for `init`, else checked to be set up."""
+    from school.database import SchemaNotReady, make_engine, migrate, require_current_schema
+
     engine = make_engine(State.database)
     if migrated:
         migrate(engine)

@@ -8,19 +8,9 @@ import sys
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from sqlalchemy.engine import make_url
-from sqlmodel import Session, col
 
 from cli import alerts as alerts_cli
 from cli import cases as cases_cli
@@ -31,21 +21,17 @@ from cli import letters as letters_cli
 from cli import register as register_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
-from cli.import_report import import_json, print_import
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
-from school.calendar import SchoolCalendar
 from school.clock import SystemClock
-from school.database import (
-    database_url,
-    session_for,
-)
 from school.errors import InputError
-from school.policy_files import POLICY_DIR, bundled_policy, load_policy
-from school.register_import import RegisterFiles, import_register
-from school.roll import roll_by_upn
-from school.schools import calendar_of, get_school, load_school, set_up_school
-from school.statistics import attendance_statistics, statistics_for
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from sqlmodel import Session
+
+    from school.calendar import SchoolCalendar
+from school.bundled import POLICY_DIR
 
 app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
@@ -79,6 +65,12 @@ def init(
     format: FormatOption = Format.table,
 ) -> None:
     """Create the database (migrations) and the school, or update its policy and calendar."""
+    from sqlalchemy.engine import make_url
+
+    from school.database import database_url, session_for
+    from school.policy_files import load_policy
+    from school.schools import set_up_school
+
     with refused():
         loaded = load_policy(policy)
         calendar_text = _read(calendar)
@@ -121,14 +113,23 @@ def import_(
         typer.Option(help='Who is amending: "Name, Position" (needed when marks change).'),
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why marks are being amended.")] = None,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option(help="If refused, write every problem here (the screen shows the first 50)."),
+    ] = None,
     format: FormatOption = Format.table,
     wide: WideOption = False,
 ) -> None:
     """Import register CSVs in one transaction; changed marks are audited amendments."""
-    files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
-    files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     amender = parse_person("--by", by) if by is not None else None
     reason = parse_reason("--reason", reason) if reason is not None else None
+    from cli.import_report import import_json, print_import, print_refusal
+    from school.database import session_for
+    from school.register_import import RegisterFiles, RegisterImportError, import_register
+    from school.roll import roll_by_upn
+
+    files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
+    files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     with session_for(open_database()) as session:
         loaded = school_named(session, school)
     with refused(), _progress() as progress:
@@ -140,9 +141,15 @@ def import_(
             progress.update(tasks[name], completed=done, total=total)
 
         with session_for(open_database()) as session:
-            result = import_register(
-                session, school, files, SystemClock(), by=amender, reason=reason, progress=advance
-            )
+            try:
+                result = import_register(
+                    session, school, files, SystemClock(), by=amender, reason=reason,
+                    progress=advance,
+                )  # fmt: skip
+            except RegisterImportError as exc:
+                progress.stop()
+                print_refusal(exc, errors_file)
+                raise typer.Exit(1) from None
             roll = roll_by_upn(session, school)
     names = ", ".join(p.name for p in (files.pupils, files.contacts, files.marks) if p)
     if format is Format.json:
@@ -152,6 +159,8 @@ def import_(
 
 
 def _progress() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -173,11 +182,13 @@ def stats(
     wide: WideOption = False,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
-    from cli.report import pupil_table, summary_table
-    from school.roll import roll_by_upn
-
     # Any day will do: on a weekend or in a holiday the figures count to the last school day.
     on = date_or_today("--as-of", as_of)
+    from cli.report import pupil_table, summary_table
+    from school.database import session_for
+    from school.roll import roll_by_upn
+    from school.statistics import statistics_for
+
     with refused(), session_for(open_database()) as session:
         loaded = school_named(session, school)
         figures = statistics_for(session, loaded, on)
@@ -197,6 +208,8 @@ def policy_check(
 ) -> None:
     """Validate policy files and print every problem, naming the key (exit 1 if any)."""
     checked: list[dict[str, Any]] = []
+    from school.policy_files import load_policy
+
     for path in files:
         try:
             loaded = load_policy(path)
@@ -291,7 +304,12 @@ def demo(
     from cli.report import print_report
     from demo.morning import demo_script, take_morning_register
     from demo.school_data import generate, write_csvs
+    from school.database import session_for
+    from school.policy_files import bundled_policy, load_policy
+    from school.register_import import RegisterFiles, import_register
     from school.roll import roll_by_upn
+    from school.schools import calendar_of, get_school, load_school, set_up_school
+    from school.statistics import attendance_statistics
 
     with refused():
         loaded = load_policy(bundled_policy(school))
@@ -355,19 +373,21 @@ def _demo_half_term_of_reviews(
     session: Session, school: str, cal: SchoolCalendar, last: date, folder: Path
 ) -> None:
     """A daily review after every school day of the term so far, as the school would run it."""
+    start, _ = cal.term_span(last) or (last, last)
+    days = [d.date for d in cal.days if start <= d.date <= last]
     import asyncio
     from collections import Counter
 
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from cases.letters.service import send_planned_letters
     from cases.models import AttendanceCase, CaseAction, CaseProposal
     from cases.review.service import run_daily_review
     from cli.chase import local_channels
     from notifications.outbox import drain_outbox
+    from school.schools import load_school
 
-    start, _ = cal.term_span(last) or (last, last)
-    days = [d.date for d in cal.days if start <= d.date <= last]
     console.rule(f"Daily reviews, {days[0]:%-d %B} to {days[-1]:%-d %B %Y} (simulated)")
     emailed = printed = 0
     with _progress() as progress:

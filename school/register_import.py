@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from school.amendments import (
     pupil_differences,
     pupil_values,
 )
-from school.clock import Clock
+from school.clock import Clock, school_today
 from school.errors import InputError
-from school.models import AttendanceMark, Contact, Pupil, RegisterImport
+from school.models import Contact, Pupil, RegisterImport
+from school.register_bulk import insert_marks
 from school.register_checks import (
     KnownPupil,
     check_contacts,
@@ -36,10 +38,10 @@ from school.register_csv import (
     ProgressCallback,
     PupilRow,
     parse_contacts,
-    parse_marks,
     parse_pupils,
 )
 from school.register_followup import FollowUp, follow_ups
+from school.register_marks_csv import parse_marks
 from school.schools import calendar_of, get_school, policy_of
 from school.tables import CONTACTS, PUPILS
 
@@ -90,8 +92,10 @@ class ImportResult:
 class RegisterImportError(InputError):
     """The import was refused; nothing was written. `problems` lists `file:line: message`."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], kinds: Counter[str] | None = None) -> None:
         super().__init__("register import", problems)
+        # How many problems of each kind (see Problems.kinds): the summary of a long list.
+        self.kinds = kinds if kinds is not None else Counter()
 
     def lines(self) -> list[str]:
         return self.problems
@@ -137,10 +141,11 @@ def import_register(
         }
     )
     check_contacts(contact_rows, known, files.contacts, problems)
-    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems)
+    today = school_today(clock)
+    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems, today)
     check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
-        raise RegisterImportError(problems.items)
+        raise RegisterImportError(problems.items, problems.kinds)
 
     try:
         result = _write(
@@ -261,8 +266,7 @@ def _write(
     }
     apply_pupil_changes(session, pupil_changes, audit)
     _replace_contacts(session, contact_replacements)
-    if new_marks:
-        session.execute(insert(AttendanceMark), new_marks)
+    insert_marks(session, new_marks)
     apply_mark_amendments(session, amended_marks, audit)
     return result
 

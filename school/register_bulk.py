@@ -30,8 +30,11 @@ def insert_marks(session: Session, marks: Sequence[NewMark]) -> None:
             for mark in marks:
                 copy.write_row(mark)
         return
-    # SQLite keeps a date as its ISO text, as SQLAlchemy's Date type writes it.
-    connection.exec_driver_sql(
+    # SQLite keeps a date as its ISO text, as SQLAlchemy's Date type writes it; a year has a
+    # few hundred dates, so each is written once, and the rows stream to the driver.
+    iso = {on: on.isoformat() for on in {mark[1] for mark in marks}}
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(
         f"INSERT INTO {MARKS.name} ({_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
-        [(pid, on.isoformat(), sess, code, late) for pid, on, sess, code, late in marks],
+        ((pid, iso[on], sess, code, late) for pid, on, sess, code, late in marks),
     )

@@ -18,6 +18,10 @@ from school.register_csv import ContactRow, MarkRow, Problems, PupilRow
 from school.school_age import is_compulsory_school_age
 from school.tables import MARKS
 
+# The plain present marks, / and \\, each belong to one session (the DfE's guidance).
+_ONE_SESSION_CODES = {"/": "AM", "\\": "PM"}
+_PRESENT_IN = {session: code for code, session in _ONE_SESSION_CODES.items()}
+
 
 @dataclass(frozen=True)
 class KnownPupil:
@@ -73,6 +77,13 @@ def check_marks(
                 source,
                 row.line,
                 f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})",
+            )
+        elif _ONE_SESSION_CODES.get(row.code, row.session) != row.session:
+            problems.add(
+                source,
+                row.line,
+                f"code {row.code} is for the {_ONE_SESSION_CODES[row.code]} session only; "
+                f"the {row.session} mark for present is {_PRESENT_IN[row.session]}",
             )
         elif row.code in ("L", "U") and (
             late := late_mark_problem(

@@ -306,7 +306,11 @@ def _mobile(value: str) -> str | None:
     try:
         return mobile_number(value)
     except ValueError as exc:
-        raise ValueError(f"mobile {exc} (e.g. 07700 900123 or +447700900123)") from None
+        why = str(exc).removeprefix(f"{value!r} is ")
+        raise ValueError(
+            f"mobile {value!r} is not a phone number a text can reach: {why} "
+            "(e.g. 07700 900123 or +447700900123)"
+        ) from None
 
 
 def _boolean(value: str, column: str) -> bool:

@@ -20,10 +20,7 @@ from school.upn import upn_problem
 
 MAX_MINUTES_LATE = 240  # longer than any session: a typo, not a late arrival
 
-# The plain present marks, / and \\, each belong to one session (the DfE's guidance).
-_ONE_SESSION_CODES = {"/": "AM", "\\": "PM"}
 # Every way a valid code may be written in a file, to the code itself (letters in either case).
-_PRESENT_IN = {session: code for code, session in _ONE_SESSION_CODES.items()}
 _CODE_SPELLINGS = {c: c for c in CODES} | {c.lower(): c for c in CODES if c.isalpha()}
 
 
@@ -55,7 +52,6 @@ def parse_marks(
             and (session := sessions.get(session, "")) != ""
             and (code := _CODE_SPELLINGS.get(code, "")) != ""
             and not minutes
-            and _ONE_SESSION_CODES.get(code, session) == session
             and (upn, on, session) not in seen
         ):
             seen[upn, on, session] = line
@@ -96,16 +92,11 @@ def _mark(line: int, raw: dict[str, str]) -> MarkRow | None:
     if session not in ("AM", "PM"):
         raise ValueError(f"session {row['session']!r} must be AM or PM")
     on = parse_date(row["date"], "date")
-    code = _CODE_SPELLINGS.get(row["code"], row["code"])
+    code = row["code"] if row["code"] in ("/", "\\", "#") else row["code"].upper()
     try:
         lookup(code)
     except UnknownCodeError as exc:
         raise ValueError(str(exc)) from None
-    if _ONE_SESSION_CODES.get(code, session) != session:
-        raise ValueError(
-            f"code {code} is for the {_ONE_SESSION_CODES[code]} session only; "
-            f"the {session} mark for present is {_PRESENT_IN[session]}"
-        )
     return MarkRow(line, upn, on, session, code, _minutes_late(row["minutes_late"], code))
 
 

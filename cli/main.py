@@ -184,19 +184,20 @@ def stats(
     """Every on-roll pupil's attendance figures as of a date."""
     # Any day will do: on a weekend or in a holiday the figures count to the last school day.
     on = date_or_today("--as-of", as_of)
-    from cli.report import pupil_table, summary_table
     from school.database import session_for
-    from school.roll import roll_by_upn
     from school.statistics import statistics_for
 
     with refused(), session_for(open_database()) as session:
         loaded = school_named(session, school)
         figures = statistics_for(session, loaded, on)
+        if format is Format.json:  # for a script: the figures alone, no names or tables
+            json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
+            sys.stdout.write("\n")
+            return
+        from cli.report import pupil_table, summary_table
+        from school.roll import roll_by_upn
+
         roll = roll_by_upn(session, school)
-    if format is Format.json:
-        json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
-        sys.stdout.write("\n")
-        return
     console.print(summary_table(loaded.name, on, figures))
     console.print(pupil_table(figures, roll, wide))
 

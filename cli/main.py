@@ -23,7 +23,7 @@ from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import date_or_today, parse_date, parse_person, parse_reason, school_named
-from school.clock import SystemClock
+from school.clock import SystemClock, school_today
 from school.errors import InputError
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def import_(
             try:
                 result = import_register(
                     session, school, files, SystemClock(), by=amender, reason=reason,
-                    progress=advance,
+                    progress=advance, today=school_today(SystemClock()),
                 )  # fmt: skip
             except RegisterImportError as exc:
                 progress.stop()

@@ -12,6 +12,8 @@ from school.codes import CODES
 
 database, marks, school = sys.argv[1], sys.argv[2], sys.argv[3]
 connection = sqlite3.connect(database)
+connection.execute("PRAGMA foreign_keys=ON")
+connection.execute("PRAGMA journal_mode=WAL")
 pupils = dict(connection.execute("SELECT upn, id FROM pupil WHERE school_id = ?", (school,)))
 dates: dict[str, str] = {}
 rows = []

@@ -187,25 +187,25 @@ def records(
     progress: ProgressCallback | None,
     total: int,
 ) -> Iterator[tuple[int, list[str]]]:
-    """(line, fields) of each non-blank row with as many fields as the header."""
+    """(line, fields) of each row with as many fields as the header; a row of another width is
+    reported unless blank. A for loop, not next() in a try: this runs 400,000 times a year."""
     rows = 0
-    while True:
-        line = reader.line_num + 1  # type: ignore[attr-defined]  # where a quoted row starts
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.add(source, line, f"cannot be read as CSV: {exc}")
-            return  # the reader cannot resynchronise after a broken row
-        rows += 1
-        if progress and rows % _PROGRESS_EVERY == 0:
-            progress(source, rows, total)
-        if len(values) != width:
-            if values and any(v.strip() for v in values):
-                problems.add(source, line, f"has {len(values)} fields; the header has {width}")
-            continue
-        yield line, values
+    before = reader.line_num  # type: ignore[attr-defined]
+    try:
+        for values in reader:
+            line = before + 1  # a quoted field may span lines: report where the row starts
+            before = reader.line_num  # type: ignore[attr-defined]
+            rows += 1
+            if progress and rows % _PROGRESS_EVERY == 0:
+                progress(source, rows, total)
+            if len(values) != width:
+                if values and any(v.strip() for v in values):
+                    problems.add(source, line, f"has {len(values)} fields; the header has {width}")
+                continue
+            yield line, values
+    except csv.Error as exc:
+        problems.add(source, before + 1, f"cannot be read as CSV: {exc}")
+        return  # the reader cannot resynchronise after a broken row
     if progress:
         progress(source, total, total)
 

@@ -115,7 +115,8 @@ def print_refusal(refused: RegisterImportError, errors_file: Path | None) -> Non
     problems = refused.problems
     if errors_file is not None:
         errors_file.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
-    errors.print(f"[bold red]Refused; nothing was written: {_plural(len(problems), 'problem')}.[/]")
+    headline = f"Refused; nothing was written: {_plural(len(problems), 'problem')}."
+    errors.print(headline, style="bold red", markup=False, highlight=False)
     for line in problems[:PROBLEMS_SHOWN]:
         errors.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
     if len(problems) <= PROBLEMS_SHOWN:

@@ -23,6 +23,7 @@ from chase.models import (
 from chase.morning import school_morning
 from chase.notes import add_note
 from chase.replies import ReplyMeaning, children_named, read_reply
+from chase.task_outcomes import TASK_OUTCOMES
 from notifications.models import DeliveryReport, OutboxMessage
 from notifications.outbox import apply_report
 from school.clock import Clock, school_today
@@ -31,17 +32,6 @@ from school.models import Contact, Pupil
 from state_machines.welfare_check import FINISHED, OPEN, CheckAdapter, fire
 
 REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
-
-TASK_OUTCOMES = {
-    "answered_explained": "explain",
-    "answered_reason_to_follow": "confirm_safe",
-    "no_answer": None,
-    "voicemail_left": None,
-    "wrong_number": None,
-    "visited_child_seen": "confirm_safe",
-    "visited_nobody_home": None,
-    "done": None,  # e.g. the social worker has been told
-}
 
 
 def handle_reply(

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from chase.alerts import AlertView
-from chase.models import RegisterAlert
-from chase.notes import notes_of
-from chase.register_guard import register_alerts
-from chase.responses import acknowledge_alert
 from cli.common import console, fail, open_database
 from cli.literal import styled
 from cli.output import (
@@ -24,7 +19,10 @@ from cli.output import (
 )
 from cli.parsing import parse_person, school_named
 from school.clock import SCHOOL_TIME_ZONE, SystemClock
-from school.database import session_for
+
+if TYPE_CHECKING:
+    from chase.alerts import AlertView
+    from chase.models import RegisterAlert
 
 
 def register_alert_json(alert: RegisterAlert) -> dict[str, object]:
@@ -42,6 +40,8 @@ def alerts(
 ) -> None:
     """Alerts for the DSL: what was known when each was raised, and what has happened since."""
     from chase.alerts import alert_views
+    from chase.register_guard import register_alerts
+    from school.database import session_for
 
     with session_for(open_database()) as session:
         school_named(session, school)
@@ -108,6 +108,10 @@ def alert_ack(
 ) -> None:
     """Acknowledge an alert with a note (a later one adds a note; the first stands)."""
     person = parse_person("--by", by)
+    from chase.notes import notes_of
+    from chase.responses import acknowledge_alert
+    from school.database import session_for
+
     try:
         with session_for(open_database()) as session:
             alert = acknowledge_alert(session, alert_id, str(person), note, SystemClock())

@@ -6,8 +6,6 @@ from typing import Annotated, Literal
 
 import typer
 
-from cases.models import CaseProposal
-from cases.support_law import status_words
 from cli.casework import (
     By,
     MaybeSchool,
@@ -26,9 +24,8 @@ from cli.output import (
     stored,
     when_words,
 )
-from cli.parsing import parse_date, parse_person
+from cli.parsing import parse_date, parse_person, parse_upn
 from school.clock import SystemClock, school_today
-from school.database import id_of, session_for
 
 case_app = typer.Typer(
     help="A pupil's attendance case through the six stages.", no_args_is_help=True
@@ -43,10 +40,12 @@ def show(
     wide: WideOption = False,
 ) -> None:
     """The case: counts, proposals to decide, history, actions, support, legal actions, letters."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
+    today = school_today(SystemClock())
     from cli.case_show import case_shown, print_case
+    from school.database import session_for
     from school.statistics import attendance_statistics
 
-    today = school_today(SystemClock())
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         case = open_case_of(session, pupil)
@@ -67,7 +66,9 @@ def open_(
     format: FormatOption = Format.table,
 ) -> None:
     """Open a case for a pupil (one open case per pupil)."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.service import open_case
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case(
@@ -92,7 +93,9 @@ def move(
     format: FormatOption = Format.table,
 ) -> None:
     """Move the pupil's case to a stage; the law's guards refuse what it does not allow."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.service import move_case
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
@@ -120,7 +123,10 @@ def support(
     format: FormatOption = Format.table,
 ) -> None:
     """Record support for the family; only offered (or later) support satisfies the law."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.support import record_support
+    from cases.support_law import status_words
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
@@ -148,6 +154,8 @@ def support_status(
 ) -> None:
     """Move support on: offered (--on, by --by), accepted, declined, in_place, ended."""
     from cases.support import move_support
+    from cases.support_law import status_words
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = move_support(
@@ -172,6 +180,7 @@ def action_outcome(
 ) -> None:
     """Record what happened to a letter, meeting, plan or referral."""
     from cases.support import record_action_outcome
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = record_action_outcome(
@@ -191,7 +200,9 @@ def carer(
     format: FormatOption = Format.table,
 ) -> None:
     """Record a person with day-to-day care of the pupil, who may then be named on a notice."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.legal.parents import record_carer
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
@@ -211,7 +222,9 @@ def no_support(
     format: FormatOption = Format.table,
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.support import record_support_not_appropriate
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
@@ -231,7 +244,9 @@ def send_considered(
     format: FormatOption = Format.table,
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.support import record_send_barriers_considered
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
@@ -252,7 +267,9 @@ def decide(
     format: FormatOption = Format.table,
 ) -> None:
     """Confirm, skip or override a proposal from the daily review."""
+    from cases.models import CaseProposal
     from cases.proposals import decide_proposal
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         earlier = session.get(CaseProposal, proposal_id)

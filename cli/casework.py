@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
-from sqlmodel import Session, col
 
-from cases.models import AttendanceCase
 from cli.common import fail
 from cli.parsing import parse_upn, school_named
-from school.models import Pupil
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cases.models import AttendanceCase
+    from school.models import Pupil
 
 School = Annotated[str, typer.Option(help="The school's id.")]
 MaybeSchool = Annotated[
@@ -39,6 +41,11 @@ def refused_by_law() -> Iterator[None]:
 def pupil_by_upn(session: Session, school: str | None, upn: str) -> Pupil:
     """The pupil with this UPN; --school is needed only when UPNs repeat across schools."""
     upn = parse_upn("UPN", upn)
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from school.models import Pupil
+
     query = select(Pupil).where(col(Pupil.upn) == upn)
     if school is not None:
         query = query.where(col(Pupil.school_id) == school_named(session, school).id)
@@ -51,6 +58,11 @@ def pupil_by_upn(session: Session, school: str | None, upn: str) -> Pupil:
 
 
 def open_case_of(session: Session, pupil: Pupil) -> AttendanceCase:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from cases.models import AttendanceCase
+
     case = session.scalars(
         select(AttendanceCase).where(
             col(AttendanceCase.pupil_id) == pupil.id, col(AttendanceCase.closed_at).is_(None)

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time as wall
 from collections import Counter
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlmodel import Session, col
 
-from chase.models import Note, ReportedAbsence, StaffTask, WelfareCheck
-from chase.notes import note_words, notes_of, task_name
-from chase.register_guard import register_alerts
-from chase.responses import (
-    TASK_OUTCOMES,
-    record_task_outcome,
-    report_absence,
-)
-from chase.simulation import Happening
+from chase.task_outcomes import TASK_OUTCOMES
 from cli.alerts import print_register_alerts, register_alert_json
 from cli.common import State, console, fail, open_database, refused
 from cli.literal import styled
@@ -48,11 +37,16 @@ from cli.parsing import (
     school_named,
     school_sessions,
 )
-from notifications.message import Channel
-from notifications.models import OutboxMessage
 from school.clock import SystemClock
-from school.database import database_url, id_of, session_for
-from school.models import Pupil
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from chase.models import Note, ReportedAbsence, StaffTask, WelfareCheck
+    from chase.simulation import Happening
+    from notifications.message import Channel
+    from notifications.models import OutboxMessage
+    from school.models import Pupil
 
 
 def outbox_dir() -> Path:
@@ -60,6 +54,7 @@ def outbox_dir() -> Path:
     from sqlalchemy.engine import make_url
 
     from notifications.channels import default_outbox_dir
+    from school.database import database_url
 
     return default_outbox_dir(make_url(database_url(State.database)), os.environ)
 
@@ -82,10 +77,14 @@ def chase(
     format: FormatOption = Format.table,
 ) -> None:
     """Run the morning chase: open checks at register close, step them, send messages."""
+    day = date_or_today("--date", on)
+    import asyncio
+
+    from chase.register_guard import register_alerts
     from chase.service import chase_tick
     from chase.simulation import morning_span, simulate_morning
+    from school.database import session_for
 
-    day = date_or_today("--date", on)
     engine = open_database()
     with refused(), session_for(engine) as session:
         loaded = school_named(session, school)  # once, handed down to every tick
@@ -122,6 +121,8 @@ def chase(
 def _print_chase(shown: dict[str, Any], format: Format, name: str) -> None:
     """The morning: for a script all of it; for a person the counts, the simulated timeline
     and the registers not taken (the ticks were printed as they ran)."""
+    from chase.simulation import Happening
+
     if format is Format.json:
         held = shown["register_alerts"]
         print_json({**shown, "register_alerts": [register_alert_json(a) for a in held]})
@@ -142,6 +143,15 @@ def tasks(
 ) -> None:
     """The call list: who to ring or visit, in order, with their numbers and what to say."""
     day = date_or_today("--date", on)
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from chase.models import StaffTask, WelfareCheck
+    from chase.notes import note_words, notes_of, task_name
+    from chase.register_guard import register_alerts
+    from school.database import id_of, session_for
+    from school.models import Pupil
+
     with session_for(open_database()) as session:
         loaded = school_named(session, school)
         if on is not None:
@@ -225,6 +235,11 @@ def task_done(
     outcome = parse_choice("--outcome", outcome, tuple(TASK_OUTCOMES))
     person = parse_person("--by", by)
     suggested = parse_absence_code("--code", code) if code is not None else None
+    from chase.models import WelfareCheck
+    from chase.notes import notes_of
+    from chase.responses import record_task_outcome
+    from school.database import session_for
+
     try:
         with session_for(open_database()) as session:
             task = record_task_outcome(
@@ -267,6 +282,9 @@ def absence(
     person = parse_person("--by", by)
     suggested = parse_absence_code("--code", code) if code is not None else None
     asked = parse_choice("--session", session_, ("AM", "PM", "day"))
+    from chase.responses import report_absence
+    from school.database import session_for
+
     try:
         with session_for(open_database()) as db:
             held = school_sessions(school_named(db, school), day, asked)
@@ -298,6 +316,12 @@ def reported_absences(
     session: Session, school: str, upn: str, day: date, sessions: list[str]
 ) -> list[ReportedAbsence]:
     """The reasons on record for these sessions: as first recorded, if given before."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from chase.models import ReportedAbsence
+    from school.models import Pupil
+
     query = (
         select(ReportedAbsence)
         .join(Pupil, col(Pupil.id) == ReportedAbsence.pupil_id)
@@ -315,6 +339,12 @@ def outbox(
     format: FormatOption = Format.table,
 ) -> None:
     """Messages the engine has written: to whom, how, and what happened to each."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from notifications.models import OutboxMessage
+    from school.database import session_for
+
     with session_for(open_database()) as session:
         school_named(session, school)
         query = select(OutboxMessage).where(col(OutboxMessage.school_id) == school)
@@ -354,7 +384,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the morning-chase deployments on this machine (needs PREFECT_API_URL)."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
     from flows.deployments import PrefectServerMissing, serve_policies
+    from school.database import database_url, session_for
     from school.models import School
     from school.schools import policy_of
 

@@ -5,21 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import ArgumentError
 
 from cli.literal import LiteralConsole
-from school.database import (
-    SchemaNotReady,
-    database_url,
-    make_engine,
-    migrate,
-    require_current_schema,
-)
+from school.bundled import POLICY_DIR
 from school.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from sqlalchemy import Engine
 
 console = LiteralConsole(markup=False, emoji=False)
 errors = LiteralConsole(stderr=True, markup=False, emoji=False)
@@ -60,6 +57,17 @@ def masked_url(url: str) -> str:
 
 def open_database(migrated: bool = False) -> Engine:
     """The database engine; set up (migrated) for `init`, else checked to be set up."""
+    # Loaded here, not at the top: `--help` and bad arguments never load the database layer.
+    from sqlalchemy.exc import ArgumentError
+
+    from school.database import (
+        SchemaNotReady,
+        database_url,
+        make_engine,
+        migrate,
+        require_current_schema,
+    )
+
     try:
         engine = make_engine(State.database)
     except (ArgumentError, ValueError) as exc:  # unparseable, unknown driver, bad port
@@ -70,3 +78,29 @@ def open_database(migrated: bool = False) -> Engine:
     except SchemaNotReady as exc:
         fail([str(exc)])
     return engine
+
+
+# The calendar the demo and `demo-data` use when none is given (the bundled England dates).
+DEFAULT_CALENDAR = POLICY_DIR / "calendars" / "england-2025-27.toml"
+
+
+def read_text_file(path: Path) -> str:
+    """A policy or calendar file's text, or the file's own refusal naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
+
+
+def progress_bar() -> Progress:
+    """The progress bar long work shows on stderr, gone when it is done."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    )

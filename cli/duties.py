@@ -3,31 +3,29 @@ Ground I deletion, record expected illness."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
-from cases.duties.illness import EXPECTED_DAYS_MAX
-from cases.duties.rules import DELETION_GROUNDS
-from cases.duties.service import complete_duty, dismiss_duty, open_duties, review_la_duties
-from cases.legal.agenda import unpaid_decisions_due
-from cases.models import LaDuty
 from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from cli.duties_shown import counts, print_duties, shown, summary_line
 from cli.output import Format, FormatOption, WideOption, print_json
 from cli.parsing import (
+    BadArgument,
     date_or_today,
     parse_choice,
     parse_date,
     parse_person,
+    parse_upn,
     school_day,
     school_named,
 )
 from school.clock import SystemClock, school_today
-from school.database import session_for
-from school.schools import load_school
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cases.models import LaDuty
 
 duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=True)
 
@@ -42,6 +40,10 @@ def duties_review(
     """Raise the duties the register calls for (idempotent), then show what is open."""
     # An as-of date: on a holiday the figures count back to the last school day.
     day = date_or_today("--date", on)
+    from cases.duties.service import open_duties, review_la_duties
+    from cli.duties_shown import counts, print_duties, shown, summary_line
+    from school.database import session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         loaded = school_named(session, school)
         raised = shown(session, review_la_duties(session, loaded, day, SystemClock()), day)
@@ -63,6 +65,11 @@ def duties_list(
 ) -> None:
     """Open duties to the local authority, soonest due first, with what each needs."""
     day = date_or_today("--date", on)
+    from cases.duties.service import open_duties
+    from cases.legal.agenda import unpaid_decisions_due
+    from cli.duties_shown import counts, print_duties, shown, summary_line
+    from school.database import session_for
+
     with session_for(open_database()) as session:
         loaded = school_named(session, school)
         duties = shown(session, open_duties(session, loaded.id), day)
@@ -99,6 +106,10 @@ def duties_done(
 ) -> None:
     """Record a duty as done: the return sent, the LA or social worker told."""
     person = str(parse_person("--by", by))
+    from cases.duties.rules import DELETION_GROUNDS
+    from cases.duties.service import complete_duty
+    from school.database import session_for
+
     chosen = parse_choice("--ground", ground, tuple(DELETION_GROUNDS)) if ground else None
     with refused_by_law(), session_for(open_database()) as session:
         duty = complete_duty(session, duty_id, person, note, ground=chosen, clock=SystemClock())
@@ -111,6 +122,9 @@ def duties_dismiss(
 ) -> None:
     """Dismiss a duty that does not apply, with the reason."""
     person = str(parse_person("--by", by))
+    from cases.duties.service import dismiss_duty
+    from school.database import session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         duty = dismiss_duty(session, duty_id, person, reason, clock=SystemClock())
         _print_one(session, duty, f"Duty {duty_id} dismissed", format)
@@ -131,6 +145,8 @@ def duties_confirm_deletion(
     """Confirm a proposed Ground I deletion (reg 9(1)(i)) after joint enquiries with the LA;
     raises the deletion return and, if the pupil has one, the social worker's notification."""
     from cases.duties.deletion import JointEnquiries, confirm_deletion_ground
+    from cli.duties_shown import print_duties, shown
+    from school.database import session_for
 
     joint = JointEnquiries(
         school_by=str(parse_person("--school-by", school_by)),
@@ -152,7 +168,7 @@ def duties_expect_illness(
     upn: Annotated[str, typer.Argument(help="The pupil's UPN.")],
     first: Annotated[str, typer.Option("--from", help="YYYY-MM-DD: the first school day off.")],
     days: Annotated[
-        int, typer.Option(min=1, max=EXPECTED_DAYS_MAX, help="School days expected off sick.")
+        int, typer.Option(min=1, help="School days expected off sick (up to a school year).")
     ],
     by: By,
     reason: Annotated[
@@ -164,8 +180,14 @@ def duties_expect_illness(
 ) -> None:
     """Record that a pupil will miss school days through illness (a planned operation, a known
     condition); at 15 school days this year the sickness return is due at once."""
-    from cases.duties.illness import record_expected_illness
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
+    from cases.duties.illness import EXPECTED_DAYS_MAX, record_expected_illness
+    from cli.duties_shown import print_duties, shown
+    from school.database import session_for
+    from school.schools import load_school
 
+    if days > EXPECTED_DAYS_MAX:  # checked here, not by typer: the limit lives with the rule
+        raise BadArgument("--days", f"{days} is more than a school year ({EXPECTED_DAYS_MAX})")
     person = str(parse_person("--by", by))
     first_day = parse_date("--from", first)
     clock = SystemClock()
@@ -197,6 +219,8 @@ def _print_one(
     raised: list[LaDuty] | None = None,
 ) -> None:
     today = school_today(SystemClock())
+    from cli.duties_shown import shown
+
     (one,) = shown(session, [duty], today)
     if format is Format.json:
         payload: dict[str, object] = {"duty": one}

@@ -10,7 +10,6 @@ from cli.casework import pupil_by_upn
 from cli.common import console, open_database, refused
 from cli.output import Format, FormatOption, day_words, print_json
 from cli.parsing import school_named
-from school.database import session_for
 
 
 def export_pupil(
@@ -21,6 +20,7 @@ def export_pupil(
     """Everything held about one pupil, as stored: JSON (the default) for the request, or a
     summary of what there is (--format table)."""
     from cases.subject_access import pupil_record
+    from school.database import session_for
 
     with refused(), session_for(open_database()) as session:
         school_named(session, school)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from cli.common import console
+from pathlib import Path
+
+from cli.common import console, errors
 from cli.output import Column, people_table
 from school.register_followup import FollowUp
-from school.register_import import ImportResult
+from school.register_import import ImportResult, RegisterImportError
 from school.roll import RollEntry, year_label
 
 SHOWN = 20  # rows of the follow-up table on a terminal; --wide shows them all
+PROBLEMS_SHOWN = 50  # problems listed when an import is refused; --errors-file takes them all
+KINDS_SHOWN = 6  # kinds of problem counted under the list
 COLUMNS = (
     Column("Pupil"),
     Column("UPN", essential=False),
@@ -103,3 +107,28 @@ def import_json(
             for f in result.follow_ups
         ],
     }
+
+
+def print_refusal(refused: RegisterImportError, errors_file: Path | None) -> None:
+    """Why the import was refused, in at most about sixty lines however bad the files: the
+    first problems by file:line, then how many of each kind; every one in `errors_file`."""
+    problems = refused.problems
+    if errors_file is not None:
+        errors_file.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
+    headline = f"Refused; nothing was written: {_plural(len(problems), 'problem')}."
+    errors.print(headline, style="bold red", markup=False, highlight=False)
+    for line in problems[:PROBLEMS_SHOWN]:
+        errors.print(line, markup=False, highlight=False, emoji=False, soft_wrap=True)
+    if len(problems) <= PROBLEMS_SHOWN:
+        return
+    errors.print(f"... and {len(problems) - PROBLEMS_SHOWN} more. By kind:", markup=False)
+    kinds = refused.kinds.most_common()
+    for kind, n in kinds[:KINDS_SHOWN]:
+        errors.print(
+            f"  {n:>9}  {kind}", markup=False, highlight=False, emoji=False, soft_wrap=True
+        )
+    if len(kinds) > KINDS_SHOWN:
+        rest = sum(n for _, n in kinds[KINDS_SHOWN:])
+        errors.print(f"  {rest:>9}  of {len(kinds) - KINDS_SHOWN} other kinds", markup=False)
+    where = f"all of them are in {errors_file}" if errors_file else "--errors-file PATH lists all"
+    errors.print(f"({where})", markup=False, highlight=False)

@@ -3,18 +3,25 @@ decisions due; each prints a one-line summary first, or `--format json` (docs/cl
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cases.models import LegalAction
 from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from cli.legal_output import action_json, due_json, print_action, print_due
 from cli.output import Format, FormatOption, WideOption, print_json
-from cli.parsing import BadArgument, date_or_today, parse_date, parse_person, school_named
+from cli.parsing import (
+    BadArgument,
+    date_or_today,
+    parse_date,
+    parse_person,
+    parse_upn,
+    school_named,
+)
 from school.clock import SystemClock
-from school.database import id_of, session_for
+
+if TYPE_CHECKING:
+    from cases.models import LegalAction
 
 Parent = Annotated[
     str,
@@ -35,6 +42,8 @@ def _done(session: object, action: LegalAction, headline: str, format: Format) -
     from sqlmodel import Session
 
     from cases.legal.queries import events_of
+    from cli.legal_output import action_json, print_action
+    from school.database import id_of
 
     assert isinstance(session, Session)
     events = events_of(session, id_of(action))
@@ -55,7 +64,9 @@ def nti(
     format: FormatOption = Format.table,
 ) -> None:
     """Issue a Notice to Improve to one parent (support offered first, or not appropriate)."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.legal.notice_to_improve import issue_notice_to_improve
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = issue_notice_to_improve(
@@ -91,11 +102,12 @@ def nti_outcome(
     format: FormatOption = Format.table,
 ) -> None:
     """Record a Notice to Improve's outcome, with its figures over the improvement period."""
-    from cases.legal.notice_to_improve import review_notice_to_improve
-
     if improved is None:
         raise BadArgument("--improved/--not-improved", "say what the outcome is")
     told = parse_date("--parent-told", parent_told) if parent_told else None
+    from cases.legal.notice_to_improve import review_notice_to_improve
+    from school.database import session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         action = review_notice_to_improve(
             session,
@@ -123,7 +135,9 @@ def request_pn(
     format: FormatOption = Format.table,
 ) -> None:
     """Request a penalty notice for one parent; refused where the law does not allow it."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.legal.penalty_notice import request_penalty_notice
+    from school.database import id_of, session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = request_penalty_notice(
@@ -157,6 +171,7 @@ def issue_pn(
 ) -> None:
     """Record that a requested penalty notice was issued, and when the parent received it."""
     from cases.legal.penalty_notice import issue_penalty_notice
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = issue_penalty_notice(
@@ -189,11 +204,13 @@ def suspension_pn(
 ) -> None:
     """A suspended pupil seen in a public place in the first 5 school days (EIA 2006 s103/105):
     £60 within 21 days, £120 within 28; never counted towards the penalty notice limit."""
-    from cases.legal.suspension import issue_suspension_penalty_notice
-
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
     if days < 1:
         raise BadArgument("--days", "a suspension lasts at least one school day")
     issued_on = date_or_today("--issued", issued)
+    from cases.legal.suspension import issue_suspension_penalty_notice
+    from school.database import id_of, session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         action = issue_suspension_penalty_notice(
             session,
@@ -227,6 +244,7 @@ def pay(
 ) -> None:
     """Record a payment (the amount must be what is due on that date)."""
     from cases.legal.payments import record_payment
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = record_payment(
@@ -260,10 +278,11 @@ def decide_unpaid_(
     format: FormatOption = Format.table,
 ) -> None:
     """After 28 days unpaid: prosecute for the original offence, or withdraw."""
-    from cases.legal.payments import decide_unpaid
-
     if prosecute is None:
         raise BadArgument("--prosecute/--withdraw", "say what the local authority decided")
+    from cases.legal.payments import decide_unpaid
+    from school.database import session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         action = decide_unpaid(
             session,
@@ -287,6 +306,7 @@ def withdraw_(
 ) -> None:
     """Withdraw a notice (withdrawn penalty notices do not count towards the limit)."""
     from cases.legal.withdrawal import withdraw
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = withdraw(
@@ -304,9 +324,11 @@ def due(
 ) -> None:
     """The legal decisions waiting for a person: consider legal action, a penalty notice after
     a Notice to Improve, an NTI's outcome, an unpaid notice (prosecute or withdraw)."""
-    from cases.legal.agenda import legal_decisions_due
-
     day = date_or_today("--date", on)
+    from cases.legal.agenda import legal_decisions_due
+    from cli.legal_output import due_json, print_due
+    from school.database import session_for
+
     with refused_by_law(), session_for(open_database()) as session:
         loaded = school_named(session, school)
         items = due_json(legal_decisions_due(session, loaded, day))

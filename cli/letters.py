@@ -5,14 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
 
-from cases.letters.stored import DecidedLetters
-from cases.models import CaseAction, LegalAction
-from cases.review.rules import LETTER_ACTIONS
 from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from cli.legal_output import due_json, print_due, print_provisional
 from cli.output import (
     Column,
     Format,
@@ -25,10 +20,14 @@ from cli.output import (
     stored,
     when_words,
 )
-from cli.parsing import date_or_today, school_day, school_named
+from cli.parsing import date_or_today, parse_upn, school_day, school_named
 from school.clock import SystemClock
-from school.database import id_of, session_for
 from school.private_files import write_private
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from cases.letters.stored import DecidedLetters
 
 if TYPE_CHECKING:
     from cases.after_school import AfterSchool
@@ -45,12 +44,13 @@ def review(
     wide: WideOption = False,
 ) -> None:
     """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
+    day = date_or_today("--date", on)
     import asyncio
 
     from cases.after_school import review_after_school
     from cli.chase import local_channels
+    from school.database import session_for
 
-    day = date_or_today("--date", on)
     engine = open_database()
     with refused_by_law():
         with session_for(engine) as session:
@@ -70,6 +70,8 @@ def review(
 def review_shown(done: AfterSchool) -> dict[str, Any]:
     """The review as data: the same for the table and for --format json (docs/cli-json.md)."""
     result, letters = done.review, done.letters
+    from cli.legal_output import due_json
+
     return {
         "school": result.school_id,
         "date": result.on,
@@ -107,6 +109,8 @@ _OVERDUE_SHOWN = 20  # reminders, not decisions: the rest are counted, and all a
 def print_review(shown: dict[str, Any], wide: bool) -> None:
     """Counts first, then the proposals a person must decide, then overdue actions."""
     counts, proposals, overdue = shown["counts"], shown["proposals"], shown["overdue"]
+    from cli.legal_output import print_due, print_provisional
+
     console.print(
         f"Review of {shown['school']} for {shown['date']}: {len(proposals)} proposals to decide, "
         f"{len(overdue)} actions overdue; {counts['cases_opened']} cases opened, "
@@ -189,6 +193,9 @@ def letters_render(
     """Write a case letter as stored when it was decided (PDF to print, or HTML), one file
     per home its parents with parental responsibility live in."""
     from cases.letters.service import case_letters
+    from cases.models import CaseAction
+    from cases.review.rules import LETTER_ACTIONS
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = session.get(CaseAction, action_id)
@@ -210,11 +217,13 @@ def evidence(
     format: FormatOption = Format.table,
 ) -> None:
     """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
+    as_of = date_or_today("--date", on)
     from pathlib import Path
 
     from cases.evidence.service import evidence_pack_pdf
+    from school.database import id_of, session_for
 
-    as_of = date_or_today("--date", on)
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         pack = evidence_pack_pdf(session, id_of(pupil), as_of, SystemClock())
@@ -237,6 +246,8 @@ def letters_nti(
     """Write a Notice to Improve letter as stored when the notice was issued."""
     from cases.legal.notice_to_improve import notice_elements
     from cases.letters.service import store_notice_letter
+    from cases.models import LegalAction
+    from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
         action = session.get(LegalAction, action_id)

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import asdict
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from sqlalchemy.engine import make_url
-from sqlmodel import Session, col
 
 from cli import alerts as alerts_cli
 from cli import cases as cases_cli
-from cli import chase
+from cli import chase, demo_school
 from cli import duties as duties_cli
 from cli import export as export_cli
 from cli import legal as legal_cli
@@ -34,31 +22,30 @@ from cli import replies as replies_cli
 from cli import retention as retention_cli
 from cli import users as users_cli
 from cli import web as web_cli
-from cli.common import State, console, errors, open_database, refused
+from cli.common import (
+    DEFAULT_CALENDAR,
+    State,
+    console,
+    errors,
+    open_database,
+    progress_bar,
+    read_text_file,
+    refused,
+)
 from cli.door import DoorGroup
-from cli.import_report import import_json, print_import
-from cli.literal import styled
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import (
     date_or_today,
-    parse_date,
     parse_person,
     parse_reason,
-    parse_year_groups,
     school_named,
 )
-from school.calendar import SchoolCalendar
-from school.clock import SystemClock
-from school.database import (
-    database_url,
-    session_for,
-)
+from school.clock import SystemClock, school_today
 from school.errors import InputError
-from school.policy_files import POLICY_DIR, bundled_policy, load_policy
-from school.register_import import RegisterFiles, import_register
-from school.roll import roll_by_upn
-from school.schools import calendar_of, get_school, load_school, set_up_school
-from school.statistics import attendance_statistics, statistics_for
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
 
 app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
@@ -68,8 +55,6 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Work with school policy files.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
-
-DEFAULT_CALENDAR = POLICY_DIR / "calendars" / "england-2025-27.toml"
 
 
 @app.callback()
@@ -92,9 +77,15 @@ def init(
     format: FormatOption = Format.table,
 ) -> None:
     """Create the database (migrations) and the school, or update its policy and calendar."""
+    from sqlalchemy.engine import make_url
+
+    from school.database import database_url, session_for
+    from school.policy_files import load_policy
+    from school.schools import set_up_school
+
     with refused():
         loaded = load_policy(policy)
-        calendar_text = _read(calendar)
+        calendar_text = read_text_file(calendar)
         engine = open_database(migrated=True)
         with session_for(engine) as session:
             done = set_up_school(
@@ -112,13 +103,6 @@ def init(
     )
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
-
-
 @app.command("import")
 def import_(
     school: Annotated[str, typer.Option(help="The school's id.")],
@@ -134,17 +118,26 @@ def import_(
         typer.Option(help='Who is amending: "Name, Position" (needed when marks change).'),
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why marks are being amended.")] = None,
+    errors_file: Annotated[
+        Path | None,
+        typer.Option(help="If refused, write every problem here (the screen shows the first 50)."),
+    ] = None,
     format: FormatOption = Format.table,
     wide: WideOption = False,
 ) -> None:
     """Import register CSVs in one transaction; changed marks are audited amendments."""
-    files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
-    files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     amender = parse_person("--by", by) if by is not None else None
     reason = parse_reason("--reason", reason) if reason is not None else None
+    from cli.import_report import import_json, print_import, print_refusal
+    from school.database import session_for
+    from school.register_import import RegisterFiles, RegisterImportError, import_register
+    from school.roll import roll_by_upn
+
+    files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
+    files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     with session_for(open_database()) as session:
         loaded = school_named(session, school)
-    with refused(), _progress() as progress:
+    with refused(), progress_bar() as progress:
         tasks: dict[str, TaskID] = {}
 
         def advance(name: str, done: int, total: int) -> None:
@@ -153,26 +146,21 @@ def import_(
             progress.update(tasks[name], completed=done, total=total)
 
         with session_for(open_database()) as session:
-            result = import_register(
-                session, school, files, SystemClock(), by=amender, reason=reason, progress=advance
-            )
+            try:
+                result = import_register(
+                    session, school, files, SystemClock(), by=amender, reason=reason,
+                    progress=advance, today=school_today(SystemClock()),
+                )  # fmt: skip
+            except RegisterImportError as exc:
+                progress.stop()
+                print_refusal(exc, errors_file)
+                raise typer.Exit(1) from None
             roll = roll_by_upn(session, school)
     names = ", ".join(p.name for p in (files.pupils, files.contacts, files.marks) if p)
     if format is Format.json:
         print_json(import_json(school, names, result, roll))
     else:
         print_import(loaded.name, names, result, roll, wide)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    )
 
 
 @app.command()
@@ -186,19 +174,22 @@ def stats(
     wide: WideOption = False,
 ) -> None:
     """Every on-roll pupil's attendance figures as of a date."""
-    from cli.report import pupil_table, summary_table
-    from school.roll import roll_by_upn
-
     # Any day will do: on a weekend or in a holiday the figures count to the last school day.
     on = date_or_today("--as-of", as_of)
+    from school.database import session_for
+    from school.statistics import statistics_for
+
     with refused(), session_for(open_database()) as session:
         loaded = school_named(session, school)
         figures = statistics_for(session, loaded, on)
+        if format is Format.json:  # for a script: the figures alone, no names or tables
+            json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
+            sys.stdout.write("\n")
+            return
+        from cli.report import pupil_table, summary_table
+        from school.roll import roll_by_upn
+
         roll = roll_by_upn(session, school)
-    if format is Format.json:
-        json.dump([f.as_json() for f in figures], sys.stdout, indent=1)
-        sys.stdout.write("\n")
-        return
     console.print(summary_table(loaded.name, on, figures))
     console.print(pupil_table(figures, roll, wide))
 
@@ -210,6 +201,8 @@ def policy_check(
 ) -> None:
     """Validate policy files and print every problem, naming the key (exit 1 if any)."""
     checked: list[dict[str, Any]] = []
+    from school.policy_files import load_policy
+
     for path in files:
         try:
             loaded = load_policy(path)
@@ -240,181 +233,9 @@ def policy_check(
         raise typer.Exit(1)
 
 
-@app.command("demo-data")
-def demo_data(
-    out: Annotated[Path, typer.Option(help="Folder to write pupils.csv, contacts.csv, marks.csv.")],
-    pupils: Annotated[int, typer.Option(min=1, help="How many pupils.")] = 300,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
-    calendar: Annotated[Path, typer.Option(help="Calendar TOML.")] = DEFAULT_CALENDAR,
-    year_groups: Annotated[
-        str, typer.Option(help="Comma-separated year groups, e.g. 5,6,7,8.")
-    ] = "7,8,9,10,11",
-    until: Annotated[
-        str | None,
-        typer.Option(
-            help="Last date to generate marks for (default: end of the first academic year)."
-        ),
-    ] = None,
-    format: FormatOption = Format.table,
-) -> None:
-    """Write a realistic, deterministic school year of register data as the three CSVs."""
-    from demo.school_data import generate, write_csvs
-    from school.calendar import SchoolCalendar
-
-    with refused():
-        cal = SchoolCalendar.from_toml(_read(calendar), str(calendar))
-    groups = parse_year_groups("--year-groups", year_groups)
-    school = generate(pupils, seed, cal, groups, parse_date("--until", until) if until else None)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csvs(school, out)
-    shutil.copyfile(calendar, out / "calendar.toml")
-    days = sorted({row[1] for row in school.marks})
-    print_result(
-        format,
-        f"Wrote {pupils} pupils' register data to {out}/ (seed {seed}): {len(school.contacts)} "
-        f"contacts, {len(school.marks)} marks"
-        + (f" from {days[0]} to {days[-1]}." if days else "."),
-        {"folder": str(out), "seed": seed, "pupils": len(school.pupils),
-         "contacts": len(school.contacts), "marks": len(school.marks),
-         "first_date": days[0] if days else None, "last_date": days[-1] if days else None,
-         "files": [str(out / name) for name in
-                   ("pupils.csv", "contacts.csv", "marks.csv", "calendar.toml")]},
-    )  # fmt: skip
-
-
-DEMO_MORNING = date(2026, 11, 23)  # a Monday; the generated register runs to the Friday before
-
-
-@app.command()
-def demo(
-    school: Annotated[
-        str, typer.Option(help="Which seed school's policy to run.")
-    ] = "emmanuel-middle",
-    pupils: Annotated[int, typer.Option(min=1)] = 300,
-    folder: Annotated[
-        Path, typer.Option(help="Where the demo's files, SQLite database and outbox go.")
-    ] = Path("demo-school"),
-) -> None:
-    """A demo school from scratch: its register to date, its attendance report, and a
-    simulated Monday morning chase with a few parent replies (messages to a local outbox)."""
-    import asyncio
-
-    from chase.simulation import simulate_morning
-    from cli.chase import local_channels, print_timeline
-    from cli.report import print_report
-    from demo.morning import demo_script, take_morning_register
-    from demo.school_data import generate, write_csvs
-    from school.roll import roll_by_upn
-
-    with refused():
-        loaded = load_policy(bundled_policy(school))
-        calendar_text = _read(DEFAULT_CALENDAR)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    State.database = f"sqlite:///{folder / 'attendance.db'}"
-    name, version = loaded.policy.school.name, f"({loaded.source}, version {loaded.version})"
-    console.print(styled((f"Demo: {name}", "bold"), f" {version}"))
-    engine = open_database(migrated=True)
-    with refused(), session_for(engine) as session:
-        set_up_school(session, school, loaded, calendar_text, str(DEFAULT_CALENDAR), SystemClock())
-        session.commit()
-        cal = calendar_of(get_school(session, school))
-        last_day = cal.last_school_day_on_or_before(DEMO_MORNING - timedelta(days=1))
-        assert last_day is not None
-        data = generate(pupils, 1, cal, list(loaded.policy.school.year_groups), last_day.date)
-        write_csvs(data, folder)
-        console.print(
-            f"Generated {pupils} pupils' register to {last_day.date:%-d %B %Y} in {folder}/"
-        )
-        with _progress() as progress:
-            task = progress.add_task("Importing", total=None)
-            result = import_register(
-                session,
-                school,
-                RegisterFiles.in_folder(folder),
-                SystemClock(),
-                progress=lambda _n, done, total: progress.update(task, completed=done, total=total),
-            )
-        console.print(f"Imported {result.pupils_added} pupils and {result.marks_added} marks.")
-        figures = attendance_statistics(session, school, last_day.date)
-        roll = roll_by_upn(session, school)
-        print_report(console, loaded.policy.school.name, last_day.date, figures, roll, limit=10)
-        _demo_half_term_of_reviews(session, school, cal, last_day.date, folder)
-        unexplained = take_morning_register(session, school, loaded.policy, DEMO_MORNING)
-    console.rule(f"Morning chase, {DEMO_MORNING:%A %-d %B %Y} (simulated time)")
-    console.print(
-        f"{len(unexplained)} pupils are absent and nobody has said why. Messages go to "
-        f"{folder / 'outbox'}/ (no Twilio or SMTP settings)."
-    )
-    script = demo_script(loaded.policy, unexplained)
-    with session_for(engine) as session:
-        stored = load_school(session, school)
-    timeline = asyncio.run(
-        simulate_morning(engine, stored, DEMO_MORNING, local_channels(folder / "outbox"), script)
-    )
-    print_timeline(timeline)
-    database = f"--database sqlite:///{folder / 'attendance.db'}"
-    console.print(
-        "\nSee more: "
-        f"attendance {database} tasks --school {school} --date {DEMO_MORNING} | "
-        f"alerts --school {school} | outbox --school {school} | "
-        f"stats --school {school} --as-of {last_day.date}"
-    )
-    from cli.web import print_demo_web
-
-    print_demo_web(engine, school, database, DEMO_MORNING)
-
-
-def _demo_half_term_of_reviews(
-    session: Session, school: str, cal: SchoolCalendar, last: date, folder: Path
-) -> None:
-    """A daily review after every school day of the term so far, as the school would run it."""
-    import asyncio
-    from collections import Counter
-
-    from sqlalchemy import func, select
-
-    from cases.letters.service import send_planned_letters
-    from cases.models import AttendanceCase, CaseAction, CaseProposal
-    from cases.review.service import run_daily_review
-    from cli.chase import local_channels
-    from notifications.outbox import drain_outbox
-
-    start, _ = cal.term_span(last) or (last, last)
-    days = [d.date for d in cal.days if start <= d.date <= last]
-    console.rule(f"Daily reviews, {days[0]:%-d %B} to {days[-1]:%-d %B %Y} (simulated)")
-    emailed = printed = 0
-    with _progress() as progress:
-        task = progress.add_task("Reviewing", total=len(days))
-        loaded = load_school(session, school)
-        for day in days:
-            run_daily_review(session, loaded, day, SystemClock())
-            sent = send_planned_letters(session, school, day, SystemClock())
-            emailed, printed = emailed + sent.emailed, printed + sent.to_print
-            progress.advance(task)
-    asyncio.run(
-        drain_outbox(session, local_channels(folder / "outbox"), SystemClock(), school_id=school)
-    )
-    stages = Counter(session.scalars(select(col(AttendanceCase.stage))))
-    waiting = session.scalar(
-        select(func.count()).select_from(CaseProposal).where(col(CaseProposal.status) == "proposed")
-    )
-    letters = session.scalars(select(CaseAction).where(col(CaseAction.kind) == "letter"))
-    titles = Counter(action.title for action in letters)
-    console.print(
-        f"Cases by stage: {', '.join(f'{stage} {n}' for stage, n in sorted(stages.items()))}. "
-        f"{waiting} proposals wait for a named member of staff (`attendance case decide`)."
-    )
-    for title, n in titles.most_common():
-        console.print(f"  {n} x {title}", markup=False)
-    console.print(
-        f"Letters: {emailed} emailed (in {folder / 'outbox' / 'email.jsonl'}), "
-        f"{printed} to print (`attendance letters render ID --out letter.pdf`)."
-    )
-
-
 # The signing-in book (cli/register.py).
+app.command("demo-data")(demo_school.demo_data)
+app.command()(demo_school.demo)
 app.command()(register_cli.arrive)
 
 # The morning chase (cli/chase.py).

@@ -8,15 +8,17 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
-from sqlmodel import SQLModel
 
 from cli.common import console
 from school.clock import SCHOOL_TIME_ZONE
+
+if TYPE_CHECKING:
+    from sqlmodel import SQLModel
 
 
 class Format(StrEnum):

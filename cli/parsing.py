@@ -5,16 +5,17 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date, time
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlmodel import Session, col
-
-from school.amendments import Amender, amendment_reason
 from school.clock import SystemClock, school_today
 from school.codes import ABSENCE_CODES, CODES, LEGACY_CODES
-from school.models import School
-from school.schools import LoadedSchool, load_school
 from school.upn import upn_problem
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from school.amender import Amender
+    from school.schools import LoadedSchool
 
 # Only ASCII digits: date.fromisoformat also takes 20251123 and 2025-W47-1, which staff never mean.
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -90,6 +91,8 @@ def parse_absence_code(option: str, text: str) -> str:
 
 def parse_person(option: str, text: str) -> Amender:
     """Who is acting: "Name, Position"."""
+    from school.amender import Amender
+
     try:
         return Amender.parse(text)
     except ValueError:
@@ -100,6 +103,8 @@ def parse_person(option: str, text: str) -> Amender:
 
 def parse_reason(option: str, text: str) -> str:
     """Why the register is amended: words that say why, never blank (REG24 r6)."""
+    from school.amender import amendment_reason
+
     try:
         return amendment_reason(text)
     except ValueError as exc:
@@ -137,6 +142,12 @@ def parse_choice(option: str, text: str, allowed: tuple[str, ...]) -> str:
 
 def school_named(session: Session, text: str, option: str = "--school") -> LoadedSchool:
     """The school set up under this id; a wrong id is an error listing the near matches."""
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from school.models import School
+    from school.schools import load_school
+
     ids = list(session.scalars(select(col(School.id)).order_by(col(School.id))))
     if text in ids:
         return load_school(session, text)

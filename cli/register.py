@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import select
-from sqlmodel import col
 
-from chase.models import WelfareCheck
 from cli.common import console, errors, open_database
 from cli.output import Format, FormatOption, print_json
 from cli.parsing import (
@@ -21,12 +18,11 @@ from cli.parsing import (
     school_day,
     school_named,
 )
-from school.calendar import RegisterSession
 from school.clock import SystemClock
-from school.database import session_for
-from school.register_arrival import ArrivalResult, record_arrival
-from school.roll import year_label
-from state_machines.welfare_check import FINISHED
+
+if TYPE_CHECKING:
+    from school.calendar import RegisterSession
+    from school.register_arrival import ArrivalResult
 
 
 def arrive(
@@ -57,6 +53,14 @@ def arrive(
         asked = "AM" if parse_choice("--session", session_, ("AM", "PM")) == "AM" else "PM"
     person = parse_person("--by", by) if by is not None else None
     why = parse_reason("--reason", reason) if reason is not None else None
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from chase.models import WelfareCheck
+    from school.database import session_for
+    from school.register_arrival import record_arrival
+    from state_machines.welfare_check import FINISHED
+
     try:
         with session_for(open_database()) as db:
             loaded = school_named(db, school)
@@ -94,6 +98,8 @@ def arrive(
 def what_the_time_earns(done: ArrivalResult) -> str:
     """The mark and why, in the school's words: the window it was judged by."""
     opens, closes = f"{done.register_opens:%H:%M}", f"{done.register_closes:%H:%M}"
+    from school.roll import year_label
+
     register = f"the {year_label(done.year_group)} {done.session} register"
     if done.code == "L":
         late = f"{done.minutes_late} min after it opened"
@@ -107,6 +113,8 @@ def what_the_time_earns(done: ArrivalResult) -> str:
 
 
 def _print(done: ArrivalResult, check: int | None) -> None:
+    from school.roll import year_label
+
     who = f"{done.name} ({year_label(done.year_group)}, {done.upn})"
     when = f"{done.arrived_at:%H:%M} on {done.date:%a %-d %b %Y}, {done.session}"
     headline = {"recorded": "Recorded", "amended": "Amended", "unchanged": "Already recorded"}

@@ -6,12 +6,10 @@ from typing import Annotated
 
 import typer
 
-from chase.code_confirmation import confirm_suggested_code
 from cli.common import fail, open_database
 from cli.output import Format, FormatOption, print_result, stored
 from cli.parsing import parse_absence_code, parse_person, school_named
 from school.clock import SystemClock
-from school.database import session_for
 
 
 def confirm_code(
@@ -22,6 +20,9 @@ def confirm_code(
     format: FormatOption = Format.table,
 ) -> None:
     """Confirm the absence code for an explained absence (the engine only suggests one)."""
+    from chase.code_confirmation import confirm_suggested_code
+    from school.database import session_for
+
     confirmed = parse_absence_code("--code", code)
     person = parse_person("--by", by)
     try:

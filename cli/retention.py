@@ -10,7 +10,6 @@ from cli.common import console, open_database
 from cli.output import Format, FormatOption, day_words, print_json, stored, when_words
 from cli.parsing import school_named
 from school.clock import SystemClock
-from school.database import session_for
 
 WHAT = {
     "marks_deleted": "register entries deleted",
@@ -31,6 +30,7 @@ def retention(
     """Delete register entries and blank message bodies past the policy's [retention] periods
     (registers at least six years; DSL alerts, checks, cases and legal actions are kept)."""
     from cases.retention import apply_retention, cutoffs_json
+    from school.database import session_for
 
     with session_for(open_database()) as session:
         loaded = school_named(session, school)

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import console, fail, open_database
 from cli.output import Column, Format, FormatOption, people_table, print_json, print_result
 from cli.parsing import parse_choice, parse_person
-from school.accounts import (
-    ROLES,
-    StaffAccount,
-    accounts,
-    add_account,
-    disable_account,
-    reset_password,
-)
+from school.staff_roles import ROLES
+
+if TYPE_CHECKING:
+    from school.accounts import StaffAccount
 from school.clock import SystemClock
-from school.database import session_for
 
 user_app = typer.Typer(
     help="Staff accounts for the web app (attendance web).", no_args_is_help=True
@@ -74,6 +69,12 @@ def user_add(
     format: FormatOption = Format.table,
 ) -> None:
     """Add an account; the first admin is made this way."""
+    from school.accounts import (
+        ROLES,
+        add_account,
+    )
+    from school.database import session_for
+
     role = parse_choice("--role", role, tuple(ROLES))
     actor = _by(by)
     try:
@@ -94,6 +95,11 @@ def user_add(
 @user_app.command("list")
 def user_list(format: FormatOption = Format.table) -> None:
     """Every account: role, schools, and whether it is disabled or locked."""
+    from school.accounts import (
+        accounts,
+    )
+    from school.database import session_for
+
     with session_for(open_database()) as session:
         shown = accounts(session)
     if format is Format.json:
@@ -129,6 +135,11 @@ def user_disable(
     format: FormatOption = Format.table,
 ) -> None:
     """Disable an account at once: it cannot log in and its open sessions end."""
+    from school.accounts import (
+        disable_account,
+    )
+    from school.database import session_for
+
     try:
         with session_for(open_database()) as session:
             account = disable_account(session, name, _by(by), SystemClock())
@@ -145,6 +156,11 @@ def user_reset_password(
     format: FormatOption = Format.table,
 ) -> None:
     """A new password: the lock is lifted and every open session ends."""
+    from school.accounts import (
+        reset_password,
+    )
+    from school.database import session_for
+
     try:
         with session_for(open_database()) as session:
             account = reset_password(session, name, password, _by(by), SystemClock())

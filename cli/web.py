@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from cli.common import console, fail, open_database
 from cli.parsing import parse_date
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def web(

@@ -14,15 +14,8 @@ from school.clock import Clock
 from school.db_types import json_field as _json
 from school.db_types import utc_field as _utc
 from school.models import School
+from school.staff_roles import ROLES
 
-# What each role is for, in the school's words (the web app's route table uses the keys).
-ROLES = {
-    "office": "attendance office: the morning board, calls and replies",
-    "pastoral": "heads of year and pastoral staff: cases",
-    "dsl": "Designated Safeguarding Lead: alerts",
-    "head": "headteacher: sees everything of their schools",
-    "admin": "administrator: accounts and settings",
-}
 # Failed logins in a row before an account is locked, and for how long. Five lets a person
 # mistype twice and still try their other usual password; fifteen minutes stops guessing
 # (at most 480 tries a day) without leaving the office locked out of the morning.

@@ -2,73 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
 
+from school.amender import Amender as Amender
+from school.amender import amendment_reason as amendment_reason
 from school.database import id_of
 from school.models import AdmissionAmendment, MarkAmendment, Pupil
 from school.pupil_flags import PUPIL_FLAGS
+from school.register_bulk import NewMark
 from school.register_csv import PUPIL_COLUMNS, MarkRow, PupilRow
 from school.tables import MARKS, PUPILS
 
 # The admission-register details a pupils.csv row sets (flags are stored one column each).
 _PUPIL_FIELDS = tuple(c for c in PUPIL_COLUMNS if c not in ("upn", "flags"))
 _SHOW_AMENDMENTS = 20
-# Words that fill the box without saying why: the audit must let a reader years later see why
-# an entry changed, so these are refused like a blank.
-_NOT_REASONS = frozenset(
-    {"n/a", "na", "none", "nil", "null", "tbc", "tbd", "reason", "no reason", "amend",
-     "amended", "amendment", "change", "changed", "update", "updated", "test", "x", "xx"}
-)  # fmt: skip
-
-
-def amendment_reason(text: str | None) -> str:
-    """The reason an amendment is stored with (REG24 r6); blank or placeholder text is refused."""
-    reason = " ".join((text or "").split())
-    if not reason:
-        raise ValueError(
-            'the reason is blank: say why the entry changes, e.g. "signed in at 08:51" or '
-            '"Mum rang: ill"'
-        )
-    if not any(ch.isalpha() for ch in reason) or reason.lower().strip(".!") in _NOT_REASONS:
-        raise ValueError(
-            f"{reason[:40]!r} does not say why the entry changes: give the reason, e.g. "
-            '"signed in at 08:51" or "Mum rang: ill"'
-        )
-    return reason
-
-
-@dataclass(frozen=True)
-class Amender:
-    """The name and position of the person amending the register (REG24 r6)."""
-
-    name: str
-    position: str
-
-    def __post_init__(self) -> None:
-        # The service refuses too, not only the command line: the law needs both, always.
-        if not self.name.strip() or not self.position.strip():
-            raise ValueError(
-                f"{self.name!r}, {self.position!r}: whoever amends the register must give a "
-                'name and a position, "Name, Position"'
-            )
-        object.__setattr__(self, "name", " ".join(self.name.split()))
-        object.__setattr__(self, "position", " ".join(self.position.split()))
-
-    @classmethod
-    def parse(cls, text: str) -> Amender:
-        name, _, position = text.partition(",")
-        if not name.strip() or not position.strip():
-            raise ValueError(
-                f'--by {text!r} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"'
-            )
-        return cls(name.strip(), position.strip())
-
-    def __str__(self) -> str:
-        return f"{self.name}, {self.position}"
 
 
 def pupil_values(school_id: str, row: PupilRow) -> dict[str, Any]:
@@ -111,42 +61,42 @@ def apply_pupil_changes(
 
 def mark_changes(
     session: Session, school_id: str, ids: dict[str, int], rows: list[MarkRow]
-) -> tuple[list[dict[str, Any]], list[tuple[MarkRow, int, str, int | None]], int]:
-    """Split the file's marks into new ones, amendments (with the stored entry) and unchanged."""
+) -> tuple[list[NewMark], list[tuple[MarkRow, int, str, int | None]], int]:
+    """Split the file's marks into new ones, amendments (with the stored entry) and unchanged.
+
+    The stored marks are read once, for the file's dates, and matched in memory; when none are
+    stored for those dates (a new year's register) nothing is read at all.
+    """
     if not rows:
         return [], [], 0
     low, high = min(r.date for r in rows), max(r.date for r in rows)
+    in_range = (
+        select(MARKS.c.id)
+        .join(PUPILS, PUPILS.c.id == MARKS.c.pupil_id)
+        .where(PUPILS.c.school_id == school_id, MARKS.c.date.between(low, high))
+    )
+    if session.execute(in_range.limit(1)).first() is None:
+        return [(ids[r.upn], r.date, r.session, r.code, r.minutes_late) for r in rows], [], 0
     existing = {
         (pid, on, sess): (mark_id, code, minutes)
         for mark_id, pid, on, sess, code, minutes in session.execute(
-            select(
-                MARKS.c.id,
+            in_range.add_columns(
                 MARKS.c.pupil_id,
                 MARKS.c.date,
                 MARKS.c.session,
                 MARKS.c.code,
                 MARKS.c.minutes_late,
             )
-            .join(PUPILS, PUPILS.c.id == MARKS.c.pupil_id)
-            .where(PUPILS.c.school_id == school_id, MARKS.c.date.between(low, high))
         )
     }
-    new: list[dict[str, Any]] = []
+    new: list[NewMark] = []
     amended: list[tuple[MarkRow, int, str, int | None]] = []
     unchanged = 0
     for row in rows:
         pid = ids[row.upn]
         found = existing.get((pid, row.date, row.session))
         if found is None:
-            new.append(
-                {
-                    "pupil_id": pid,
-                    "date": row.date,
-                    "session": row.session,
-                    "code": row.code,
-                    "minutes_late": row.minutes_late,
-                }
-            )
+            new.append((pid, row.date, row.session, row.code, row.minutes_late))
         elif (found[1], found[2]) == (row.code, row.minutes_late):
             unchanged += 1
         else:

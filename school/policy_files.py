@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from school.bundled import POLICY_DIR
 from school.errors import InputError, key_path, pydantic_problems
 from school.policy import Policy
 from school.policy_law import policy_problems
@@ -86,9 +87,6 @@ def load_policy(path: str | Path) -> LoadedPolicy:
     except UnicodeDecodeError as exc:
         raise InputError(str(path), [f"not UTF-8 text (byte {exc.start})"]) from exc
     return parse_policy(text, str(path))
-
-
-POLICY_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 
 def bundled_policy(school_id: str) -> Path:

@@ -18,6 +18,10 @@ from school.register_csv import ContactRow, MarkRow, Problems, PupilRow
 from school.school_age import is_compulsory_school_age
 from school.tables import MARKS
 
+# The plain present marks, / and \\, each belong to one session (the DfE's guidance).
+_ONE_SESSION_CODES = {"/": "AM", "\\": "PM"}
+_PRESENT_IN = {session: code for code, session in _ONE_SESSION_CODES.items()}
+
 
 @dataclass(frozen=True)
 class KnownPupil:
@@ -49,33 +53,23 @@ def check_marks(
     policy: Policy,
     path: Path | None,
     problems: Problems,
+    today: date | None,
 ) -> None:
+    """Each mark against the calendar, the pupil's time on roll, the arrival-time rule and
+    today. The calendar is asked once per date and session, not once per row."""
     source = source_name(path)
+    calendar_problem: dict[tuple[date, str, bool], str | None] = {}
     for row in rows:
         pupil = known.get(row.upn)
         if pupil is None:
             problems.add(source, row.line, f"unknown pupil {row.upn}: not in pupils.csv or on roll")
             continue
-        closure_marked = row.code == "#" and row.date in calendar.closures
-        if row.session not in calendar.sessions_on(row.date) and not closure_marked:
-            if calendar.is_school_day(row.date):
-                problems.add(
-                    source,
-                    row.line,
-                    f"{row.date} has no {row.session} session in the school calendar",
-                )
-            else:
-                problems.add(
-                    source, row.line, f"{row.date} is not a school day in the school calendar"
-                )
+        key = (row.date, row.session, row.code == "#")
+        if key not in calendar_problem:
+            calendar_problem[key] = _calendar_problem(calendar, row, today)
+        if (wrong := calendar_problem[key]) is not None:
+            problems.add(source, row.line, wrong)
             continue
-        if row.code == "#" and not closure_marked:
-            problems.add(
-                source,
-                row.line,
-                f"code # (planned closure) on {row.date}, which the calendar says is a school "
-                "day; add the closure to the calendar",
-            )
         if row.date < pupil.admission_date or (
             pupil.leaving_date and row.date > pupil.leaving_date
         ):
@@ -84,8 +78,21 @@ def check_marks(
                 row.line,
                 f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})",
             )
-        elif late := late_mark_problem(
-            policy, pupil.year_group, cast(RegisterSession, row.session), row.code, row.minutes_late
+        elif _ONE_SESSION_CODES.get(row.code, row.session) != row.session:
+            problems.add(
+                source,
+                row.line,
+                f"code {row.code} is for the {_ONE_SESSION_CODES[row.code]} session only; "
+                f"the {row.session} mark for present is {_PRESENT_IN[row.session]}",
+            )
+        elif row.code in ("L", "U") and (
+            late := late_mark_problem(
+                policy,
+                pupil.year_group,
+                cast(RegisterSession, row.session),
+                row.code,
+                row.minutes_late,
+            )
         ):
             problems.add(source, row.line, late)
         elif row.code == "X" and is_compulsory_school_age(pupil.date_of_birth, row.date):
@@ -95,6 +102,23 @@ def check_marks(
                 f"code X is for pupils not of compulsory school age; {row.upn} is of "
                 f"compulsory school age on {row.date}",
             )
+
+
+def _calendar_problem(calendar: SchoolCalendar, row: MarkRow, today: date | None) -> str | None:
+    """What is wrong with a mark's date and session whoever it is for, or None."""
+    if today is not None and row.date > today:
+        return f"{row.date} is after today ({today}): a register records what happened"
+    closure_marked = row.code == "#" and row.date in calendar.closures
+    if row.session not in calendar.sessions_on(row.date) and not closure_marked:
+        if calendar.is_school_day(row.date):
+            return f"{row.date} has no {row.session} session in the school calendar"
+        return f"{row.date} is not a school day in the school calendar"
+    if row.code == "#" and not closure_marked:
+        return (
+            f"code # (planned closure) on {row.date}, which the calendar says is a school "
+            "day; add the closure to the calendar"
+        )
+    return None
 
 
 def _on_roll(pupil: KnownPupil) -> str:

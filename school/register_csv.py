@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
-from school.codes import UnknownCodeError, lookup
+from school.contact_details import mobile_number
 from school.pupil_flags import PUPIL_FLAGS
 from school.upn import upn_problem
 
@@ -42,13 +44,17 @@ ProgressCallback = Callable[[str, int, int], None]
 _PROGRESS_EVERY = 20_000
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+# A quoted value, a date, a UPN or a number inside a message: what differs between two rows with
+# the same problem.
+_VALUES = re.compile(r"'[^']*'|\"[^\"]*\"|\b[A-Z]?[0-9][0-9A-Z:-]*\b")
+# Control characters (C0, DEL and C1): never in a name or an address; they can hide text, break
+# a letter's layout or a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 _YEAR_NAMES = {"N1": -2, "N2": -1, "R": 0}
-MAX_MINUTES_LATE = 240  # longer than any session: a typo, not a late arrival
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +86,9 @@ class ContactRow:
     postcode: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MarkRow:
+class MarkRow(NamedTuple):
+    """One register mark; a tuple, because a year of a school's register is 400,000 of them."""
+
     line: int
     upn: str
     date: date
@@ -95,43 +102,41 @@ class Problems:
     """Collects every problem in a file so the whole file is reported at once."""
 
     items: list[str] = field(default_factory=list)
+    # How many of each kind of problem: the message with its values and numbers blanked, so a
+    # file with a million bad rows can be summed up in a few lines.
+    kinds: Counter[str] = field(default_factory=Counter)
 
     def add(self, source: str, line: int, message: str) -> None:
         self.items.append(f"{source}:{line}: {message}")
+        self.kinds[f"{source}: {_VALUES.sub('…', message)}"] += 1
 
 
-def read_rows(
-    path: Path,
-    columns: tuple[str, ...],
-    problems: Problems,
-    progress: ProgressCallback | None = None,
-    optional: tuple[str, ...] = (),
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (line number, row) for each data row, after checking the header.
-
-    `optional` columns may be left out of the header; a row then holds "" for them.
-    """
+def open_csv(
+    path: Path, columns: tuple[str, ...], problems: Problems, optional: tuple[str, ...] = ()
+) -> tuple[Iterator[list[str]], list[str], int] | None:
+    """A CSV reader past its checked header, the header, and about how many rows follow; or
+    None when the file cannot be read or its header is wrong (the problem is recorded)."""
     source = path.name
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(source, 0, f"cannot read the file: {exc.strerror}")
-        return
+        return None
     try:
         text = raw.decode("utf-8-sig")  # tolerate the byte-order mark Excel writes
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         problems.add(source, line, f"not UTF-8 (byte {exc.start}); save the file as UTF-8")
-        return
+        return None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
         problems.add(source, 1, f"the header cannot be read as CSV: {exc}")
-        return
+        return None
     if header is None:
         problems.add(source, 1, f"the file is empty; expected the header {','.join(columns)}")
-        return
+        return None
     header = [h.strip() for h in header]
     missing = [c for c in columns if c not in header]
     extra = [h for h in header if h not in columns and h not in optional]
@@ -145,33 +150,73 @@ def read_rows(
             detail.append("a column appears twice")
         allowed = ",".join(columns) + (f" (optional: {','.join(optional)})" if optional else "")
         problems.add(source, 1, f"header must be {allowed} ({'; '.join(detail)})")
+        return None
+    return reader, header, max(text.count("\n") - 1, 1)
+
+
+def read_rows(
+    path: Path,
+    columns: tuple[str, ...],
+    problems: Problems,
+    progress: ProgressCallback | None = None,
+    optional: tuple[str, ...] = (),
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) for each data row, after checking the header.
+
+    `optional` columns may be left out of the header; a row then holds "" for them.
+    """
+    opened = open_csv(path, columns, problems, optional)
+    if opened is None:
         return
-    total = max(text.count("\n") - 1, 1)
-    rows = 0
-    while True:
-        line = reader.line_num + 1  # a quoted field may span lines: report where the row starts
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.add(source, line, f"cannot be read as CSV: {exc}")
-            return  # the reader cannot resynchronise after a broken row
-        rows += 1
-        if progress and rows % _PROGRESS_EVERY == 0:
-            progress(source, rows, total)
-        if not values or all(not v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            problems.add(source, line, f"has {len(values)} fields; the header has {len(header)}")
+    reader, header, total = opened
+    for line, values in records(reader, len(header), path.name, problems, progress, total):
+        if not any(v.strip() for v in values):
             continue
         # Spaces and tabs only: str.strip() would also drop control characters, quietly
         # accepting a corrupt cell such as "0\x1f" as 0 (found by the property test).
         row = dict.fromkeys(optional, "")
         row.update((name, value.strip(" \t")) for name, value in zip(header, values, strict=True))
         yield line, row
+
+
+def records(
+    reader: Iterator[list[str]],
+    width: int,
+    source: str,
+    problems: Problems,
+    progress: ProgressCallback | None,
+    total: int,
+) -> Iterator[tuple[int, list[str]]]:
+    """(line, fields) of each row with as many fields as the header; a row of another width is
+    reported unless blank. A for loop, not next() in a try: this runs 400,000 times a year."""
+    rows = 0
+    before = reader.line_num  # type: ignore[attr-defined]
+    try:
+        for values in reader:
+            line = before + 1  # a quoted field may span lines: report where the row starts
+            before = reader.line_num  # type: ignore[attr-defined]
+            rows += 1
+            if progress and rows % _PROGRESS_EVERY == 0:
+                progress(source, rows, total)
+            if len(values) != width:
+                if values and any(v.strip() for v in values):
+                    problems.add(source, line, f"has {len(values)} fields; the header has {width}")
+                continue
+            yield line, values
+    except csv.Error as exc:
+        problems.add(source, before + 1, f"cannot be read as CSV: {exc}")
+        return  # the reader cannot resynchronise after a broken row
     if progress:
         progress(source, total, total)
+
+
+def refuse_control_characters(row: dict[str, str]) -> None:
+    """Every text field of pupils.csv and contacts.csv: control characters are refused."""
+    for column, value in row.items():
+        if found := _CONTROL.search(value):
+            raise ValueError(
+                f"{column} holds a control character (U+{ord(found.group()):04X}); retype the value"
+            )
 
 
 def whole_number(value: str, column: str) -> int:
@@ -219,6 +264,7 @@ def parse_pupils(
     seen: dict[str, int] = {}
     for line, row in read_rows(path, PUPIL_COLUMNS, problems, progress):
         try:
+            refuse_control_characters(row)
             upn = row["upn"].upper()
             if bad := upn_problem(upn):
                 raise ValueError(bad)
@@ -253,20 +299,18 @@ def parse_pupils(
     return rows
 
 
-def normalise_mobile(value: str) -> str | None:
-    """A UK or international mobile number in E.164 (+447...), or None when blank."""
-    number = re.sub(r"[\s()-]", "", value)
-    if not number:
+def _mobile(value: str) -> str | None:
+    """The contact's mobile in E.164, or None when blank (school/contact_details.py decides)."""
+    if not value:
         return None
-    if number.startswith("00"):
-        number = "+" + number[2:]
-    elif number.startswith("07"):
-        number = "+44" + number[1:]
-    if not _E164.match(number):
+    try:
+        return mobile_number(value)
+    except ValueError as exc:
+        why = str(exc).removeprefix(f"{value!r} is ")
         raise ValueError(
-            f"mobile {value!r} is not a phone number (e.g. 07700 900123 or +447700900123)"
-        )
-    return number
+            f"mobile {value!r} is not a phone number a text can reach: {why} "
+            "(e.g. 07700 900123 or +447700900123)"
+        ) from None
 
 
 def _boolean(value: str, column: str) -> bool:
@@ -285,6 +329,7 @@ def parse_contacts(
     seen: dict[tuple[str, int], int] = {}
     for line, row in read_rows(path, CONTACT_COLUMNS, problems, progress, CONTACT_ADDRESS_COLUMNS):
         try:
+            refuse_control_characters(row)
             upn = row["upn"].upper()
             priority = whole_number(row["priority"], "priority")
             if priority < 1:
@@ -297,7 +342,7 @@ def parse_contacts(
             seen[upn, priority] = line
             if not row["name"]:
                 raise ValueError("name is empty")
-            mobile = normalise_mobile(row["mobile"])
+            mobile = _mobile(row["mobile"])
             email = row["email"] or None
             if email is not None and not _EMAIL.match(email):
                 raise ValueError(f"email {email!r} is not an email address")
@@ -337,44 +382,3 @@ def _postal_address(row: dict[str, str]) -> tuple[str | None, ...]:
     if " " not in code:  # the inward code is always the last three characters
         code = f"{code[:-3]} {code[-3:]}"
     return (line1, line2, town, code)
-
-
-def parse_marks(
-    path: Path, problems: Problems, progress: ProgressCallback | None = None
-) -> list[MarkRow]:
-    rows: list[MarkRow] = []
-    seen: dict[tuple[str, str, str], int] = {}
-    for line, row in read_rows(path, MARK_COLUMNS, problems, progress):
-        try:
-            upn = row["upn"].upper()
-            session = row["session"].upper()
-            if session not in ("AM", "PM"):
-                raise ValueError(f"session {row['session']!r} must be AM or PM")
-            key = (upn, row["date"], session)
-            if key in seen:
-                raise ValueError(
-                    f"duplicate row: {upn} {row['date']} {session} is also on line {seen[key]}"
-                )
-            seen[key] = line
-            on = parse_date(row["date"], "date")
-            code = row["code"] if row["code"] in ("/", "\\", "#") else row["code"].upper()
-            try:
-                lookup(code)
-            except UnknownCodeError as exc:
-                raise ValueError(str(exc)) from None
-            minutes = _minutes_late(row["minutes_late"], code)
-            rows.append(MarkRow(line, upn, on, session, code, minutes))
-        except ValueError as exc:
-            problems.add(path.name, line, str(exc))
-    return rows
-
-
-def _minutes_late(value: str, code: str) -> int | None:
-    if not value:
-        return None
-    if code not in ("L", "U"):
-        raise ValueError(f"minutes_late is given for code {code}; only L and U marks are late")
-    minutes = whole_number(value, "minutes_late")
-    if not 0 <= minutes <= MAX_MINUTES_LATE:
-        raise ValueError(f"minutes_late {minutes} is outside 0 to {MAX_MINUTES_LATE}")
-    return minutes

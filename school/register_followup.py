@@ -38,9 +38,8 @@ def follow_ups(
     so no call or message can reach anyone when they are absent."""
     window = policy.la_duties.n_code_resolution_school_days
     found: list[FollowUp] = []
-    for row in sorted(marks, key=lambda r: (r.date, r.session, r.upn)):
-        if row.code != "N":
-            continue
+    n_marks = [row for row in marks if row.code == "N"]  # few: sort them, not the year
+    for row in sorted(n_marks, key=lambda r: (r.date, r.session, r.upn)):
         day = calendar.day(row.date)
         later = day.day_index + window if day else len(calendar.days)
         overdue = calendar.days[later].date if later < len(calendar.days) else None

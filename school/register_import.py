@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,8 @@ from school.amendments import (
 )
 from school.clock import Clock
 from school.errors import InputError
-from school.models import AttendanceMark, Contact, Pupil, RegisterImport
+from school.models import Contact, Pupil, RegisterImport
+from school.register_bulk import insert_marks
 from school.register_checks import (
     KnownPupil,
     check_contacts,
@@ -36,10 +39,10 @@ from school.register_csv import (
     ProgressCallback,
     PupilRow,
     parse_contacts,
-    parse_marks,
     parse_pupils,
 )
 from school.register_followup import FollowUp, follow_ups
+from school.register_marks_csv import parse_marks
 from school.schools import calendar_of, get_school, policy_of
 from school.tables import CONTACTS, PUPILS
 
@@ -90,8 +93,10 @@ class ImportResult:
 class RegisterImportError(InputError):
     """The import was refused; nothing was written. `problems` lists `file:line: message`."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], kinds: Counter[str] | None = None) -> None:
         super().__init__("register import", problems)
+        # How many problems of each kind (see Problems.kinds): the summary of a long list.
+        self.kinds = kinds if kinds is not None else Counter()
 
     def lines(self) -> list[str]:
         return self.problems
@@ -106,11 +111,15 @@ def import_register(
     by: Amender | None = None,
     reason: str | None = None,
     progress: ProgressCallback | None = None,
+    today: date | None = None,
 ) -> ImportResult:
     """Check every row of the given files, then write all of it or nothing.
 
     Re-importing the same files changes nothing. A mark that differs from the stored one is an
-    amendment and needs `by` and `reason`; otherwise the import is refused.
+    amendment and needs `by` and `reason`; otherwise the import is refused. With `today` (the
+    command line always gives the school's today), a mark dated after it is refused: a register
+    records what happened. Without it (a test or a simulation loading a register ahead of its
+    simulated clock) dates are checked against the calendar only.
     """
     if files.pupils is None and files.contacts is None and files.marks is None:
         raise RegisterImportError(
@@ -137,10 +146,10 @@ def import_register(
         }
     )
     check_contacts(contact_rows, known, files.contacts, problems)
-    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems)
+    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems, today)
     check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
-        raise RegisterImportError(problems.items)
+        raise RegisterImportError(problems.items, problems.kinds)
 
     try:
         result = _write(
@@ -261,8 +270,7 @@ def _write(
     }
     apply_pupil_changes(session, pupil_changes, audit)
     _replace_contacts(session, contact_replacements)
-    if new_marks:
-        session.execute(insert(AttendanceMark), new_marks)
+    insert_marks(session, new_marks)
     apply_mark_amendments(session, amended_marks, audit)
     return result
 

@@ -48,6 +48,8 @@ def build_register(
         for day in days:
             for sess in day.sessions:
                 code = pattern(day, sess)
+                if code in ("/", "\\"):  # present is / in the morning, \ in the afternoon
+                    code = "/" if sess == "AM" else "\\"
                 if code is not None:
                     # L within every seed's register window (St John Bosco's: 5 min), U after any.
                     minutes = 3 if code == "L" else 45 if code == "U" else ""

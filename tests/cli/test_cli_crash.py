@@ -19,7 +19,8 @@ def _broken_service(*_args: object, **_kwargs: object) -> int:
 def test_an_unexpected_error_prints_one_line_and_logs_a_scrubbed_traceback(
     imported: str, state_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("cli.chase.report_absence", _broken_service)
+    # The command imports the service when it runs (a quick --help), so patch it at home.
+    monkeypatch.setattr("chase.responses.report_absence", _broken_service)
     result = run(
         imported, "absence", "--school", SCHOOL, "--upn", upn(1), "--date", "2025-09-08",
         "--reason", "Mum rang: ill", "--by", "Pat Jones, Office",
@@ -44,7 +45,7 @@ def test_a_reader_that_stops_reading_is_not_an_internal_error(
     imported: str, state_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`attendance … --format json | head`: head closes the pipe; the command just stops."""
-    monkeypatch.setattr("cli.chase.report_absence", _reader_went_away)
+    monkeypatch.setattr("chase.responses.report_absence", _reader_went_away)
     result = run(
         imported, "absence", "--school", SCHOOL, "--upn", upn(1), "--date", "2025-09-08",
         "--reason", "Mum rang: ill", "--by", "Pat Jones, Office",

@@ -18,7 +18,8 @@ from demo.school_data import generate, write_csvs
 from school.calendar import SchoolCalendar
 from school.codes import AEA_CODES, CODES, POSSIBLE_CODES, PRESENT_CODES
 from school.pupil_flags import PUPIL_FLAGS
-from school.register_csv import Problems, parse_contacts, parse_marks, parse_pupils
+from school.register_csv import Problems, parse_contacts, parse_pupils
+from school.register_marks_csv import parse_marks
 from school.school_age import is_compulsory_school_age
 from school.upn import upn_problem
 

@@ -170,7 +170,7 @@ def on_roll(session: Session, school: str, clock: FixedClock, tmp_path: Path) ->
             [upn(2), "2025-09-06", "AM", "/", ""], "2025-09-06 is not a school day", id="saturday"
         ),
         pytest.param(
-            [upn(2), "2025-10-28", "PM", "/", ""],
+            [upn(2), "2025-10-28", "PM", "\\", ""],
             "2025-10-28 is not a school day",
             id="half-term-holiday",
         ),
@@ -285,7 +285,7 @@ def test_mark_before_admission_is_refused(
     files = files_for(
         tmp_path,
         pupils=[pupil_row(4, admitted="2026-01-12")],
-        marks=[[upn(4), "2026-01-12", "AM", "/", ""], [upn(4), "2026-01-09", "PM", "/", ""]],
+        marks=[[upn(4), "2026-01-12", "AM", "/", ""], [upn(4), "2026-01-09", "PM", "\\", ""]],
     )
     problem = the_problem(refused(session, school, clock, files))
     assert problem == (
@@ -502,7 +502,7 @@ def test_every_problem_in_every_file_is_listed(
         contacts=[[upn(6), 1, "Fay", "mother", "yes", "", ""]],
         marks=[
             [upn(1), "2025-09-08", "AM", "H", ""],  # 2 legacy
-            [upn(1), "2025-09-08", "PM", "/", ""],  # 3 fine
+            [upn(1), "2025-09-08", "PM", "\\", ""],  # 3 fine
             [upn(2), "2025-09-13", "AM", "/", ""],  # 4 Saturday
             [upn(99), "2025-09-08", "AM", "/", ""],  # 5 unknown pupil
             [upn(1), "2025-09-08", "PM", "N", ""],  # 6 duplicate of 3

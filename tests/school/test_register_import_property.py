@@ -198,6 +198,9 @@ def marks_file(draw: st.DrawFn, keys: list[Key], after_leaving: list[Key]) -> li
         if kind in ("good", "duplicate"):
             who, on, session = draw(st.sampled_from(good)) if kind == "duplicate" else fresh_key()
             written, code, minutes = draw(good_code())
+            if code in ("/", "\\"):  # present is / in the morning and \ in the afternoon
+                code = "/" if session == "AM" else "\\"
+                written = written.replace("/", code).replace("\\", code)
             values = (draw(_casing(who)), on.isoformat(), draw(_casing(session)), written, minutes)
             if kind == "good":
                 used.add((who, on, session))

@@ -1,0 +1,90 @@
+"""Timing whole processes for the benchmarks: our command against its floor, median of 5."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from time import perf_counter
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_process(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
+    """One whole process, its wall time and its peak resident memory (from wait4's rusage)."""
+    start = perf_counter()
+    process = subprocess.Popen(
+        list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        error = process.stderr.read().decode() if process.stderr else ""
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}): {error[-2000:]}")
+    if process.stderr:
+        process.stderr.close()
+    return Run(seconds, usage.ru_maxrss / 1024)  # Linux gives kilobytes
+
+
+@dataclass(frozen=True)
+class Figures:
+    runs: list[Run]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def spread(self) -> str:
+        times = [r.seconds for r in self.runs]
+        return f"{min(times):.3f}-{max(times):.3f}"
+
+    @property
+    def peak_mb(self) -> float:
+        return max(r.peak_rss_mb for r in self.runs)
+
+
+def compare(
+    name: str,
+    ours: Sequence[str],
+    floor: Sequence[str],
+    *,
+    repeat: int = 5,
+    before_each: Callable[[], None] = lambda: None,
+    env: dict[str, str] | None = None,
+) -> tuple[Figures, Figures]:
+    """Ours and the floor, interleaved so a busy moment hits both alike."""
+    our_runs, floor_runs = [], []
+    for _ in range(repeat):
+        before_each()
+        our_runs.append(run_process(ours, env))
+        before_each()
+        floor_runs.append(run_process(floor, env))
+    return Figures(our_runs), Figures(floor_runs)
+
+
+def report(
+    name: str, ours: Figures, floor: Figures, goal_ratio: float, goal_seconds: float | None = None
+) -> bool:
+    """Print one row: median and spread of each, the ratio, peak RSS; True if the goal holds."""
+    ratio = ours.median / floor.median
+    met = ratio <= goal_ratio and (goal_seconds is None or ours.median <= goal_seconds)
+    goal = f"<= {goal_ratio:g}x floor" + (f" and <= {goal_seconds:g} s" if goal_seconds else "")
+    print(f"{name}")
+    print(
+        f"  ours   median {ours.median:.3f} s (spread {ours.spread} s, n={len(ours.runs)}), "
+        f"peak RSS {ours.peak_mb:.0f} MB"
+    )
+    print(
+        f"  floor  median {floor.median:.3f} s (spread {floor.spread} s, n={len(floor.runs)}), "
+        f"peak RSS {floor.peak_mb:.0f} MB"
+    )
+    print(f"  ratio  {ratio:.2f}x   goal {goal}: {'met' if met else 'NOT met'}")
+    return met

@@ -44,6 +44,7 @@ REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
 # The engine's chase tables, emptied between runs (reported_absence is set-up, kept).
 CHASE_TABLES = (
     "welfare_check_event",
+    "note",
     "staff_task",
     "outbox_message",
     "dsl_alert",

@@ -19,6 +19,9 @@ class OutgoingMessage:
     text: str
     subject: str | None = None  # email only
     html: str | None = None  # email only
+    # Stable for the outbox row (the same on every attempt): SMTP's Message-ID, so a copy of
+    # one message can always be traced, and told from a second message, at the provider.
+    message_id: str | None = None
 
 
 class Delivery(StrEnum):
@@ -37,11 +40,31 @@ class SendOutcome:
     error: str | None = None  # provider code and message, never the message body
 
 
+class SendGate(Protocol):
+    """What a channel tells the outbox about each message, each in its own transaction."""
+
+    def start(self, message: OutgoingMessage) -> bool:
+        """Call immediately before the request that may hand `message` to the provider.
+
+        Once this returns True the send counts as started (a crash now leaves it unknown,
+        never resent). False: the claim was lost to another worker, so do not send it.
+        """
+        ...
+
+    def finish(self, message: OutgoingMessage, outcome: SendOutcome) -> None:
+        """Call as soon as the provider's answer (or its absence) is known."""
+        ...
+
+
 class Channel(Protocol):
     """A way of sending: Twilio SMS, SMTP email, or the local outbox."""
 
     name: ChannelName
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
-        """Send each message once; outcomes in the same order. Never raises for one message."""
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
+        """Send each message once, through `gate`; outcomes in the same order. Never raises
+        for one message."""
         ...
+
+
+CLAIM_LOST = SendOutcome(Delivery.TRANSIENT, error="not sent: another worker holds its claim")

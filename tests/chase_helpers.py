@@ -11,7 +11,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from chase.models import WelfareCheck, WelfareCheckEvent
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+)
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import session_for
 from school.policy_files import bundled_policy, load_policy
@@ -38,9 +45,12 @@ class RecordingChannel:
     recipients: list[str] = field(default_factory=list)
     fail: dict[str, Delivery] = field(default_factory=dict)  # recipient -> outcome
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         outcomes = []
         for message in messages:
+            if not gate.start(message):
+                outcomes.append(CLAIM_LOST)
+                continue
             self.sent[message.key] += 1
             self.recipients.append(message.to)
             delivery = self.fail.get(message.to, Delivery.SENT)
@@ -50,6 +60,7 @@ class RecordingChannel:
             outcomes.append(
                 SendOutcome(delivery, provider, None if provider else "scripted failure")
             )
+            gate.finish(message, outcomes[-1])
         return outcomes
 
 

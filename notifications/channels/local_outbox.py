@@ -7,7 +7,14 @@ import json
 import threading
 from pathlib import Path
 
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+)
 from school.clock import Clock, SystemClock
 
 
@@ -29,13 +36,13 @@ class LocalOutboxChannel:
     def close(self) -> None:
         """Nothing to release between calls; here so every channel can be closed alike."""
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
         # File I/O off the event loop: a slow disk must not stall other coroutines.
-        return await asyncio.to_thread(self._append, messages)
+        return await asyncio.to_thread(self._append, messages, gate)
 
-    def _append(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    def _append(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         outcomes: list[SendOutcome] = []
         # The lock keeps lines whole and numbers unique when several calls overlap.
         with self._lock:
@@ -71,6 +78,9 @@ class LocalOutboxChannel:
                         },
                         ensure_ascii=False,
                     )
+                    if not gate.start(message):
+                        outcomes.append(CLAIM_LOST)
+                        continue
                     try:
                         handle.write(line + "\n")
                         # Flush per message so a crash loses at most the line being written.
@@ -84,6 +94,7 @@ class LocalOutboxChannel:
                         break
                     self._count += 1
                     outcomes.append(SendOutcome(Delivery.SENT, provider_id=provider_id))
+                    gate.finish(message, outcomes[-1])
         return outcomes
 
 

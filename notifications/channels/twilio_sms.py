@@ -17,7 +17,14 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +108,17 @@ class TwilioSmsChannel:
         # Never show the auth token, even in a traceback.
         return f"TwilioSmsChannel(base_url={self.base_url!r}, concurrency={self.concurrency})"
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
         loop = asyncio.get_running_loop()
         executor = self._get_executor()
         batch = _Batch(limit=self.concurrency)
         # Cancelling this call cancels the sends that have not started; ones already in a
-        # thread finish there, and their outcome is lost to the caller (treat as UNKNOWN).
-        futures = [loop.run_in_executor(executor, self._send_one, m, batch) for m in messages]
+        # thread finish there, and tell the gate their outcome themselves.
+        futures = [
+            loop.run_in_executor(executor, self._send_gated, m, batch, gate) for m in messages
+        ]
         return list(await asyncio.gather(*futures))
 
     def close(self) -> None:
@@ -149,7 +158,14 @@ class TwilioSmsChannel:
                 self._clients.append(client)
         return client
 
-    def _send_one(self, message: OutgoingMessage, batch: _Batch) -> SendOutcome:
+    def _send_gated(self, message: OutgoingMessage, batch: _Batch, gate: SendGate) -> SendOutcome:
+        """One message in a worker thread: its outcome reaches the gate before anything else."""
+        outcome = self._send_one(message, batch, gate)
+        if outcome is not CLAIM_LOST:
+            gate.finish(message, outcome)
+        return outcome
+
+    def _send_one(self, message: OutgoingMessage, batch: _Batch, gate: SendGate) -> SendOutcome:
         if message.channel != "sms":
             return SendOutcome(Delivery.PERMANENT, error=f"not an sms message: {message.channel}")
         if not message.to:
@@ -158,6 +174,8 @@ class TwilioSmsChannel:
             return SendOutcome(
                 Delivery.TRANSIENT, error=f"twilio not attempted: {batch.last_error}"
             )
+        if not gate.start(message):
+            return CLAIM_LOST
         never_left = False
         try:
             outcome = self._create(message)

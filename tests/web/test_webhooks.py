@@ -20,7 +20,7 @@ from chase.checks import advance_due_checks, open_checks
 from chase.models import DslAlert, ParentReply, WelfareCheck, WelfareCheckEvent
 from chase.morning import school_morning
 from chase.responses import message_failed
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendGate, SendOutcome
 from notifications.models import OutboxMessage
 from notifications.outbox import drain_outbox
 from school.clock import FixedClock
@@ -50,7 +50,7 @@ class SentChannel:
     def __init__(self, name: ChannelName) -> None:
         self.name = name
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         return [SendOutcome(Delivery.SENT, provider_id=sid_for(m.key)) for m in messages]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, not_, select, update
 from sqlmodel import Session, col
 
 from chase.effects import ChaseEffects
+from chase.locks import lock_checks
 from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
 from chase.plan import due_at, resolve_plan, school_instant, start_from
@@ -180,25 +181,42 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     """Close open checks whose session now has a mark other than N: the pupil arrived, or
     staff recorded a reason. Returns how many closed."""
     marked = (
-        select(WelfareCheck, MARKS.c.code)
+        select(CHECKS.c.id, MARKS.c.code)
         .join(
             MARKS,
             and_(
-                MARKS.c.pupil_id == WelfareCheck.pupil_id,
-                MARKS.c.date == WelfareCheck.date,
-                MARKS.c.session == WelfareCheck.session,
+                MARKS.c.pupil_id == CHECKS.c.pupil_id,
+                MARKS.c.date == CHECKS.c.date,
+                MARKS.c.session == CHECKS.c.session,
             ),
         )
         .where(
-            col(WelfareCheck.school_id) == morning.school.id,
-            col(WelfareCheck.date) == morning.on,
-            col(WelfareCheck.state).not_in(FINISHED),
+            CHECKS.c.school_id == morning.school.id,
+            CHECKS.c.date == morning.on,
+            CHECKS.c.state.not_in(FINISHED),
             MARKS.c.code != "N",
         )
     )
-    rows = session.execute(marked).all()
+    codes = dict(session.execute(marked).tuples().all())
+    # A reason reported while this check was being opened by another run (the office saw no
+    # check to explain yet): the check is explained here, on the next tick.
+    reported = {
+        row.id: row
+        for row in session.execute(_reported_while_opening(morning)).all()
+        if row.id not in codes
+    }
+    # Taken first, so a check another run is advancing or closing right now is waited for,
+    # then closed here if it is still open, or left alone if that run finished it.
+    checks = lock_checks(session, [*codes, *reported])
     effects = ChaseEffects(session, morning, clock.now())
-    for check, code in rows:
+    for check in checks:
+        code = codes.get(id_of(check))
+        if code is None:
+            why = reported[id_of(check)]
+            reason = f"reported to staff: {why.reason}"
+            fire(CheckAdapter(check, effects), "explain", actor=why.recorded_by, reason=reason,
+                 suggested_code=why.suggested_code)  # fmt: skip
+            continue
         seen = seen_in(code)
         reason = f"{'arrived' if seen else 'recorded as'} {code} ({CODES[code].meaning})"
         fire(
@@ -209,7 +227,27 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
             suggested_code=None if seen else code,
         )
     session.commit()
-    return len(rows)
+    return len(checks)
+
+
+def _reported_while_opening(morning: SchoolMorning) -> Any:
+    """Open checks of the day whose session has a reason reported for it."""
+    return (
+        select(CHECKS.c.id, REPORTED.c.reason, REPORTED.c.recorded_by, REPORTED.c.suggested_code)
+        .join(
+            REPORTED,
+            and_(
+                REPORTED.c.pupil_id == CHECKS.c.pupil_id,
+                REPORTED.c.date == CHECKS.c.date,
+                REPORTED.c.session == CHECKS.c.session,
+            ),
+        )
+        .where(
+            CHECKS.c.school_id == morning.school.id,
+            CHECKS.c.date == morning.on,
+            CHECKS.c.state.not_in(FINISHED),
+        )
+    )
 
 
 def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
@@ -230,6 +268,8 @@ def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -
             select(WelfareCheck)
             .where(col(WelfareCheck.id).in_(claimed))
             .order_by(col(WelfareCheck.vulnerable).desc(), col(WelfareCheck.next_due_at))
+            # Read as claimed: the session may hold older copies from earlier in the tick.
+            .execution_options(populate_existing=True)
         ).all()
         checkpoints.reached("advance.claimed")
         effects = ChaseEffects(session, morning, now)

@@ -180,29 +180,14 @@ def seen_in(code: str) -> bool:
 def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> int:
     """Close open checks whose session now has a mark other than N: the pupil arrived, or
     staff recorded a reason. Returns how many closed."""
-    marked = (
-        select(CHECKS.c.id, MARKS.c.code)
-        .join(
-            MARKS,
-            and_(
-                MARKS.c.pupil_id == CHECKS.c.pupil_id,
-                MARKS.c.date == CHECKS.c.date,
-                MARKS.c.session == CHECKS.c.session,
-            ),
-        )
-        .where(
-            CHECKS.c.school_id == morning.school.id,
-            CHECKS.c.date == morning.on,
-            CHECKS.c.state.not_in(FINISHED),
-            MARKS.c.code != "N",
-        )
-    )
+    marked = _open_checks_with(morning, MARKS, MARKS.c.code).where(MARKS.c.code != "N")
     codes = dict(session.execute(marked).tuples().all())
     # A reason reported while this check was being opened by another run (the office saw no
     # check to explain yet): the check is explained here, on the next tick.
+    why = (REPORTED.c.reason, REPORTED.c.recorded_by, REPORTED.c.suggested_code)
     reported = {
         row.id: row
-        for row in session.execute(_reported_while_opening(morning)).all()
+        for row in session.execute(_open_checks_with(morning, REPORTED, *why)).all()
         if row.id not in codes
     }
     # Taken first, so a check another run is advancing or closing right now is waited for,
@@ -230,16 +215,16 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     return len(checks)
 
 
-def _reported_while_opening(morning: SchoolMorning) -> Any:
-    """Open checks of the day whose session has a reason reported for it."""
+def _open_checks_with(morning: SchoolMorning, table: Any, *columns: Any) -> Any:
+    """Today's open checks joined to `table`'s row for the same pupil and session."""
     return (
-        select(CHECKS.c.id, REPORTED.c.reason, REPORTED.c.recorded_by, REPORTED.c.suggested_code)
+        select(CHECKS.c.id, *columns)
         .join(
-            REPORTED,
+            table,
             and_(
-                REPORTED.c.pupil_id == CHECKS.c.pupil_id,
-                REPORTED.c.date == CHECKS.c.date,
-                REPORTED.c.session == CHECKS.c.session,
+                table.c.pupil_id == CHECKS.c.pupil_id,
+                table.c.date == CHECKS.c.date,
+                table.c.session == CHECKS.c.session,
             ),
         )
         .where(

@@ -197,10 +197,10 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     for check in checks:
         code = codes.get(id_of(check))
         if code is None:
-            why = reported[id_of(check)]
-            reason = f"reported to staff: {why.reason}"
-            fire(CheckAdapter(check, effects), "explain", actor=why.recorded_by, reason=reason,
-                 suggested_code=why.suggested_code)  # fmt: skip
+            told = reported[id_of(check)]
+            reason = f"reported to staff: {told.reason}"
+            fire(CheckAdapter(check, effects), "explain", actor=told.recorded_by, reason=reason,
+                 suggested_code=told.suggested_code)  # fmt: skip
             continue
         seen = seen_in(code)
         reason = f"{'arrived' if seen else 'recorded as'} {code} ({CODES[code].meaning})"

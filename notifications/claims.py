@@ -10,12 +10,13 @@ started with an outcome (decided as if the run had lived), or started without an
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, select, update
 from sqlmodel import Session, col
 
 from notifications.message import Delivery, OutgoingMessage, SendOutcome
@@ -98,20 +99,45 @@ def claim_batch(
 
 
 class ClaimGate:
-    """The SendGate for one claim: each mark is one short transaction of its own, fenced by
-    the claim's token. Thread-safe (each call takes its own pooled connection)."""
+    """The SendGate for a run's claims: each mark is one short transaction of its own, fenced
+    by the current claim's token. Thread-safe: each sending thread keeps one connection for
+    the run (a pool checkout and its liveness ping per mark would cost more than the mark)."""
 
-    def __init__(self, engine: Engine, token: str, clock: Clock) -> None:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
-        self.token = token
         self.clock = clock
+        self.token = ""
         self.finished: set[str] = set()  # keys whose outcome is recorded (set.add is atomic)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[Connection] = []
+
+    def claim(self, token: str) -> None:
+        """Send for this claim from now on (called between claims, with no send under way)."""
+        self.token = token
+        self.finished = set()
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
+
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self.engine.connect()
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     def _mine(self, key: str) -> ColumnElement[bool]:
         return and_(OUTBOX.c.idempotency_key == key, OUTBOX.c.claim_token == self.token)
 
     def start(self, message: OutgoingMessage) -> bool:
-        with self.engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             started = conn.execute(
                 update(OUTBOX)
                 .where(
@@ -133,7 +159,8 @@ class ClaimGate:
             values |= {"status": "sent", "provider_id": outcome.provider_id}
             values |= {"sent_at": self.clock.now(), "flagged_for_staff": False}
         self.finished.add(message.key)
-        with self.engine.begin() as conn:
+        conn = self._connection()
+        with conn.begin():
             conn.execute(
                 update(OUTBOX)
                 .where(

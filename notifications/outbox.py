@@ -181,25 +181,29 @@ async def drain_outbox(
     result.returned = 0  # the last run's leftovers are counted there, not here
     engine = session.get_bind()
     assert isinstance(engine, Engine), "the outbox needs an engine to commit each mark on"
-    while True:
-        token, messages = claim_batch(session, clock.now(), school_id)
-        if not messages:
-            return result
-        checkpoints.reached("dispatch.claimed")
-        gate = ClaimGate(engine, token, clock)
-        answers = await send_claimed(messages, channels, gate)
-        for message in messages:
-            answer = answers[message.idempotency_key]
-            if message.idempotency_key not in gate.finished and answer is not CLAIM_LOST:
-                # A channel that answered without telling the gate: record its answer now.
-                gate.finish(outgoing(message), answer)
-        checkpoints.reached("dispatch.sent")
-        rows = claimed_rows(session, token)
-        settle(session, rows, clock.now(), on_failure, result)
-        sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
-        if sent:
-            apply_early_reports(session, sent, clock.now(), on_failure)
-        session.commit()
+    gate = ClaimGate(engine, clock)
+    try:
+        while True:
+            token, messages = claim_batch(session, clock.now(), school_id)
+            if not messages:
+                return result
+            checkpoints.reached("dispatch.claimed")
+            gate.claim(token)
+            answers = await send_claimed(messages, channels, gate)
+            for message in messages:
+                answer = answers[message.idempotency_key]
+                if message.idempotency_key not in gate.finished and answer is not CLAIM_LOST:
+                    # A channel that answered without telling the gate: record its answer now.
+                    gate.finish(outgoing(message), answer)
+            checkpoints.reached("dispatch.sent")
+            rows = claimed_rows(session, token)
+            settle(session, rows, clock.now(), on_failure, result)
+            sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
+            if sent:
+                apply_early_reports(session, sent, clock.now(), on_failure)
+            session.commit()
+    finally:
+        gate.close()
 
 
 def flagged_messages(session: Session, school_id: str) -> list[OutboxMessage]:

@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from notifications.message import Delivery, OutgoingMessage, SendOutcome
@@ -99,9 +100,10 @@ def claim_batch(
 
 
 class ClaimGate:
-    """The SendGate for a run's claims: each mark is one short transaction of its own, fenced
-    by the current claim's token. Thread-safe: each sending thread keeps one connection for
-    the run (a pool checkout and its liveness ping per mark would cost more than the mark)."""
+    """The SendGate for a run's claims: each send's mark is one short transaction of its own,
+    carrying the answers that came in since the last, fenced by the current claim's token.
+    Thread-safe: each sending thread keeps one connection for the run (a pool checkout and
+    its liveness ping per mark would cost more than the mark itself)."""
 
     def __init__(self, engine: Engine, clock: Clock) -> None:
         self.engine = engine
@@ -111,6 +113,7 @@ class ClaimGate:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[Connection] = []
+        self._answers: list[dict[str, object]] = []  # answered, not yet committed
 
     def claim(self, token: str) -> None:
         """Send for this claim from now on (called between claims, with no send under way)."""
@@ -138,6 +141,9 @@ class ClaimGate:
     def start(self, message: OutgoingMessage) -> bool:
         conn = self._connection()
         with conn.begin():
+            # Answers that came in since the last mark ride in the same commit: one commit
+            # per message, and each answer is stored before the next request leaves.
+            self._store_answers(conn)
             started = conn.execute(
                 update(OUTBOX)
                 .where(
@@ -152,25 +158,50 @@ class ClaimGate:
         return bool(started)
 
     def finish(self, message: OutgoingMessage, outcome: SendOutcome) -> None:
-        values: dict[str, object] = {"outcome": outcome.delivery.value}
-        values["last_error"] = outcome.error
+        """Keep the answer for the next commit: the next send's mark, or `flush`."""
+        answer: dict[str, object] = {"k": message.key, "o": outcome.delivery.value}
+        answer["e"] = outcome.error
         if outcome.delivery is Delivery.SENT:
-            # Sent is final here: the provider's id is stored the moment it is known.
-            values |= {"status": "sent", "provider_id": outcome.provider_id}
-            values |= {"sent_at": self.clock.now(), "flagged_for_staff": False}
+            answer |= {"p": outcome.provider_id, "at": self.clock.now()}
+        with self._lock:
+            self._answers.append(answer)
         self.finished.add(message.key)
+
+    def flush(self) -> None:
+        """Store every answer not yet committed (after a claim's sends, before settling it)."""
         conn = self._connection()
         with conn.begin():
+            self._store_answers(conn)
+
+    def _store_answers(self, conn: Connection) -> None:
+        with self._lock:
+            answers, self._answers = self._answers, []
+        sent = [a for a in answers if "p" in a]
+        other = [a for a in answers if "p" not in a]
+        recordable = and_(
+            OUTBOX.c.idempotency_key == bindparam("k"),
+            OUTBOX.c.claim_token == self.token,
+            # `unknown`: a late answer after another run gave up on it still counts.
+            or_(OUTBOX.c.status == "sending", OUTBOX.c.status == "unknown"),
+            OUTBOX.c.outcome.is_(None),
+        )
+        answered: dict[str, Any] = {"outcome": bindparam("o"), "last_error": bindparam("e")}
+        if sent:
+            # Sent is final here: the provider's id is stored with the answer.
             conn.execute(
                 update(OUTBOX)
-                .where(
-                    self._mine(message.key),
-                    # `unknown`: a late answer after another run gave up on it still counts.
-                    OUTBOX.c.status.in_(("sending", "unknown")),
-                    OUTBOX.c.outcome.is_(None),
-                )
-                .values(**values)
+                .where(recordable)
+                .values(
+                    status="sent",
+                    provider_id=bindparam("p"),
+                    sent_at=bindparam("at"),
+                    flagged_for_staff=False,
+                    **answered,
+                ),
+                sent,
             )
+        if other:
+            conn.execute(update(OUTBOX).where(recordable).values(**answered), other)
 
 
 def settle(

@@ -189,12 +189,16 @@ async def drain_outbox(
                 return result
             checkpoints.reached("dispatch.claimed")
             gate.claim(token)
-            answers = await send_claimed(messages, channels, gate)
+            try:
+                answers = await send_claimed(messages, channels, gate)
+            finally:
+                gate.flush()  # even when a send raised: the answers already in are kept
             for message in messages:
                 answer = answers[message.idempotency_key]
                 if message.idempotency_key not in gate.finished and answer is not CLAIM_LOST:
                     # A channel that answered without telling the gate: record its answer now.
                     gate.finish(outgoing(message), answer)
+            gate.flush()
             checkpoints.reached("dispatch.sent")
             rows = claimed_rows(session, token)
             settle(session, rows, clock.now(), on_failure, result)

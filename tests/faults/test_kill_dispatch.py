@@ -35,7 +35,7 @@ from tests.fakes import FakeSmtpServer, FakeTwilio
 
 SEED = 20261123
 KILLS = 20
-ABSENT = 24  # pupils per school with no mark at register close
+ABSENT = 40  # pupils per school with no mark at register close
 IN_FLIGHT = 8 + 4  # TwilioSmsChannel's threads + SmtpEmailChannel's connections
 FLAGGED_JSON = ("--limit", "1000", "--format", "json")
 SCHOOLS = ("emmanuel-middle", "st-john-bosco", "basildon-lower", "micklefield", "kts-academy")

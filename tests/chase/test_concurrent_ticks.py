@@ -8,6 +8,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Engine, select
 from sqlmodel import Session, col
@@ -52,7 +53,7 @@ def _all_at_once(jobs: list[Callable[[], object]]) -> list[BaseException]:
 def test_eight_ticks_at_each_deadline_with_the_office_and_an_import_all_succeed_once(
     engine: Engine, session: Session, tmp_path
 ) -> None:
-    pupils = {n: {"year": 5 + n % 4} for n in range(1, PUPILS + 1)}
+    pupils: dict[int, dict[str, object]] = {n: {"year": 5 + n % 4} for n in range(1, PUPILS + 1)}
     set_up_morning(session, "emmanuel-middle", tmp_path, pupils)
     school = loaded(engine, "emmanuel-middle")
     deadlines = sorted(step_times(school.policy.policy, "AM"))
@@ -89,7 +90,7 @@ def test_eight_ticks_at_each_deadline_with_the_office_and_an_import_all_succeed_
                     by=OFFICE, reason="late arrivals signed in at the office",
                 )  # fmt: skip
 
-        jobs: list[Callable[[], object]] = [lambda n=n: tick(n) for n in range(TICKS)]
+        jobs: list[Callable[[], object]] = [partial(tick, n) for n in range(TICKS)]
         errors = _all_at_once([*jobs, office, late_arrivals])
         failures += [f"{deadline}: {type(e).__name__}: {e}" for e in errors]
 
@@ -98,7 +99,7 @@ def test_eight_ticks_at_each_deadline_with_the_office_and_an_import_all_succeed_
     after = FixedClock(local(MONDAY, deadlines[-1].strftime("%H:%M")) + timedelta(minutes=1))
     asyncio.run(chase_tick(engine, school, MONDAY, after, sent[0]))
     events = session.execute(
-        select(WelfareCheckEvent.check_id, WelfareCheckEvent.trigger).where(
+        select(col(WelfareCheckEvent.check_id), col(WelfareCheckEvent.trigger)).where(
             col(WelfareCheckEvent.trigger) != "note"
         )
     ).all()

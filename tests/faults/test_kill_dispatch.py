@@ -67,7 +67,9 @@ def test_twenty_kills_mid_send_strand_only_sends_in_flight_and_send_none_twice(
     with Session(engine, expire_on_commit=False) as session:
         for school in SCHOOLS:
             years = load_policy(bundled_policy(school)).policy.school.year_groups
-            pupils = {n: {"year": years[n % len(years)]} for n in range(1, ABSENT + 1)}
+            pupils: dict[int, dict[str, object]] = {
+                n: {"year": years[n % len(years)]} for n in range(1, ABSENT + 1)
+            }
             set_up_morning(session, school, tmp_path / school, pupils)
 
     rng = random.Random(SEED)

@@ -188,6 +188,9 @@ class LegalActionEvent(SQLModel, table=True):
     trigger: str = Field(max_length=40)
     actor: str
     reason: str
+    # What was decided with it, as decided: an NTI outcome's figures over the improvement
+    # period, the education supervision order considered before prosecuting (EA 1996 s447).
+    details: dict[str, Any] | None = _json()
 
 
 class LaDuty(SQLModel, table=True):

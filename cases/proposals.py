@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session
 
 from cases.effects import _case, _commit, _need
+from cases.legal.proposals import is_legal_decision
 from cases.models import CaseProposal
 from cases.proposal_facts import changed_since
 from cases.review.rules import PENDING, STALE
@@ -67,6 +68,14 @@ def decide_proposal(
     if proposal.status == DECIDED["confirm"] and decision == "confirm":
         return proposal  # confirming twice changes nothing
     if proposal.status == PENDING and decision == "confirm":
+        if is_legal_decision(proposal.trigger_key):
+            raise CaseRefused(
+                [
+                    f"proposal {proposal_id} is decided by acting on it: issue a Notice to "
+                    "Improve or request a penalty notice (attendance legal nti / request-pn), "
+                    "or record why not (attendance case skip ID --reason)"
+                ]
+            )
         _refuse_if_stale(session, proposal, by, clock)
     try:
         if proposal.status != "proposed":

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from cases.effects import _case, _check_version, _commit, _Context, _Effects, _need, _open_case
+from cases.legal.threshold import threshold_periods
 from cases.models import AttendanceCase, CaseAction, CaseEvent
 from cases.support_law import offered
 from school.amendments import Amender
@@ -16,7 +17,7 @@ from school.clock import Clock, school_today
 from school.database import id_of
 from school.models import Pupil
 from school.school_age import csa_end, csa_start, is_compulsory_school_age
-from school.schools import calendar_of, get_school, policy_of
+from school.schools import get_school, load_school, policy_of
 from school.statistics import attendance_statistics
 from state_machines.attendance_case import (
     CLOSED,
@@ -73,12 +74,10 @@ def _facts(session: Session, case: AttendanceCase, context: _Context) -> CaseFac
     if figures is not None:
         # The threshold counts when met now or earlier this school year: Enforce usually
         # follows a Notice to Improve's 3-6 week improvement period, by which time the rolling
-        # window may have moved on (spec §5).
-        year_start = calendar_of(context.school).academic_year_start(context.as_of)
-        first_met = figures.national_threshold_first_met_on
-        threshold_met = figures.national_threshold_met or (
-            first_met is not None and year_start <= first_met <= context.as_of
-        )
+        # window may have moved on (spec §5). G, O and U only: N is provisional until recoded.
+        school = load_school(session, context.school.id)
+        period = threshold_periods(session, school, [case.pupil_id], context.as_of)
+        threshold_met = case.pupil_id in period and period[case.pupil_id].met_this_year is not None
     return CaseFacts(
         as_of=context.as_of,
         support_offered=_support_offered(session, id_of(case)),

@@ -206,17 +206,32 @@ def handle_delivery_status(
     The report is kept; if its message's id is not stored yet (the dispatcher records ids after
     its batch), the dispatcher applies it when it does."""
     now = clock.now()
+    message = session.scalars(
+        select(OutboxMessage).where(col(OutboxMessage.provider_id) == message_sid)
+    ).first()
+    if _already_reported(session, message_sid, status, error_code):
+        return message  # Twilio's retry, or a replay: the report was applied the first time
     report = DeliveryReport(
         message_sid=message_sid, status=status, error_code=error_code, received_at=now
     )
     session.add(report)
-    message = session.scalars(
-        select(OutboxMessage).where(col(OutboxMessage.provider_id) == message_sid)
-    ).first()
     if message is not None:
         apply_report(session, message, report, now, message_failed)
     session.commit()
     return message
+
+
+def _already_reported(
+    session: Session, message_sid: str, status: str, error_code: str | None
+) -> bool:
+    same = select(col(DeliveryReport.id)).where(
+        col(DeliveryReport.message_sid) == message_sid,
+        col(DeliveryReport.status) == status,
+        col(DeliveryReport.error_code).is_(None)
+        if error_code is None
+        else col(DeliveryReport.error_code) == error_code,
+    )
+    return session.scalars(same.limit(1)).first() is not None
 
 
 def message_failed(session: Session, message: OutboxMessage, now: datetime) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import typer
-from sqlalchemy import select
-from sqlmodel import col
 
-from cases.models import CaseAction, CaseEvent, CaseProposal, LegalAction
+from cases.models import CaseProposal
 from cases.support_law import status_words
 from cli.casework import (
     By,
@@ -18,9 +16,18 @@ from cli.casework import (
     pupil_by_upn,
     refused_by_law,
 )
-from cli.common import console, open_database
+from cli.common import open_database
+from cli.output import (
+    Format,
+    FormatOption,
+    WideOption,
+    print_json,
+    print_result,
+    stored,
+    when_words,
+)
 from cli.parsing import parse_date, parse_person
-from school.clock import SCHOOL_TIME_ZONE, SystemClock, school_today
+from school.clock import SystemClock, school_today
 from school.database import id_of, session_for
 
 case_app = typer.Typer(
@@ -30,72 +37,34 @@ case_app = typer.Typer(
 
 @case_app.command("show")
 def show(
-    upn: Annotated[str, typer.Argument(help="The pupil's UPN.")], school: MaybeSchool = None
+    upn: Annotated[str, typer.Argument(help="The pupil's UPN.")],
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
 ) -> None:
-    """The case: its stage, history, actions, proposals and legal actions."""
+    """The case: counts, proposals to decide, history, actions, support, legal actions, letters."""
+    from cli.case_show import case_shown, print_case
     from school.statistics import attendance_statistics
 
+    today = school_today(SystemClock())
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
         case = open_case_of(session, pupil)
-        figures = {
-            f.upn: f
-            for f in attendance_statistics(session, pupil.school_id, school_today(SystemClock()))
-        }
-        events = session.scalars(
-            select(CaseEvent).where(col(CaseEvent.case_id) == case.id).order_by(col(CaseEvent.id))
-        ).all()
-        actions = session.scalars(
-            select(CaseAction)
-            .where(col(CaseAction.case_id) == case.id)
-            .order_by(col(CaseAction.id))
-        ).all()
-        proposals = session.scalars(
-            select(CaseProposal)
-            .where(col(CaseProposal.case_id) == case.id)
-            .order_by(col(CaseProposal.id))
-        ).all()
-        legal = session.scalars(
-            select(LegalAction)
-            .where(col(LegalAction.pupil_id) == pupil.id)
-            .order_by(col(LegalAction.id))
-        ).all()
-    console.rule(
-        f"{pupil.given_name} {pupil.family_name}, Y{pupil.year_group}: "
-        f"case {case.id} at {case.stage}"
-    )
-    f = figures.get(pupil.upn)
-    if f is not None and f.possible_sessions:
-        missed = f.authorised_sessions + f.unauthorised_sessions
-        console.print(
-            f"This year: {missed / 2:g} days missed of {f.possible_sessions / 2:g} "
-            f"({f.attendance_pct:.1f}% attendance); "
-            f"{f.unauthorised_sessions_rolling_10_school_weeks} unauthorised sessions in the "
-            "last 10 school weeks"
-        )
-    for e in events:
-        console.print(
-            f"  {e.at.astimezone(SCHOOL_TIME_ZONE):%d %b %H:%M}  "
-            f"{e.from_stage or '—'} → {e.to_stage}  {e.trigger}: {e.reason} "
-            f"({e.actor_name}, {e.actor_position})",
-            markup=False,
-        )
-    for a in actions:
-        console.print(
-            f"  action #{a.id} {a.kind}: {a.title} "
-            + (f"[support: {status_words(a)}]" if a.is_support else f"[{a.status}]")
-            + (f" due {a.due_on}" if a.due_on else ""),
-            markup=False,
-        )
-    for p in proposals:
-        console.print(f"  proposal #{p.id} [{p.status}] {p.summary}", markup=False)
-    for la in legal:
-        console.print(f"  legal #{la.id} {la.kind} to {la.parent_name} [{la.state}]", markup=False)
+        figures = {f.upn: f for f in attendance_statistics(session, pupil.school_id, today)}
+        shown = case_shown(session, pupil, case, figures.get(pupil.upn), today)
+    if format is Format.json:
+        print_json(shown)
+    else:
+        print_case(shown, wide)
 
 
 @case_app.command("open")
 def open_(
-    upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
+    upn: Annotated[str, typer.Argument()],
+    by: By,
+    reason: Reason,
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Open a case for a pupil (one open case per pupil)."""
     from cases.service import open_case
@@ -108,7 +77,7 @@ def open_(
             reason,
             SystemClock(),
         )
-    console.print(f"Opened case {case.id} at {case.stage}.")
+    print_result(format, f"Opened case {case.id} at {case.stage}.", {"case": stored(case)})
 
 
 @case_app.command("move")
@@ -120,6 +89,7 @@ def move(
     by: By,
     reason: Reason,
     school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Move the pupil's case to a stage; the law's guards refuse what it does not allow."""
     from cases.service import move_case
@@ -127,7 +97,7 @@ def move(
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
         moved = move_case(session, id_of(case), to, parse_person("--by", by), reason, SystemClock())
-    console.print(f"Case {moved.id} is now at {moved.stage}.")
+    print_result(format, f"Case {moved.id} is now at {moved.stage}.", {"case": stored(moved)})
 
 
 Status = Annotated[
@@ -147,6 +117,7 @@ def support(
     status: Status = "planned",
     on: OfferedOn = None,
     school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record support for the family; only offered (or later) support satisfies the law."""
     from cases.support import record_support
@@ -163,7 +134,8 @@ def support(
             status=status,
             offered_on=parse_date("--on", on) if on else None,
         )
-    console.print(f"Recorded support #{action.id} ({status_words(action)}).", markup=False)
+    line = f"Recorded support #{action.id} ({status_words(action)})."
+    print_result(format, line, {"action": stored(action)})
 
 
 @case_app.command("support-status")
@@ -172,6 +144,7 @@ def support_status(
     status: Status,
     by: By,
     on: OfferedOn = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Move support on: offered (--on, by --by), accepted, declined, in_place, ended."""
     from cases.support import move_support
@@ -185,7 +158,8 @@ def support_status(
             SystemClock(),
             parse_date("--on", on) if on else None,
         )
-    console.print(f"Support #{action.id} ({action.title}): {status_words(action)}.", markup=False)
+    line = f"Support #{action.id} ({action.title}): {status_words(action)}."
+    print_result(format, line, {"action": stored(action)})
 
 
 @case_app.command("action")
@@ -194,6 +168,7 @@ def action_outcome(
     status: Annotated[str, typer.Option(help="done, attended, not_attended, declined, cancelled")],
     by: By,
     note: Annotated[str | None, typer.Option(help="What happened.")] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record what happened to a letter, meeting, plan or referral."""
     from cases.support import record_action_outcome
@@ -202,7 +177,8 @@ def action_outcome(
         action = record_action_outcome(
             session, action_id, status, parse_person("--by", by), SystemClock(), note
         )
-    console.print(f"Action {action.id} ({action.title}): {action.status}.")
+    line = f"Action {action.id} ({action.title}): {action.status}."
+    print_result(format, line, {"action": stored(action)})
 
 
 @case_app.command("carer")
@@ -212,6 +188,7 @@ def carer(
     by: By,
     reason: Reason,
     school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record a person with day-to-day care of the pupil, who may then be named on a notice."""
     from cases.legal.parents import record_carer
@@ -221,37 +198,48 @@ def carer(
         recorded = record_carer(
             session, id_of(pupil), name, str(parse_person("--by", by)), reason, SystemClock()
         )
-    console.print(f"Recorded {recorded.name} as a carer of {upn} (carer {recorded.id}).")
+    line = f"Recorded {recorded.name} as a carer of {upn} (carer {recorded.id})."
+    print_result(format, line, {"carer": stored(recorded)})
 
 
 @case_app.command("no-support")
 def no_support(
-    upn: Annotated[str, typer.Argument()], by: By, reason: Reason, school: MaybeSchool = None
+    upn: Annotated[str, typer.Argument()],
+    by: By,
+    reason: Reason,
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
     from cases.support import record_support_not_appropriate
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
-        record_support_not_appropriate(
+        case = record_support_not_appropriate(
             session, id_of(case), reason, parse_person("--by", by), SystemClock()
         )
-    console.print("Recorded.")
+    line = f"Recorded on case {case.id}: support is not appropriate ({reason})."
+    print_result(format, line, {"case": stored(case)})
 
 
 @case_app.command("send-considered")
 def send_considered(
-    upn: Annotated[str, typer.Argument()], by: By, note: Reason, school: MaybeSchool = None
+    upn: Annotated[str, typer.Argument()],
+    by: By,
+    note: Reason,
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
     from cases.support import record_send_barriers_considered
 
     with refused_by_law(), session_for(open_database()) as session:
         case = open_case_of(session, pupil_by_upn(session, school, upn))
-        record_send_barriers_considered(
+        case = record_send_barriers_considered(
             session, id_of(case), parse_person("--by", by), note, SystemClock()
         )
-    console.print("Recorded.")
+    line = f"Recorded on case {case.id}: barriers linked to SEND were considered."
+    print_result(format, line, {"case": stored(case)})
 
 
 @case_app.command("decide")
@@ -261,6 +249,7 @@ def decide(
     by: By,
     reason: Annotated[str | None, typer.Option(help="Needed to skip or override.")] = None,
     to: Annotated[str | None, typer.Option(help="override: the stage you chose instead")] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Confirm, skip or override a proposal from the daily review."""
     from cases.proposals import decide_proposal
@@ -277,15 +266,17 @@ def decide(
             SystemClock(),
             to_stage=to,
         )
-    if was == proposal.status == "confirmed":
-        when = proposal.decided_at.astimezone(SCHOOL_TIME_ZONE) if proposal.decided_at else None
-        console.print(
+    changed = not was == proposal.status == "confirmed"
+    if changed:
+        line = f"Proposal {proposal.id}: {proposal.status} ({proposal.summary})."
+    else:
+        when = when_words(proposal.decided_at)
+        line = (
             f"Proposal {proposal.id} was already confirmed by {proposal.decided_by}"
-            + (f" on {when:%-d %b %Y}" if when else "")
+            + (f" on {when}" if when else "")
             + ": nothing changed."
         )
-        return
-    console.print(f"Proposal {proposal.id}: {proposal.status}.")
+    print_result(format, line, {"proposal": stored(proposal), "changed": changed})
 
 
 @case_app.command("confirm")
@@ -295,15 +286,21 @@ def confirm(
     reason: Annotated[
         str | None, typer.Option(help="Optional: the proposal's summary is used.")
     ] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Confirm a proposal from the daily review (the law's guards still apply)."""
-    decide(proposal_id, "confirm", by, reason, None)
+    decide(proposal_id, "confirm", by, reason, None, format)
 
 
 @case_app.command("skip")
-def skip(proposal_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+def skip(
+    proposal_id: Annotated[int, typer.Argument()],
+    by: By,
+    reason: Reason,
+    format: FormatOption = Format.table,
+) -> None:
     """Skip a proposal, with the reason."""
-    decide(proposal_id, "skip", by, reason, None)
+    decide(proposal_id, "skip", by, reason, None, format)
 
 
 @case_app.command("override")
@@ -312,6 +309,7 @@ def override(
     by: By,
     reason: Reason,
     to: Annotated[str | None, typer.Option(help="The stage you chose instead.")] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Override a proposal with your own decision (and stage), with the reason."""
-    decide(proposal_id, "override", by, reason, to)
+    decide(proposal_id, "override", by, reason, to, format)

@@ -5,28 +5,38 @@ from __future__ import annotations
 import asyncio
 import os
 import time as wall
-from datetime import datetime, timedelta
+from collections import Counter
+from dataclasses import asdict
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
-from chase.alerts import AlertView
-from chase.models import Note, RegisterAlert, StaffTask, WelfareCheck
+from chase.models import Note, ReportedAbsence, StaffTask, WelfareCheck
 from chase.notes import note_words, notes_of, task_name
 from chase.register_guard import register_alerts
 from chase.responses import (
     TASK_OUTCOMES,
-    acknowledge_alert,
     record_task_outcome,
     report_absence,
 )
 from chase.simulation import Happening
+from cli.alerts import print_register_alerts, register_alert_json
 from cli.common import State, console, fail, open_database, refused
-from cli.output import Format, FormatOption, print_json
+from cli.output import (
+    Column,
+    Format,
+    FormatOption,
+    clock_words,
+    people_table,
+    print_json,
+    print_result,
+    stored,
+)
 from cli.parsing import (
     date_or_today,
     parse_absence_code,
@@ -39,7 +49,7 @@ from cli.parsing import (
 )
 from notifications.message import Channel
 from notifications.models import OutboxMessage
-from school.clock import SCHOOL_TIME_ZONE, SystemClock
+from school.clock import SystemClock
 from school.database import database_url, id_of, session_for
 from school.models import Pupil
 
@@ -59,10 +69,6 @@ def local_channels(folder: Path | None = None) -> dict[str, Channel]:
     return channels_from_settings(os.environ, folder or outbox_dir())
 
 
-def _hhmm(instant: datetime | None) -> str:
-    return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
-
-
 def chase(
     school: Annotated[str, typer.Option(help="The school's id.")],
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
@@ -72,6 +78,7 @@ def chase(
     once: Annotated[
         bool, typer.Option(help="One tick now, then stop (for cron or a scheduler).")
     ] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """Run the morning chase: open checks at register close, step them, send messages."""
     from chase.service import chase_tick
@@ -81,30 +88,49 @@ def chase(
     engine = open_database()
     with refused(), session_for(engine) as session:
         loaded = school_named(session, school)  # once, handed down to every tick
+    shown: dict[str, Any] = {"school": school, "date": day, "school_day": True,
+                             "simulated": simulate, "ticks": [], "timeline": []}  # fmt: skip
     if on is None and not loaded.calendar.is_school_day(day):
-        console.print(f"{day} is not a school day at {loaded.name}: nobody to chase.")
+        _print_chase({**shown, "school_day": False, "register_alerts": []}, format, loaded.name)
         return
     school_day(loaded, "--date", day)  # a morning asked for by date must be one the school meets
     channels = local_channels()
     if simulate:
         timeline = asyncio.run(simulate_morning(engine, loaded, day, channels))
-        print_timeline(timeline)
-        return
+        shown["timeline"] = [asdict(happening) for happening in timeline]
     clock = SystemClock()
     end = morning_span(loaded.policy.policy, day)[1] + timedelta(minutes=1)
-    while True:
+    while not simulate:
         result = asyncio.run(chase_tick(engine, loaded, day, clock, channels))
-        console.print(
-            f"{_hhmm(clock.now())} opened {result.opened}, closed {result.closed}, "
-            f"steps {result.steps}, sent {result.dispatch.sent}, "
-            f"retrying {result.dispatch.retrying}, failed {result.dispatch.failed}, "
-            f"unknown {result.dispatch.unknown}"
-        )
-        with session_for(engine) as session:
-            print_register_alerts(register_alerts(session, loaded.id, day, resolved=False))
+        sent = result.dispatch
+        tick: dict[str, Any] = {"at": clock.now(), "opened": result.opened, "closed": result.closed,
+                "steps": result.steps, "sent": sent.sent, "retrying": sent.retrying,
+                "failed": sent.failed, "unknown": sent.unknown}  # fmt: skip
+        shown["ticks"].append(tick)
+        if format is Format.table:  # a person watching the morning sees each minute
+            counts = ", ".join(f"{k} {v}" for k, v in tick.items() if k != "at")
+            console.print(f"{clock_words(tick['at'])} {counts}", highlight=False)
         if once or clock.now() > end:
-            return
+            break
         wall.sleep(60 - clock.now().second)  # tick on the minute, like the deployments
+    with session_for(engine) as session:
+        shown["register_alerts"] = register_alerts(session, loaded.id, day, resolved=False)
+    _print_chase(shown, format, loaded.name)
+
+
+def _print_chase(shown: dict[str, Any], format: Format, name: str) -> None:
+    """The morning: for a script all of it; for a person the counts, the simulated timeline
+    and the registers not taken (the ticks were printed as they ran)."""
+    if format is Format.json:
+        held = shown["register_alerts"]
+        print_json({**shown, "register_alerts": [register_alert_json(a) for a in held]})
+        return
+    if not shown["school_day"]:
+        console.print(f"{shown['date']} is not a school day at {name}: nobody to chase.")
+        return
+    if shown["simulated"]:
+        print_timeline([Happening(**h) for h in shown["timeline"]], f"{name}, {shown['date']:%A}")
+    print_register_alerts(shown["register_alerts"])
 
 
 def tasks(
@@ -139,7 +165,7 @@ def tasks(
             {
                 "school": school,
                 "date": day,
-                "register_alerts": [_register_alert_json(a) for a in held],
+                "register_alerts": [register_alert_json(a) for a in held],
                 "tasks": [_task_json(t, p, c, history.get(t.id, [])) for t, p, c in rows],
             }
         )
@@ -151,7 +177,7 @@ def tasks(
         who = f" ({task.by})" if task.by else ""
         console.print(
             f"[bold]#{task.id}[/]  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
-            f"{flag}  {task_name(task.kind)} by {_hhmm(task.due_at)}{who}"
+            f"{flag}  {task_name(task.kind)} by {clock_words(task.due_at)}{who}"
             f"  \\[{task.state}]"
         )
         console.print(f"     {task.script}", markup=False)
@@ -161,7 +187,7 @@ def tasks(
                 f"     {c['priority']}. {c['name']} ({c['relationship']}) {reach}", markup=False
             )
         for note in history.get(task.id, []):
-            console.print(f"     {_hhmm(note.recorded_at)} {note_words(note)}", markup=False)
+            console.print(f"     {clock_words(note.recorded_at)} {note_words(note)}", markup=False)
     console.print(
         'Record an outcome: attendance task done ID --by "Name, Position" '
         f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"
@@ -186,20 +212,13 @@ def _note_json(note: Note) -> dict[str, object]:
             "outcome": note.outcome, "text": note.text}  # fmt: skip
 
 
-def _register_alert_json(alert: RegisterAlert) -> dict[str, object]:
-    return {
-        "id": alert.id, "date": alert.date, "session": alert.session,
-        "year_group": alert.year_group, "reason": alert.reason, "raised_at": alert.raised_at,
-        "resolved_at": alert.resolved_at, "resolution": alert.resolution,
-    }  # fmt: skip
-
-
 def task_done(
     task_id: Annotated[int, typer.Argument(help="The task's number on the call list.")],
     outcome: Annotated[str, typer.Option(help=", ".join(TASK_OUTCOMES))],
     by: Annotated[str, typer.Option(help='"Name, Position"')],
     note: Annotated[str | None, typer.Option(help="What was said or found.")] = None,
     code: Annotated[str | None, typer.Option(help="Suggested absence code, e.g. I.")] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record a call or visit outcome; it moves the welfare check on."""
     outcome = parse_choice("--outcome", outcome, tuple(TASK_OUTCOMES))
@@ -217,10 +236,14 @@ def task_done(
                 suggested_code=suggested,
             )
             check = session.get(WelfareCheck, task.check_id)
+            notes = [stored(n) for n in notes_of(session, [task.check_id]) if n.task_id == task_id]
     except (ValueError, LookupError) as exc:
         fail([str(exc)])
-    console.print(
-        f"Task {task_id} recorded: {outcome}. The check is now {check.state if check else '?'}."
+    state = check.state if check else None
+    print_result(
+        format,
+        f"Task {task_id} recorded: {outcome}. The check is now {state}.",
+        {"task": stored(task), "check": {"id": task.check_id, "state": state}, "notes": notes},
     )
 
 
@@ -235,6 +258,7 @@ def absence(
         str | None, typer.Option(help="Suggested code to confirm, e.g. I or M.")
     ] = None,
     planned: Annotated[bool, typer.Option(help="Agreed in advance (a planned leave).")] = False,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record a reason given to staff, so the chase leaves that pupil alone."""
     day = date_or_today("--date", on)
@@ -257,92 +281,30 @@ def absence(
                 suggested_code=suggested,
                 planned=planned,
             )
+            reported = [stored(r) for r in reported_absences(db, school, pupil, day, held)]
     except (ValueError, LookupError) as exc:
         fail([str(exc)])
-    console.print(
+    print_result(
+        format,
         f"Recorded for {pupil} on {day}: {', '.join(held)}"
-        + (f"; {explained} open welfare check explained." if explained else ".")
+        + (f"; {explained} open welfare check explained." if explained else "."),
+        {"school": school, "upn": pupil, "date": day, "sessions": held,
+         "checks_explained": explained, "reported": reported},
+    )  # fmt: skip
+
+
+def reported_absences(
+    session: Session, school: str, upn: str, day: date, sessions: list[str]
+) -> list[ReportedAbsence]:
+    """The reasons on record for these sessions: as first recorded, if given before."""
+    query = (
+        select(ReportedAbsence)
+        .join(Pupil, col(Pupil.id) == ReportedAbsence.pupil_id)
+        .where(col(Pupil.school_id) == school, col(Pupil.upn) == upn)
+        .where(col(ReportedAbsence.date) == day, col(ReportedAbsence.session).in_(sessions))
+        .order_by(col(ReportedAbsence.session))
     )
-
-
-def alerts(
-    school: Annotated[str, typer.Option(help="The school's id.")],
-    all_: Annotated[bool, typer.Option("--all", help="Include acknowledged alerts.")] = False,
-    format: FormatOption = Format.table,
-) -> None:
-    """Alerts for the DSL: what was known when each was raised, and what has happened since."""
-    from chase.alerts import alert_views
-
-    with session_for(open_database()) as session:
-        school_named(session, school)
-        views = alert_views(session, school, acknowledged=all_)
-        held = register_alerts(session, school, resolved=all_)
-    if format is Format.json:
-        print_json(
-            {
-                "school": school,
-                "register_alerts": [_register_alert_json(a) for a in held],
-                "alerts": [_alert_json(view) for view in views],
-            }
-        )
-        return
-    print_register_alerts(held)
-    if not views and not held:
-        console.print("No alerts waiting.")
-    for view in views:
-        alert, pupil = view.alert, view.pupil
-        console.rule(
-            f"Alert {alert.id}: {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}"
-        )
-        if view.safe:
-            console.print(view.safe, style="bold green", markup=False)
-        console.print(
-            f"{alert.reason} (raised {alert.raised_at.astimezone(SCHOOL_TIME_ZONE):%a %H:%M}, "
-            f"policy {alert.policy_version})",
-            style="bold red",
-            markup=False,
-        )
-        _print_entries("At the alert", alert.timeline or [])
-        _print_entries("Since", view.since)
-        if alert.acknowledged_at:
-            when = _hhmm(alert.acknowledged_at)
-            console.print(f"Acknowledged by {alert.acknowledged_by} at {when}", markup=False)
-        else:
-            ack = f'attendance alert ack {alert.id} --by "Name, Position" --note "..."'
-            console.print(f"Not yet acknowledged: {ack}", markup=False)
-
-
-def _print_entries(heading: str, entries: list[dict[str, str]]) -> None:
-    console.print(f"{heading}:" if entries else f"{heading}: nothing recorded.")
-    for entry in entries:
-        console.print(f"  {entry['at']}  {entry['what']}", markup=False)
-
-
-def _alert_json(view: AlertView) -> dict[str, object]:
-    alert, pupil = view.alert, view.pupil
-    return {
-        "id": alert.id, "raised_at": alert.raised_at, "reason": alert.reason,
-        "policy_version": alert.policy_version,
-        "pupil": {"upn": pupil.upn, "name": f"{pupil.given_name} {pupil.family_name}",
-                  "year_group": pupil.year_group},
-        "seen_safe": view.safe, "at_the_alert": alert.timeline or [], "since": view.since,
-        "acknowledged_at": alert.acknowledged_at, "acknowledged_by": alert.acknowledged_by,
-    }  # fmt: skip
-
-
-def alert_ack(
-    alert_id: Annotated[int, typer.Argument()],
-    by: Annotated[str, typer.Option(help='"Name, Position"')],
-    note: Annotated[str, typer.Option(help="What the DSL has done or decided.")],
-) -> None:
-    """Acknowledge an alert with a note."""
-    person = parse_person("--by", by)
-    try:
-        with session_for(open_database()) as session:
-            acknowledge_alert(session, alert_id, str(person), note, SystemClock())
-    except (ValueError, LookupError) as exc:
-        fail([str(exc)])
-    console.print(f"Alert {alert_id} acknowledged.")
+    return list(session.scalars(query))
 
 
 def outbox(
@@ -368,7 +330,7 @@ def outbox(
         table.add_column(heading)
     for m in reversed(messages):
         table.add_row(
-            _hhmm(m.created_at),
+            clock_words(m.created_at),
             m.recipient_label,
             m.channel,
             m.status + (" [red](check)[/]" if m.flagged_for_staff else ""),
@@ -411,21 +373,16 @@ def serve(
         fail([str(exc)])
 
 
-def print_register_alerts(held: list[RegisterAlert]) -> None:
-    """Registers not taken, for the attendance officer: as raised, and resolved when they are."""
-    for alert in held:
-        raised = alert.raised_at.astimezone(SCHOOL_TIME_ZONE)
-        line = f"[bold red]{alert.reason}[/] (raised {raised:%a %-d %b %H:%M})"
-        if alert.resolved_at is not None:
-            resolved = f"[green]resolved {_hhmm(alert.resolved_at)}[/]"
-            line = f"{resolved} {alert.reason}: {alert.resolution}"
-        console.print(f"Register alert {alert.id}: {line}", highlight=False)
+TIMELINE_KINDS = {"step": "steps", "message": "messages sent", "task": "tasks",
+                  "reply": "replies", "arrival": "arrivals", "alert": "DSL alerts"}  # fmt: skip
 
 
-def print_timeline(timeline: list[Happening]) -> None:
-    """The simulated morning, one line per thing that happened."""
-    styles = {"alert": "bold red", "reply": "cyan", "arrival": "green", "message": "dim"}
-    for happening in timeline:
-        style = styles.get(happening.kind)
-        line = happening.line()
-        console.print(f"[{style}]{line}[/]" if style else line, highlight=False)
+def print_timeline(timeline: list[Happening], title: str = "The morning") -> None:
+    """The simulated morning: counts first, then one row per thing that happened."""
+    kinds = Counter(h.kind for h in timeline)
+    counted = ", ".join(f"{kinds[kind]} {words}" for kind, words in TIMELINE_KINDS.items())
+    pupils = len({h.pupil for h in timeline})
+    console.print(f"{title}: {pupils} pupils chased; {counted}.", highlight=False)
+    rows = [[clock_words(h.at), h.pupil, h.kind, h.what] for h in timeline]
+    columns = [Column("Time"), Column("Pupil"), Column("Kind", essential=False), Column("What")]
+    console.print(people_table("Timeline (simulated time)", columns, rows, wide=False))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import typer
@@ -37,10 +39,27 @@ class DoorGroup(TyperGroup):
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            # The reader stopped reading (`| head`): nothing went wrong, and nothing more can
+            # be said to it. Point stdout at /dev/null so the exit's flush is quiet too.
+            _quiet_stdout()
+            raise typer.Exit(SIGPIPE_EXIT) from None
         except Exception as exc:  # the last door: nothing a user types ends in a traceback
             path = write_crash(exc, _command_of(ctx))
             _one_line(f"internal error, details in {path}")
             raise typer.Exit(1) from None
+
+
+# What a shell reports for a program ended by SIGPIPE (128 + 13), as `yes | head` shows.
+SIGPIPE_EXIT = 141
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (a test runner's buffer)
+        pass
 
 
 def _command_of(ctx: click.Context) -> str:

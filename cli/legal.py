@@ -1,14 +1,18 @@
-"""Legal actions at the command line: Notices to Improve, penalty notices, payments."""
+"""Legal actions at the command line: Notices to Improve, penalty notices, payments, the
+decisions due; each prints a one-line summary first, or `--format json` (docs/cli-json.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from cli.casework import By, MaybeSchool, Reason, pupil_by_upn, refused_by_law
+from cases.models import LegalAction
+from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from cli.parsing import date_or_today, parse_date, parse_person
+from cli.legal_output import action_json, due_json, print_action, print_due
+from cli.output import Format, FormatOption, WideOption, print_json
+from cli.parsing import BadArgument, date_or_today, parse_date, parse_person, school_named
 from school.clock import SystemClock
 from school.database import id_of, session_for
 
@@ -19,10 +23,25 @@ Parent = Annotated[
         "responsibility, or a carer recorded with `attendance case carer`."
     ),
 ]
+On = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")]
 
 legal_app = typer.Typer(
     help="Notices to Improve and penalty notices (spec §5).", no_args_is_help=True
 )
+
+
+def _done(session: object, action: LegalAction, headline: str, format: Format) -> None:
+    """The summary line and the action, or the same as one JSON document."""
+    from sqlmodel import Session
+
+    from cases.legal.queries import events_of
+
+    assert isinstance(session, Session)
+    events = events_of(session, id_of(action))
+    if format is Format.json:
+        print_json({"summary": headline, "action": action_json(action, events)})
+    else:
+        print_action(headline, action, events)
 
 
 @legal_app.command("nti")
@@ -31,10 +50,11 @@ def nti(
     parent: Parent,
     by: By,
     weeks: Annotated[int | None, typer.Option(help="Improvement period, 3 to 6 weeks.")] = None,
-    on: Annotated[str | None, typer.Option("--date")] = None,
+    on: On = None,
     school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
-    """Issue a Notice to Improve to one parent."""
+    """Issue a Notice to Improve to one parent (support offered first, or not appropriate)."""
     from cases.legal.notice_to_improve import issue_notice_to_improve
 
     with refused_by_law(), session_for(open_database()) as session:
@@ -47,9 +67,50 @@ def nti(
             weeks,
             clock=SystemClock(),
         )
-    console.print(
-        f"Notice to Improve #{action.id}: improvement period to {action.improvement_period_end}."
-    )
+        headline = (
+            f"Notice to Improve #{action.id} to {action.parent_name}: improvement period to "
+            f"{action.improvement_period_end}."
+        )
+        _done(session, action, headline, format)
+
+
+@legal_app.command("nti-outcome")
+def nti_outcome(
+    action_id: Annotated[int, typer.Argument()],
+    by: By,
+    reason: Reason,
+    improved: Annotated[
+        bool | None,
+        typer.Option("--improved/--not-improved", help="The outcome of the improvement period."),
+    ] = None,
+    parent_told: Annotated[
+        str | None,
+        typer.Option(help="Before the period ends (not improved only): when the parent was told."),
+    ] = None,
+    on: On = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Record a Notice to Improve's outcome, with its figures over the improvement period."""
+    from cases.legal.notice_to_improve import review_notice_to_improve
+
+    if improved is None:
+        raise BadArgument("--improved/--not-improved", "say what the outcome is")
+    told = parse_date("--parent-told", parent_told) if parent_told else None
+    with refused_by_law(), session_for(open_database()) as session:
+        action = review_notice_to_improve(
+            session,
+            action_id,
+            str(parse_person("--by", by)),
+            date_or_today("--date", on),
+            clock=SystemClock(),
+            improved=improved,
+            reason=reason,
+            parent_told_on=told,
+        )
+        outcome = "improved (closed)" if action.state == "improved" else "not improved"
+        follow = "" if action.state == "improved" else ": a penalty notice may now be requested"
+        headline = f"Notice to Improve #{action.id}: {outcome}{follow}."
+        _done(session, action, headline, format)
 
 
 @legal_app.command("request-pn")
@@ -57,8 +118,9 @@ def request_pn(
     upn: Annotated[str, typer.Argument()],
     parent: Parent,
     by: By,
-    on: Annotated[str | None, typer.Option("--date")] = None,
+    on: On = None,
     school: MaybeSchool = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Request a penalty notice for one parent; refused where the law does not allow it."""
     from cases.legal.penalty_notice import request_penalty_notice
@@ -72,12 +134,13 @@ def request_pn(
             date_or_today("--date", on),
             clock=SystemClock(),
         )
-    console.print(
-        f"Penalty notice #{action.id} requested ({_ordinal(action.sequence)}): "
-        f"£{action.amount_if_paid_early or action.amount}"
-        + (f" within 21 days, else £{action.amount}" if action.amount_if_paid_early else "")
-        + " within 28 days of receipt."
-    )
+        headline = (
+            f"Penalty notice #{action.id} requested ({_ordinal(action.sequence)}): "
+            f"£{action.amount_if_paid_early or action.amount}"
+            + (f" within 21 days, else £{action.amount}" if action.amount_if_paid_early else "")
+            + " within 28 days of receipt."
+        )
+        _done(session, action, headline, format)
 
 
 def _ordinal(n: int | None) -> str:
@@ -90,6 +153,7 @@ def issue_pn(
     by: By,
     issued: Annotated[str, typer.Option(help="YYYY-MM-DD")],
     received: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    format: FormatOption = Format.table,
 ) -> None:
     """Record that a requested penalty notice was issued, and when the parent received it."""
     from cases.legal.penalty_notice import issue_penalty_notice
@@ -103,7 +167,54 @@ def issue_pn(
             parse_date("--received", received),
             clock=SystemClock(),
         )
-    console.print(f"Penalty notice #{action.id}: {action.state}.")
+        _done(session, action, f"Penalty notice #{action.id}: {action.state}.", format)
+
+
+@legal_app.command("suspension-pn")
+def suspension_pn(
+    upn: Annotated[str, typer.Argument()],
+    parent: Parent,
+    by: By,
+    seen_on: Annotated[str, typer.Option(help="When the pupil was seen in a public place.")],
+    suspension_from: Annotated[str, typer.Option(help="The suspension's first school day.")],
+    days: Annotated[int, typer.Option(help="School days of suspension or exclusion.")],
+    notice_given: Annotated[
+        str, typer.Option(help="When the s104 notice was given to the parent.")
+    ],
+    place: Annotated[str, typer.Option(help="Where the pupil was seen.")],
+    issued: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today).")] = None,
+    received: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: issued).")] = None,
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """A suspended pupil seen in a public place in the first 5 school days (EIA 2006 s103/105):
+    £60 within 21 days, £120 within 28; never counted towards the penalty notice limit."""
+    from cases.legal.suspension import issue_suspension_penalty_notice
+
+    if days < 1:
+        raise BadArgument("--days", "a suspension lasts at least one school day")
+    issued_on = date_or_today("--issued", issued)
+    with refused_by_law(), session_for(open_database()) as session:
+        action = issue_suspension_penalty_notice(
+            session,
+            id_of(pupil_by_upn(session, school, upn)),
+            parent,
+            str(parse_person("--by", by)),
+            suspension_starts_on=parse_date("--suspension-from", suspension_from),
+            suspension_school_days=days,
+            notice_given_on=parse_date("--notice-given", notice_given),
+            seen_on=parse_date("--seen-on", seen_on),
+            place=place,
+            issued_on=issued_on,
+            received_on=parse_date("--received", received) if received else issued_on,
+            clock=SystemClock(),
+        )
+        headline = (
+            f"Suspension penalty notice #{action.id} to {action.parent_name}: "
+            f"£{action.amount_if_paid_early} within 21 days, else £{action.amount} within 28 "
+            "days of receipt; not counted towards the penalty notice limit."
+        )
+        _done(session, action, headline, format)
 
 
 @legal_app.command("pay")
@@ -111,7 +222,8 @@ def pay(
     action_id: Annotated[int, typer.Argument()],
     amount: Annotated[int, typer.Option(help="Pounds.")],
     by: By,
-    on: Annotated[str | None, typer.Option("--date")] = None,
+    on: On = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Record a payment (the amount must be what is due on that date)."""
     from cases.legal.payments import record_payment
@@ -125,28 +237,54 @@ def pay(
             str(parse_person("--by", by)),
             clock=SystemClock(),
         )
-    console.print(f"Penalty notice #{action.id}: {action.state}.")
+        headline = f"Penalty notice #{action.id}: {action.state.replace('_', ' ')}, £{amount}."
+        _done(session, action, headline, format)
 
 
 @legal_app.command("decide-unpaid")
 def decide_unpaid_(
     action_id: Annotated[int, typer.Argument()],
-    decision: Annotated[Literal["prosecute", "withdraw"], typer.Option()],
     by: By,
     reason: Reason,
+    prosecute: Annotated[
+        bool | None,
+        typer.Option("--prosecute/--withdraw", help="Prosecute (s444) or withdraw the notice."),
+    ] = None,
+    eso_considered: Annotated[
+        str | None,
+        typer.Option(
+            help="To prosecute: why an education supervision order is not pursued (s447)."
+        ),
+    ] = None,
+    on: On = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """After 28 days unpaid: prosecute for the original offence, or withdraw."""
     from cases.legal.payments import decide_unpaid
 
+    if prosecute is None:
+        raise BadArgument("--prosecute/--withdraw", "say what the local authority decided")
     with refused_by_law(), session_for(open_database()) as session:
         action = decide_unpaid(
-            session, action_id, decision, str(parse_person("--by", by)), reason, clock=SystemClock()
+            session,
+            action_id,
+            "prosecute" if prosecute else "withdraw",
+            str(parse_person("--by", by)),
+            reason,
+            clock=SystemClock(),
+            on=date_or_today("--date", on) if on else None,
+            eso_considered=eso_considered,
         )
-    console.print(f"Penalty notice #{action.id}: {action.state}.")
+        _done(session, action, f"Penalty notice #{action.id}: {action.state}.", format)
 
 
 @legal_app.command("withdraw")
-def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reason) -> None:
+def withdraw_(
+    action_id: Annotated[int, typer.Argument()],
+    by: By,
+    reason: Reason,
+    format: FormatOption = Format.table,
+) -> None:
     """Withdraw a notice (withdrawn penalty notices do not count towards the limit)."""
     from cases.legal.withdrawal import withdraw
 
@@ -154,4 +292,26 @@ def withdraw_(action_id: Annotated[int, typer.Argument()], by: By, reason: Reaso
         action = withdraw(
             session, action_id, str(parse_person("--by", by)), reason, clock=SystemClock()
         )
-    console.print(f"#{action.id}: {action.state}.")
+        _done(session, action, f"#{action.id}: {action.state}.", format)
+
+
+@legal_app.command("due")
+def due(
+    school: School,
+    on: On = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
+) -> None:
+    """The legal decisions waiting for a person: consider legal action, a penalty notice after
+    a Notice to Improve, an NTI's outcome, an unpaid notice (prosecute or withdraw)."""
+    from cases.legal.agenda import legal_decisions_due
+
+    day = date_or_today("--date", on)
+    with refused_by_law(), session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        items = due_json(legal_decisions_due(session, loaded, day))
+    if format is Format.json:
+        print_json({"school": loaded.id, "date": day, "legal_decisions_due": items})
+        return
+    console.print(f"{len(items)} legal decisions due at {loaded.id} on {day}.")
+    print_due(items, wide)

@@ -7,11 +7,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from sqlmodel import Session
 
-from cases.models import CaseAction, LegalAction, StoredLetter
+from cases.letters.stored import DecidedLetters
+from cases.models import CaseAction, LegalAction
 from cases.review.rules import LETTER_ACTIONS
 from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
-from cli.output import Column, Format, FormatOption, WideOption, people_table, print_json
+from cli.legal_output import due_json, print_due, print_provisional
+from cli.output import (
+    Column,
+    Format,
+    FormatOption,
+    WideOption,
+    day_words,
+    people_table,
+    print_json,
+    print_result,
+    stored,
+    when_words,
+)
 from cli.parsing import date_or_today, school_day, school_named
 from school.clock import SystemClock
 from school.database import id_of, session_for
@@ -80,6 +93,10 @@ def review_shown(done: AfterSchool) -> dict[str, Any]:
             for o in result.overdue
         ],
         "letters_needing_a_person": list(letters.problems),
+        "legal_decisions_due": due_json(result.legal_due),
+        "provisional": [
+            {"upn": n.upn, "pupil": n.name, "text": n.text} for n in result.provisional
+        ],
     }  # fmt: skip
 
 
@@ -109,6 +126,8 @@ def print_review(shown: dict[str, Any], wide: bool) -> None:
             '--by "Name, Position"'
         )
     _print_problems(shown["letters_needing_a_person"])
+    print_due(shown["legal_decisions_due"], wide)
+    print_provisional(shown["provisional"])
     if overdue:
         rows = [
             [str(o["action_id"]), o["upn"], o["title"], f"{o['due_on']:%-d %b}"]
@@ -123,26 +142,36 @@ def print_review(shown: dict[str, Any], wide: bool) -> None:
             console.print(f"… and {len(overdue) - len(rows)} more (--wide or --format json)")
 
 
-def _write_letters(session: Session, letters: list[StoredLetter], out: str) -> None:
+def _write_letters(session: Session, decided: DecidedLetters, out: str, format: Format) -> None:
     """Each stored letter to `out` (a .pdf to print, else HTML); with several addressee
-    groups, one file each: letter-1.pdf, letter-2.pdf."""
+    groups, one file each: letter-1.pdf, letter-2.pdf. Then one line per file, or the stored
+    letters (without their HTML) for a script."""
     from pathlib import Path
 
     from cases.letters.service import stored_letter_pdf
 
     target = Path(out)
-    for n, letter in enumerate(letters, start=1):
-        path = target if len(letters) == 1 else target.with_stem(f"{target.stem}-{n}")
+    written: list[dict[str, Any]] = []
+    for n, letter in enumerate(decided.letters, start=1):
+        path = target if len(decided.letters) == 1 else target.with_stem(f"{target.stem}-{n}")
         if path.suffix == ".pdf":
             path.write_bytes(stored_letter_pdf(session, letter))
         else:
             path.write_text(letter.html, encoding="utf-8")
-        where = "; ".join(letter.postal_address or []) or "no postal address on file"
+        written.append({**stored(letter, without={"html"}), "file": str(path)})
+    if format is Format.json:
+        print_json({"letters": written, "problems": decided.problems})
+        return
+    for shown in written:
+        where = "; ".join(shown["postal_address"]) or "no postal address on file"
         console.print(
-            f"Wrote {path}: to {letter.addressee} ({where}), {letter.delivery.replace('_', ' ')}; "
-            f"figures as of {letter.as_of}, decided {letter.decided_at:%Y-%m-%d %H:%M} UTC.",
+            f"Wrote {shown['file']}: to {shown['addressee']} ({where}), "
+            f"{shown['delivery'].replace('_', ' ')}; figures as of "
+            f"{day_words(shown['as_of'])}, decided {when_words(shown['decided_at'])}.",
             markup=False,
+            highlight=False,
         )
+    _print_problems(decided.problems)
 
 
 def _print_problems(problems: list[str]) -> None:
@@ -154,6 +183,7 @@ def _print_problems(problems: list[str]) -> None:
 def letters_render(
     action_id: Annotated[int, typer.Argument(help="The letter's case action number.")],
     out: Annotated[str, typer.Option(help="Where to write it: a .pdf or .html file.")],
+    format: FormatOption = Format.table,
 ) -> None:
     """Write a case letter as stored when it was decided (PDF to print, or HTML), one file
     per home its parents with parental responsibility live in."""
@@ -168,8 +198,7 @@ def letters_render(
         session.commit()
         if not decided.letters:
             raise LookupError("; ".join(decided.problems))
-        _write_letters(session, decided.letters, out)
-    _print_problems(decided.problems)
+        _write_letters(session, decided, out, format)
 
 
 def evidence(
@@ -177,24 +206,32 @@ def evidence(
     upn: Annotated[str, typer.Argument()],
     out: Annotated[str, typer.Option(help="The PDF to write.")],
     on: Annotated[str | None, typer.Option("--date", help="As of (default: today).")] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """The evidence pack an LA asks for with a penalty-notice referral, as one PDF."""
     from pathlib import Path
 
     from cases.evidence.service import evidence_pack_pdf
 
+    as_of = date_or_today("--date", on)
     with refused_by_law(), session_for(open_database()) as session:
         pupil = pupil_by_upn(session, school, upn)
-        Path(out).write_bytes(
-            evidence_pack_pdf(session, id_of(pupil), date_or_today("--date", on), SystemClock())
-        )
-    console.print(f"Wrote {out}.")
+        pack = evidence_pack_pdf(session, id_of(pupil), as_of, SystemClock())
+    Path(out).write_bytes(pack)
+    name = f"{pupil.given_name} {pupil.family_name}"
+    print_result(
+        format,
+        f"Wrote {out}: the evidence pack for {name} ({pupil.upn}) as of {day_words(as_of)}.",
+        {"file": out, "school": pupil.school_id, "upn": pupil.upn, "name": name,
+         "as_of": as_of, "bytes": len(pack)},
+    )  # fmt: skip
 
 
 @letters_app.command("nti")
 def letters_nti(
     action_id: Annotated[int, typer.Argument(help="The Notice to Improve's number.")],
     out: Annotated[str, typer.Option(help="Where to write it: a .pdf (to print) or .html file.")],
+    format: FormatOption = Format.table,
 ) -> None:
     """Write a Notice to Improve letter as stored when the notice was issued."""
     from cases.legal.notice_to_improve import notice_elements
@@ -214,5 +251,4 @@ def letters_nti(
             early_grounds=elements.get("early_grounds", ""),
         )
         session.commit()
-        _write_letters(session, decided.letters, out)
-    _print_problems(decided.problems)
+        _write_letters(session, decided, out, format)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -18,17 +19,28 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col
 
+from cli import alerts as alerts_cli
 from cli import cases as cases_cli
 from cli import chase
 from cli import duties as duties_cli
 from cli import legal as legal_cli
 from cli import letters as letters_cli
+from cli import register as register_cli
 from cli.common import State, console, errors, open_database, refused
 from cli.door import DoorGroup
-from cli.output import Format, WideOption
-from cli.parsing import date_or_today, parse_date, parse_person, school_named
+from cli.import_report import import_json, print_import
+from cli.output import Format, FormatOption, WideOption, print_json, print_result
+from cli.parsing import (
+    date_or_today,
+    parse_date,
+    parse_person,
+    parse_reason,
+    parse_year_groups,
+    school_named,
+)
 from school.calendar import SchoolCalendar
 from school.clock import SystemClock
 from school.database import (
@@ -38,6 +50,7 @@ from school.database import (
 from school.errors import InputError
 from school.policy_files import POLICY_DIR, bundled_policy, load_policy
 from school.register_import import RegisterFiles, import_register
+from school.roll import roll_by_upn
 from school.schools import calendar_of, get_school, load_school, set_up_school
 from school.statistics import attendance_statistics, statistics_for
 
@@ -70,6 +83,7 @@ def init(
     school: Annotated[str, typer.Option(help="The school's id, as in its policy file.")],
     policy: Annotated[Path, typer.Option(help="The school's policy TOML.")],
     calendar: Annotated[Path, typer.Option(help="The school's calendar TOML.")] = DEFAULT_CALENDAR,
+    format: FormatOption = Format.table,
 ) -> None:
     """Create the database (migrations) and the school, or update its policy and calendar."""
     with refused():
@@ -82,10 +96,13 @@ def init(
             )
             session.commit()
     verb = "Created" if done.created else "Updated"
-    console.print(
-        f"{verb} {school} in {database_url(State.database)}: policy version {done.policy_version}"
+    where = make_url(database_url(State.database)).render_as_string(hide_password=True)
+    print_result(
+        format,
+        f"{verb} {school} in {where}: policy version {done.policy_version}"
         f"{'' if done.policy_changed else ' (unchanged)'}, {done.school_days} school days"
-        f"{'' if done.calendar_changed else ' (calendar unchanged)'}"
+        f"{'' if done.calendar_changed else ' (calendar unchanged)'}",
+        {**asdict(done), "database": where},
     )
 
 
@@ -111,13 +128,16 @@ def import_(
         typer.Option(help='Who is amending: "Name, Position" (needed when marks change).'),
     ] = None,
     reason: Annotated[str | None, typer.Option(help="Why marks are being amended.")] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
 ) -> None:
     """Import register CSVs in one transaction; changed marks are audited amendments."""
     files = RegisterFiles.in_folder(folder) if folder else RegisterFiles()
     files = RegisterFiles(pupils or files.pupils, contacts or files.contacts, marks or files.marks)
     amender = parse_person("--by", by) if by is not None else None
+    reason = parse_reason("--reason", reason) if reason is not None else None
     with session_for(open_database()) as session:
-        school_named(session, school)
+        loaded = school_named(session, school)
     with refused(), _progress() as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -130,14 +150,12 @@ def import_(
             result = import_register(
                 session, school, files, SystemClock(), by=amender, reason=reason, progress=advance
             )
-    if not result.changed:
-        console.print(f"Nothing to change: {result.marks_unchanged} marks already as imported.")
-        return
-    console.print(
-        f"Imported: {result.pupils_added} pupils added, {result.pupils_changed} changed; "
-        f"{result.contacts_changed} pupils' contacts updated; {result.marks_added} marks added, "
-        f"{result.marks_amended} amended, {result.marks_unchanged} unchanged."
-    )
+            roll = roll_by_upn(session, school)
+    names = ", ".join(p.name for p in (files.pupils, files.contacts, files.marks) if p)
+    if format is Format.json:
+        print_json(import_json(school, names, result, roll))
+    else:
+        print_import(loaded.name, names, result, roll, wide)
 
 
 def _progress() -> Progress:
@@ -182,19 +200,36 @@ def stats(
 @policy_app.command("check")
 def policy_check(
     files: Annotated[list[Path], typer.Argument(help="Policy TOML files to check.")],
+    format: FormatOption = Format.table,
 ) -> None:
-    """Validate policy files and print every problem, naming the key."""
-    bad = False
+    """Validate policy files and print every problem, naming the key (exit 1 if any)."""
+    checked: list[dict[str, Any]] = []
     for path in files:
         try:
             loaded = load_policy(path)
         except InputError as exc:
-            bad = True
-            errors.print(f"[bold red]{path}: {len(exc.problems)} problem(s)[/]")
-            for problem in exc.problems:
-                errors.print(f"  {path}: {problem}", markup=False, highlight=False)
+            checked.append({"file": str(path), "ok": False, "school": None, "name": None,
+                            "version": None, "problems": list(exc.problems)})  # fmt: skip
             continue
-        console.print(f"{path}: ok ({loaded.policy.school.name}, version {loaded.version})")
+        school = loaded.policy.school
+        checked.append({"file": str(path), "ok": True, "school": school.id, "name": school.name,
+                        "version": loaded.version, "problems": []})  # fmt: skip
+    bad = sum(not policy["ok"] for policy in checked)
+    if format is Format.json:
+        print_json({"policies": checked})
+    else:
+        console.print(f"{len(checked)} policy files checked: {len(checked) - bad} ok, {bad} not.")
+    for policy in checked if format is Format.table else []:
+        if policy["ok"]:
+            console.print(
+                f"{policy['file']}: ok ({policy['name']}, version {policy['version']})",
+                markup=False,
+                highlight=False,
+            )
+            continue
+        errors.print(f"[bold red]{policy['file']}: {len(policy['problems'])} problem(s)[/]")
+        for problem in policy["problems"]:
+            errors.print(f"  {policy['file']}: {problem}", markup=False, highlight=False)
     if bad:
         raise typer.Exit(1)
 
@@ -214,6 +249,7 @@ def demo_data(
             help="Last date to generate marks for (default: end of the first academic year)."
         ),
     ] = None,
+    format: FormatOption = Format.table,
 ) -> None:
     """Write a realistic, deterministic school year of register data as the three CSVs."""
     from demo.school_data import generate, write_csvs
@@ -221,12 +257,23 @@ def demo_data(
 
     with refused():
         cal = SchoolCalendar.from_toml(_read(calendar), str(calendar))
-    groups = [int(y) for y in year_groups.split(",") if y.strip()]
+    groups = parse_year_groups("--year-groups", year_groups)
     school = generate(pupils, seed, cal, groups, parse_date("--until", until) if until else None)
     out.mkdir(parents=True, exist_ok=True)
     write_csvs(school, out)
     shutil.copyfile(calendar, out / "calendar.toml")
-    console.print(f"Wrote {pupils} pupils' register data to {out}/ (seed {seed}).")
+    days = sorted({row[1] for row in school.marks})
+    print_result(
+        format,
+        f"Wrote {pupils} pupils' register data to {out}/ (seed {seed}): {len(school.contacts)} "
+        f"contacts, {len(school.marks)} marks"
+        + (f" from {days[0]} to {days[-1]}." if days else "."),
+        {"folder": str(out), "seed": seed, "pupils": len(school.pupils),
+         "contacts": len(school.contacts), "marks": len(school.marks),
+         "first_date": days[0] if days else None, "last_date": days[-1] if days else None,
+         "files": [str(out / name) for name in
+                   ("pupils.csv", "contacts.csv", "marks.csv", "calendar.toml")]},
+    )  # fmt: skip
 
 
 DEMO_MORNING = date(2026, 11, 23)  # a Monday; the generated register runs to the Friday before
@@ -289,7 +336,7 @@ def demo(
         roll = roll_by_upn(session, school)
         print_report(console, loaded.policy.school.name, last_day.date, figures, roll, limit=10)
         _demo_half_term_of_reviews(session, school, cal, last_day.date, folder)
-        unexplained = take_morning_register(session, school, DEMO_MORNING)
+        unexplained = take_morning_register(session, school, loaded.policy, DEMO_MORNING)
     console.rule(f"Morning chase, {DEMO_MORNING:%A %-d %B %Y} (simulated time)")
     console.print(
         f"{len(unexplained)} pupils are absent and nobody has said why. Messages go to "
@@ -359,18 +406,21 @@ def _demo_half_term_of_reviews(
     )
 
 
+# The signing-in book (cli/register.py).
+app.command()(register_cli.arrive)
+
 # The morning chase (cli/chase.py).
 app.command()(chase.chase)
 app.command()(chase.tasks)
 app.command()(chase.absence)
-app.command()(chase.alerts)
+app.command()(alerts_cli.alerts)
 app.command()(chase.outbox)
 app.command()(chase.serve)
 task_app = typer.Typer(help="Record what happened on a call list task.", no_args_is_help=True)
 task_app.command("done")(chase.task_done)
 app.add_typer(task_app, name="task")
 alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
-alert_app.command("ack")(chase.alert_ack)
+alert_app.command("ack")(alerts_cli.alert_ack)
 app.add_typer(alert_app, name="alert")
 
 # Cases, legal actions and duties to the LA (cli/cases.py).

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich import box
 from rich.table import Table
+from sqlmodel import SQLModel
+
+from cli.common import console
+from school.clock import SCHOOL_TIME_ZONE
 
 
 class Format(StrEnum):
@@ -29,6 +34,35 @@ def print_json(payload: Any) -> None:
     """One JSON document on stdout; dates and times as ISO 8601 strings."""
     json.dump(payload, sys.stdout, indent=1, default=_iso)
     sys.stdout.write("\n")
+
+
+def stored(row: SQLModel, *, without: Collection[str] = ()) -> dict[str, Any]:
+    """A stored row for --format json: its columns as the database holds them (the names
+    are the table's, so a script reads what was decided, not a recomputation)."""
+    return {name: getattr(row, name) for name in type(row).model_fields if name not in without}
+
+
+def print_result(format: Format, line: str, record: Mapping[str, Any]) -> None:
+    """A single action's result: one line for a person, or its stored records for a script."""
+    if format is Format.json:
+        print_json(record)
+    else:
+        console.print(line, markup=False, highlight=False)
+
+
+def day_words(day: date | None) -> str:
+    """A date as staff write it: 4 Dec 2026."""
+    return "" if day is None else f"{day:%-d %b %Y}"
+
+
+def clock_words(instant: datetime | None) -> str:
+    """An instant's time of day in school time: 08:55."""
+    return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%H:%M}"
+
+
+def when_words(instant: datetime | None) -> str:
+    """An instant in school time, as staff write it: 4 Dec 2026 07:43."""
+    return "" if instant is None else f"{instant.astimezone(SCHOOL_TIME_ZONE):%-d %b %Y %H:%M}"
 
 
 def _iso(value: Any) -> str:

@@ -9,7 +9,7 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from school.amendments import Amender
+from school.amendments import Amender, amendment_reason
 from school.clock import SystemClock, school_today
 from school.codes import ABSENCE_CODES, CODES, LEGACY_CODES
 from school.models import School
@@ -96,6 +96,35 @@ def parse_person(option: str, text: str) -> Amender:
         raise BadArgument(
             option, f'{shown(text)} must be "Name, Position", e.g. "Jo Bloggs, Attendance Officer"'
         ) from None
+
+
+def parse_reason(option: str, text: str) -> str:
+    """Why the register is amended: words that say why, never blank (REG24 r6)."""
+    try:
+        return amendment_reason(text)
+    except ValueError as exc:
+        raise BadArgument(option, str(exc)) from None
+
+
+# Nursery 1 (-2) and 2 (-1), Reception (0), Years 1 to 14: the range a policy's year groups take.
+YEAR_GROUPS = range(-2, 15)
+
+
+def parse_year_groups(option: str, text: str) -> list[int]:
+    """Comma-separated year groups such as `5,6,7,8`: whole numbers from -2 to 14, each once."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise BadArgument(option, "give at least one year group, e.g. 7,8,9,10,11")
+    groups = []
+    for part in parts:
+        if not re.fullmatch(r"-?[0-9]{1,2}", part) or int(part) not in YEAR_GROUPS:
+            raise BadArgument(
+                option, f"{shown(part)} is not a year group (a whole number from -2 to 14)"
+            )
+        if int(part) in groups:
+            raise BadArgument(option, f"year {part} is given twice")
+        groups.append(int(part))
+    return groups
 
 
 def parse_choice(option: str, text: str, allowed: tuple[str, ...]) -> str:

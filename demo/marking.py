@@ -239,7 +239,8 @@ class RegisterMarker:
         return trips
 
     def _lateness(self, pupil: Pupil) -> None:
-        """Late before the register closed (L, 1-29 minutes): some pupils make a habit of it."""
+        """Late before the register closed (L, 1-4 minutes, inside the shortest seed window, St John
+        Bosco's 5): some pupils make a habit of it."""
         rng = self.rng
         register = pupil.register
         assert register is not None
@@ -251,7 +252,7 @@ class RegisterMarker:
         for slot, code in enumerate(codes):
             if code == "/" and rng.random() < rate:
                 codes[slot] = "L"
-                minutes[slot] = str(int(rng.triangular(1, 29.999, 6)))
+                minutes[slot] = str(int(rng.triangular(1, 4.999, 2)))
 
     def _unresolved(self, pupil: Pupil, old: bool) -> None:
         """N where the reason is not known yet: recent absences, and a few left overdue."""

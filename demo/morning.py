@@ -22,9 +22,12 @@ REPLIES = [
 ]
 
 
-def take_morning_register(session: Session, school_id: str, on: date, seed: int = 1) -> list[Pupil]:
-    """Mark the day's AM register: most present, a few reported by phone before the deadline,
-    and about 2.5% absent with nobody having said why. Returns those unexplained pupils."""
+def take_morning_register(
+    session: Session, school_id: str, policy: Policy, on: date, seed: int = 1
+) -> list[Pupil]:
+    """Mark the day's AM register: most present, a few late within the register window, a few
+    reported by phone before the deadline, and about 2.5% absent with nobody having said why.
+    Returns those unexplained pupils."""
     rng = random.Random(seed)
     pupils = list(
         session.scalars(
@@ -69,13 +72,15 @@ def take_morning_register(session: Session, school_id: str, on: date, seed: int 
             )
         else:
             late = rng.random() < 0.03
+            # Late but before the close: L (reg 10); minutes count from the register opening.
+            window = policy.register_window(pupil.year_group, "AM").minutes_open
             session.add(
                 AttendanceMark(
                     pupil_id=id_of(pupil),
                     date=on,
                     session="AM",
                     code="L" if late else "/",
-                    minutes_late=rng.randint(2, 15) if late else None,
+                    minutes_late=rng.randint(1, window) if late else None,
                 )
             )
     session.commit()

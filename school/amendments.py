@@ -17,6 +17,28 @@ from school.tables import MARKS, PUPILS
 # The admission-register details a pupils.csv row sets (flags are stored one column each).
 _PUPIL_FIELDS = tuple(c for c in PUPIL_COLUMNS if c not in ("upn", "flags"))
 _SHOW_AMENDMENTS = 20
+# Words that fill the box without saying why: the audit must let a reader years later see why
+# an entry changed, so these are refused like a blank.
+_NOT_REASONS = frozenset(
+    {"n/a", "na", "none", "nil", "null", "tbc", "tbd", "reason", "no reason", "amend",
+     "amended", "amendment", "change", "changed", "update", "updated", "test", "x", "xx"}
+)  # fmt: skip
+
+
+def amendment_reason(text: str | None) -> str:
+    """The reason an amendment is stored with (REG24 r6); blank or placeholder text is refused."""
+    reason = " ".join((text or "").split())
+    if not reason:
+        raise ValueError(
+            'the reason is blank: say why the entry changes, e.g. "signed in at 08:51" or '
+            '"Mum rang: ill"'
+        )
+    if not any(ch.isalpha() for ch in reason) or reason.lower().strip(".!") in _NOT_REASONS:
+        raise ValueError(
+            f"{reason[:40]!r} does not say why the entry changes: give the reason, e.g. "
+            '"signed in at 08:51" or "Mum rang: ill"'
+        )
+    return reason
 
 
 @dataclass(frozen=True)
@@ -25,6 +47,16 @@ class Amender:
 
     name: str
     position: str
+
+    def __post_init__(self) -> None:
+        # The service refuses too, not only the command line: the law needs both, always.
+        if not self.name.strip() or not self.position.strip():
+            raise ValueError(
+                f"{self.name!r}, {self.position!r}: whoever amends the register must give a "
+                'name and a position, "Name, Position"'
+            )
+        object.__setattr__(self, "name", " ".join(self.name.split()))
+        object.__setattr__(self, "position", " ".join(self.position.split()))
 
     @classmethod
     def parse(cls, text: str) -> Amender:
@@ -161,6 +193,7 @@ def amendment_refusal(
     pupil_changes: list[PupilChange],
     marks_file: str,
     pupils_file: str,
+    reason_problem: str | None = None,
 ) -> list[str]:
     """Why an import that would amend entries without `by` and `reason` is refused, by file:line."""
     lines = [
@@ -176,7 +209,9 @@ def amendment_refusal(
     if total > len(lines):
         lines.append(f"... and {total - len(lines)} more amendments")
     lines.append(
-        f'{total} register entries would be amended: say who and why with --by "Name, Position" '
-        '--reason "..." (the law requires both for every amendment); nothing was written'
+        f"{total} register entries would be amended"
+        + (f" ({reason_problem})" if reason_problem else "")
+        + ': say who and why with --by "Name, Position" --reason "..." (the law requires both '
+        "for every amendment); nothing was written"
     )
     return lines

@@ -14,6 +14,7 @@ N_CODE_SCHOOL_DAYS = 5  # an N must be replaced within 5 school days
 CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS = 10  # 10 continuous school days of unauthorised absence
 SICKNESS_RETURN_SCHOOL_DAYS = 15  # 15 school days of illness, consecutive or cumulative
 DELETION_GROUND_SCHOOL_DAYS = 20  # reg 9 Ground I: at least 20 school days, every session G/N/O
+NEW_PUPIL_RETURN_SCHOOL_DAYS = 5  # reg 13(1)-(3): the new-pupil return by the 5th day after entry
 
 # The national threshold for considering a penalty notice (spec §5).
 NATIONAL_THRESHOLD_SESSIONS = 10  # 10 sessions of unauthorised absence ...

@@ -185,3 +185,27 @@ class AdmissionAmendment(SQLModel, table=True):
     amended_at: dt.datetime = Field(sa_column=_utc_column())
     amended_by_name: str
     amended_by_position: str
+
+
+class Arrival(SQLModel, table=True):
+    """An entry in the office's signing-in book: when a pupil arrived, the register window it was
+    judged by and the mark it earned (reg 10), stored as decided; who recorded it, and when it
+    replaced a mark, the audited amendment (reg 6)."""
+
+    __tablename__ = "arrival"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", index=True, max_length=64)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    date: dt.date
+    session: str = Field(max_length=2)
+    arrived_at: dt.time
+    register_opens: dt.time
+    register_closes: dt.time
+    code: str = Field(max_length=2)
+    minutes_late: int | None = None
+    replaced_code: str | None = Field(default=None, max_length=2)
+    mark_amendment_id: int | None = Field(default=None, foreign_key="mark_amendment.id")
+    recorded_at: dt.datetime = Field(sa_column=_utc_column())
+    recorded_by_name: str | None = None
+    recorded_by_position: str | None = None

@@ -6,9 +6,10 @@ import re
 from datetime import time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from school.calendar import RegisterSession
+from school.contact_details import email_address, mobile_number
 from school.law import (
     CONTINUOUS_ABSENCE_RETURN_SCHOOL_DAYS,
     N_CODE_SCHOOL_DAYS,
@@ -33,9 +34,19 @@ def _clock(value: object) -> object:
     return value
 
 
-Clock = Annotated[time, BeforeValidator(_clock)]
+def _wall_clock(value: time) -> time:
+    """A policy's times are Europe/London wall-clock minutes: no offset, no seconds."""
+    if value.tzinfo is not None:
+        raise ValueError("give a local time such as 09:00, without an offset")
+    if value.second or value.microsecond:
+        raise ValueError("give hours and minutes only, such as 09:00")
+    return value
+
+
+Clock = Annotated[time, BeforeValidator(_clock), AfterValidator(_wall_clock)]
 YearGroup = Annotated[int, Field(ge=-2, le=14)]  # N1=-2, N2=-1, Reception=0, Years 1-14
 
+MINUTES_IN_A_DAY = 24 * 60
 Anchor = Literal["register_open", "register_close", "reporting_deadline"]
 _ANCHORS = r"register_open|register_close|reporting_deadline"
 _STEP_TIME = re.compile(
@@ -54,9 +65,9 @@ class StepTime(_Strict):
     pupil's own register has closed).
     """
 
-    clock: time | None = None
+    clock: Clock | None = None
     anchor: Anchor | None = None
-    minutes: int = 0
+    minutes: int = Field(default=0, ge=0, le=MINUTES_IN_A_DAY)
     not_before: Anchor | None = None
 
     @model_validator(mode="before")
@@ -77,6 +88,12 @@ class StepTime(_Strict):
             return {"clock": _clock(match["clock"]), **floor}
         return {"anchor": match["anchor"], "minutes": int(match["minutes"] or 0), **floor}
 
+    @model_validator(mode="after")
+    def _clock_or_anchor(self) -> StepTime:
+        if (self.clock is None) == (self.anchor is None):
+            raise ValueError("give either a clock time or an anchor, not both or neither")
+        return self
+
     def resolve(self, anchors: dict[str, time]) -> time:
         """The clock time this step falls due, given the pupil's register/reporting times."""
         if self.clock is not None:
@@ -84,7 +101,8 @@ class StepTime(_Strict):
         else:
             assert self.anchor is not None
             base = anchors[self.anchor]
-            total = base.hour * 60 + base.minute + self.minutes
+            # Past midnight is held at 23:59; the policy's law check refuses such a step.
+            total = min(base.hour * 60 + base.minute + self.minutes, MINUTES_IN_A_DAY - 1)
             due = time(total // 60, total % 60)
         if self.not_before is not None:
             return max(due, anchors[self.not_before])
@@ -336,11 +354,21 @@ class Legal(_Strict):
     send_barriers_considered_before_sanction: bool = False
 
 
+def _mobile(value: str) -> str:
+    return mobile_number(value)
+
+
+def _email(value: str) -> str:
+    return email_address(value)
+
+
 class Person(_Strict):
+    """Someone the engine alerts (the DSL, a deputy): a text and an email must reach them."""
+
     role: str
     name: str | None = None
-    email: str | None = None
-    mobile: str | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    mobile: Annotated[str, AfterValidator(_mobile)] | None = None
 
 
 class Signatory(_Strict):

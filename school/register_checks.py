@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from school.calendar import SchoolCalendar
+from school.arrival import late_mark_problem
+from school.calendar import RegisterSession, SchoolCalendar
 from school.models import Pupil
+from school.policy import Policy
 from school.register_csv import ContactRow, MarkRow, Problems, PupilRow
 from school.school_age import is_compulsory_school_age
 from school.tables import MARKS
@@ -24,6 +27,7 @@ class KnownPupil:
     date_of_birth: date
     admission_date: date
     leaving_date: date | None
+    year_group: int
 
 
 def check_contacts(
@@ -42,6 +46,7 @@ def check_marks(
     rows: list[MarkRow],
     known: dict[str, KnownPupil],
     calendar: SchoolCalendar,
+    policy: Policy,
     path: Path | None,
     problems: Problems,
 ) -> None:
@@ -79,6 +84,10 @@ def check_marks(
                 row.line,
                 f"{row.date} is outside {row.upn}'s time on roll ({_on_roll(pupil)})",
             )
+        elif late := late_mark_problem(
+            policy, pupil.year_group, cast(RegisterSession, row.session), row.code, row.minutes_late
+        ):
+            problems.add(source, row.line, late)
         elif row.code == "X" and is_compulsory_school_age(pupil.date_of_birth, row.date):
             problems.add(
                 source,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from school.amendments import (
     Amender,
+    amendment_reason,
     amendment_refusal,
     apply_mark_amendments,
     apply_pupil_changes,
@@ -38,7 +39,8 @@ from school.register_csv import (
     parse_marks,
     parse_pupils,
 )
-from school.schools import calendar_of, get_school
+from school.register_followup import FollowUp, follow_ups
+from school.schools import calendar_of, get_school, policy_of
 from school.tables import CONTACTS, PUPILS
 
 
@@ -69,6 +71,8 @@ class ImportResult:
     marks_added: int = 0
     marks_amended: int = 0
     marks_unchanged: int = 0
+    # What the import leaves for a person; not part of what it changed.
+    follow_ups: tuple[FollowUp, ...] = field(default=(), compare=False)
 
     @property
     def changed(self) -> bool:
@@ -123,17 +127,17 @@ def import_register(
         p.upn: p for p in session.scalars(select(Pupil).where(col(Pupil.school_id) == school_id))
     }
     known = {
-        upn: KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date)
+        upn: KnownPupil(p.id, p.date_of_birth, p.admission_date, p.leaving_date, p.year_group)
         for upn, p in stored.items()
     }
     known.update(
         {
-            r.upn: KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date)
+            r.upn: KnownPupil(None, r.date_of_birth, r.admission_date, r.leaving_date, r.year_group)
             for r in pupil_rows
         }
     )
     check_contacts(contact_rows, known, files.contacts, problems)
-    check_marks(mark_rows, known, calendar, files.marks, problems)
+    check_marks(mark_rows, known, calendar, policy_of(school).policy, files.marks, problems)
     check_stored_marks_stay_on_roll(session, stored, pupil_rows, mark_rows, files.pupils, problems)
     if problems.items:
         raise RegisterImportError(problems.items)
@@ -151,6 +155,9 @@ def import_register(
             by,
             reason,
         )
+        policy = policy_of(school).policy
+        found = follow_ups(session, school_id, calendar, policy, pupil_rows, mark_rows)
+        result = replace(result, follow_ups=tuple(found))
     except BaseException:
         session.rollback()
         raise
@@ -206,12 +213,18 @@ def _write(
     new_marks, amended_marks, unchanged = mark_changes(session, school_id, ids, mark_rows)
     contact_replacements = _contact_changes(session, school_id, ids, contact_rows)
     amendments_needed = len(amended_marks) + len(pupil_changes)
-    if amendments_needed and (by is None or not reason):
-        raise RegisterImportError(
-            amendment_refusal(
-                amended_marks, pupil_changes, source_name(files.marks), source_name(files.pupils)
+    if amendments_needed:
+        reason, reason_problem = _checked_reason(reason)
+        if by is None or reason is None:
+            raise RegisterImportError(
+                amendment_refusal(
+                    amended_marks,
+                    pupil_changes,
+                    source_name(files.marks),
+                    source_name(files.pupils),
+                    reason_problem,
+                )
             )
-        )
 
     result = ImportResult(
         pupils_added=len(new_pupils),
@@ -252,6 +265,16 @@ def _write(
         session.execute(insert(AttendanceMark), new_marks)
     apply_mark_amendments(session, amended_marks, audit)
     return result
+
+
+def _checked_reason(reason: str | None) -> tuple[str | None, str | None]:
+    """The reason as stored (None when none was given or it says nothing), and what is wrong."""
+    if reason is None:
+        return None, None
+    try:
+        return amendment_reason(reason), None
+    except ValueError as exc:
+        return None, f"--reason: {exc}"
 
 
 def _contact_changes(

@@ -49,7 +49,8 @@ def build_register(
             for sess in day.sessions:
                 code = pattern(day, sess)
                 if code is not None:
-                    minutes = 10 if code == "L" else 45 if code == "U" else ""
+                    # L within every seed's register window (St John Bosco's: 5 min), U after any.
+                    minutes = 3 if code == "L" else 45 if code == "U" else ""
                     rows.append([upn(n), day.date.isoformat(), sess, code, minutes])
     write_pupils(folder, pupils.values())
     write_marks(folder, rows)

@@ -23,6 +23,13 @@ class WebSettings:
 
     public_url: str
     auth_tokens: tuple[str, ...]  # the current token first; the previous one during rotation
+    # Twilio's SMS webhooks are a few kB; anything near this is not from Twilio.
+    max_body_bytes: int = 64 * 1024
+    # A body trickled in slowly holds a worker; Twilio sends its whole post at once.
+    body_read_seconds: float = 10.0
+    # Replies one number may send in a minute before the rest are refused (429): a parent
+    # texting back never comes near it; a script replaying messages does.
+    replies_per_minute: int = 10
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)

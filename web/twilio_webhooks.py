@@ -12,13 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
 from chase.responses import handle_delivery_status, handle_reply
 from school.clock import Clock
 from school.database import session_for
+from web.rate_limit import SlidingWindowLimit
+from web.request_body import BodyRefused, read_bounded
 from web.settings import WebSettings
+from web.twilio_signature import SIGNATURE_HEADER, Fields, signed_fields
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -26,7 +28,6 @@ T = TypeVar("T")
 PREFIX = "/twilio"
 SMS_PATH = f"{PREFIX}/sms"
 STATUS_PATH = f"{PREFIX}/status"
-SIGNATURE_HEADER = "X-Twilio-Signature"
 # An empty answer: nothing is ever texted back to a parent from here.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # A duplicate MessageSid racing its twin, or the morning tick moving the same check, fails the
@@ -37,26 +38,29 @@ ATTEMPTS = 3
 def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRouter:
     """The webhook routes, bound to one database, one set of tokens and one clock."""
     validators = [RequestValidator(token) for token in settings.auth_tokens]
+    replies_limit = SlidingWindowLimit(settings.replies_per_minute, 60.0)
     router = APIRouter(prefix=PREFIX)
 
-    async def verified_form(request: Request, path: str) -> FormData | None:
-        """The posted form if Twilio signed it with a token we accept, else None.
+    async def verified(request: Request, path: str) -> Fields | Response:
+        """The posted fields if Twilio signed them with a token we accept, else the refusal.
 
-        The URL signed is the public one Twilio was given, not the one this request arrived
-        at (behind a proxy that is http://internal-host/...). Nothing here touches the database.
+        In order, each before anything costlier: a signature header, a body within the size
+        cap and deadline, then the signature itself. The URL signed is the public one Twilio
+        was given, not the one this request arrived at (behind a proxy that is
+        http://internal-host/...). Nothing here touches the database.
         """
-        signature = request.headers.get(SIGNATURE_HEADER)
-        if not signature:
-            return None
-        form = await request.form()
-        if any(not isinstance(value, str) for _, value in form.multi_items()):
-            return None  # Twilio posts plain fields; a file upload is not from Twilio
-        url = settings.public_url + path
-        if request.url.query:
-            url += "?" + request.url.query
-        if any(v.validate(url, form, signature) for v in validators):
-            return form
-        return None
+        if not request.headers.get(SIGNATURE_HEADER):
+            return refused(path)
+        try:
+            body = await read_bounded(request, settings.max_body_bytes, settings.body_read_seconds)
+            url = settings.public_url + path
+            if request.url.query:
+                url += "?" + request.url.query
+            fields = signed_fields(validators, url, request.headers, body)
+        except BodyRefused as problem:
+            log.warning("refused a request to %s: %s", path, problem.reason)
+            return Response(status_code=problem.status)
+        return refused(path) if fields is None else fields
 
     def refused(path: str) -> Response:
         log.warning("refused a request to %s: missing or wrong %s", path, SIGNATURE_HEADER)
@@ -64,12 +68,17 @@ def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRou
 
     @router.post("/sms")
     async def inbound_sms(request: Request) -> Response:
-        form = await verified_form(request, SMS_PATH)
-        if form is None:
-            return refused(SMS_PATH)
+        form = await verified(request, SMS_PATH)
+        if isinstance(form, Response):
+            return form
         sid, sender, body = _text(form, "MessageSid"), _text(form, "From"), _text(form, "Body")
         if not sid or not sender:
             return Response(status_code=400)
+        if not replies_limit.allow(sender):
+            log.warning(
+                "sms %s refused: its number sent over %d a minute", sid, replies_limit.limit
+            )
+            return Response(status_code=429, headers={"Retry-After": "60"})
         reply = await run_in_threadpool(
             _in_transaction, engine, lambda s: handle_reply(s, sid, sender, body, clock)
         )
@@ -80,9 +89,9 @@ def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRou
 
     @router.post("/status")
     async def delivery_status(request: Request) -> Response:
-        form = await verified_form(request, STATUS_PATH)
-        if form is None:
-            return refused(STATUS_PATH)
+        form = await verified(request, STATUS_PATH)
+        if isinstance(form, Response):
+            return form
         sid, status = _text(form, "MessageSid"), _text(form, "MessageStatus")
         if not sid or not status:
             return Response(status_code=400)
@@ -99,7 +108,7 @@ def twilio_router(engine: Engine, settings: WebSettings, clock: Clock) -> APIRou
     return router
 
 
-def _text(form: FormData, name: str) -> str:
+def _text(form: Fields, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 

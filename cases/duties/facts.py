@@ -26,12 +26,19 @@ class PupilFacts:
 
 @dataclass(frozen=True)
 class Expectation:
-    """The latest recorded expectation of illness for a pupil in the academic year."""
+    """The latest recorded expectation of illness for a pupil in the academic year: the
+    expected period (`last_day` None when it runs past the calendar) and the year's total."""
 
     expected_total: int
-    extra_school_days: int
+    expected_school_days: int
+    first_day: str
+    last_day: str | None
     reason: str
     recorded_on: str
+
+    def covers(self, period_first: date) -> bool:
+        """A period of sickness starting by the end of the expected one is part of it."""
+        return self.last_day is None or period_first <= date.fromisoformat(self.last_day)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class Review:
     calendar: SchoolCalendar
     period: Period
     rules: LaDuties
+    year_groups: tuple[int, ...]  # the policy's, for the standard transition times
     policy_version: str
     now: dt.datetime
     next_school_day: date

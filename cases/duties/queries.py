@@ -6,21 +6,25 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from cases.duties.facts import Expectation, PupilFacts, Review
 from cases.duties.rules import (
-    ATTENDING_CODES,
     DELETION_GROUND_CODES,
+    OPEN,
+    SEEN_CODES,
     SICKNESS_EXPECTED,
+    DutyRefused,
     as_date,
     duty_date,
 )
 from cases.models import LaDuty
 from chase.models import ReportedAbsence
+from school.database import id_of
 from school.law import DELETION_GROUND_SCHOOL_DAYS
+from school.models import Contact
 from school.roll import on_roll
 from school.statistics import Period
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
@@ -79,8 +83,10 @@ def latest_sickness_periods(session: Session, review: Review) -> dict[int, tuple
 def absence_runs(review: Review) -> Any:
     """Each pupil's run of whole days of absence ending on the last school day, if ≥20 days.
 
-    A day of absence has a mark for every session and none of them an attending code; a day
-    with a missing mark ends the run, as the register cannot show the pupil was absent.
+    A day of absence has a mark for every session and none of them a code on which the pupil
+    was seen (`SEEN_CODES`: present, L, U, AEA, D); such a day ends a run, and the next run counts
+    from the day after it. A day with a missing mark also ends the run, as the register cannot
+    show the pupil was absent. School days are numbered, so holidays never break a run.
     """
     mark, day = MARKS.c, SCHOOL_DAYS.c
 
@@ -105,7 +111,7 @@ def absence_runs(review: Review) -> Any:
         .select_from(marks_on_school_days())
         .where(on_roll(review.school_id, review.as_of), mark.date <= review.as_of)
         .group_by(mark.pupil_id, day.day_index, day.date, day.sessions)
-        .having(and_(func.count() == day.sessions, sessions_coded(ATTENDING_CODES) == 0))
+        .having(and_(func.count() == day.sessions, sessions_coded(SEEN_CODES) == 0))
         .cte("absent_days")
     )
     a, last = absent_days.c, absent_days.alias("last_day")
@@ -201,7 +207,12 @@ def expectations(session: Session, school_id: str, period: Period) -> dict[int, 
     for record in records:  # later records replace earlier ones: staff may revise them
         d = record.details or {}
         found[record.pupil_id] = Expectation(
-            int(d["expected_total"]), int(d["extra_school_days"]), d["reason"], d["recorded_on"]
+            int(d["expected_total"]),
+            int(d["expected_school_days"]),
+            d["first_day"],
+            d["last_day"],
+            d["reason"],
+            d["recorded_on"],
         )
     return found
 
@@ -215,3 +226,64 @@ def still_n(session: Session, duty: LaDuty) -> bool:
         )
     ).scalar_one_or_none()
     return code == "N"
+
+
+def joiners_and_leavers(session: Session, school_id: str, after: date, as_of: date) -> list[Any]:
+    """Pupils admitted after a date up to the as-of date, or with a leaving date after it."""
+    p = PUPILS.c
+    return list(
+        session.execute(
+            select(PUPILS)
+            .where(
+                p.school_id == school_id,
+                or_(
+                    and_(p.admission_date > after, p.admission_date <= as_of),
+                    p.leaving_date > after,
+                ),
+            )
+            .order_by(p.id)
+        )
+    )
+
+
+def parents_of(session: Session, pupil_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each pupil's contacts, in calling order, as a return to the LA lists them."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    ids = sorted(set(pupil_ids))
+    if not ids:
+        return found
+    for contact in session.scalars(
+        select(Contact)
+        .where(col(Contact.pupil_id).in_(ids))
+        .order_by(col(Contact.pupil_id), col(Contact.priority))
+    ):
+        found.setdefault(contact.pupil_id, []).append(
+            {
+                "name": contact.name,
+                "relationship": contact.relationship,
+                "parental_responsibility": contact.parental_responsibility,
+                "address": contact.postal_address(),
+                "phone": contact.mobile,
+                "email": contact.email,
+            }
+        )
+    return found
+
+
+def pupils_with(session: Session, school_id: str, kind: str) -> set[int]:
+    """The pupils of a school with a duty of this kind, whatever its status."""
+    return set(
+        session.scalars(
+            select(DUTIES.c.pupil_id).where(DUTIES.c.school_id == school_id, DUTIES.c.kind == kind)
+        )
+    )
+
+
+def open_duty(session: Session, duty_id: int) -> LaDuty:
+    """An open duty by id: a wrong id or a finished duty is refused, never passed over."""
+    duty = session.get(LaDuty, duty_id)
+    if duty is None:
+        raise LookupError(f"no duty with id {duty_id}")
+    if duty.status != OPEN:
+        raise DutyRefused(f"duty {id_of(duty)} is already {duty.status}")
+    return duty

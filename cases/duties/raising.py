@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
-from cases.duties.facts import Review, row
+from cases.duties.facts import Expectation, PupilFacts, Review, row
 from cases.duties.queries import absence_runs, latest_sickness_periods, overdue_n_marks
 from cases.duties.rules import (
     CONTINUOUS_ABSENCE_RETURN,
@@ -18,6 +19,7 @@ from cases.duties.rules import (
     as_date,
 )
 from school.law import DELETION_GROUND_SCHOOL_DAYS
+from school.statistics import PupilStatistics
 
 
 def continuous_absence_returns(review: Review) -> list[dict[str, Any]]:
@@ -52,52 +54,76 @@ def continuous_absence_returns(review: Review) -> list[dict[str, Any]]:
 
 
 def sickness_returns(session: Session, review: Review) -> list[dict[str, Any]]:
-    """Spec §4 row 2, §8.19: a pupil coded I who will miss ≥15 school days this year.
+    """Spec §4 row 2, §8.19: a pupil who will miss ≥15 school days this year through sickness.
 
-    "Will" is met when the illness days so far reach the policy's days, or staff recorded
-    grounds to expect the rest (`record_expected_illness`). One return per continuous period
-    of sickness: the latest period's first day is the trigger. Due now (the as-of date).
-    CSA pupils only, as for every LA attendance return (spec §7.1).
+    "Will" is met when the illness days in the register reach the policy's days, or when staff
+    recorded grounds to expect them (`cases.duties.illness`): then the return is due at once,
+    for the expected period (its first day is the trigger), and a period of I that starts by
+    the end of the expected one is part of it. Otherwise one return per continuous period of
+    sickness, the latest period's first day the trigger. Due now (the as-of date). CSA pupils
+    only, as for every LA attendance return (spec §7.1).
     """
     threshold = review.rules.sickness_school_days
     periods = latest_sickness_periods(session, review)
     rows = []
     for pupil, f in review.figures:
-        latest = periods.get(pupil.id)
-        if latest is None or not f.compulsory_school_age:
+        if not f.compulsory_school_age:
             continue
         expected = review.expectations.get(pupil.id)
-        expected_total = max(f.illness_school_days, expected.expected_total if expected else 0)
-        if expected_total < threshold:
-            continue
-        start, end, days = latest
-        why = (
-            f"{f.illness_school_days} school days of illness this year"
-            if f.illness_school_days >= threshold or expected is None
-            else f"{f.illness_school_days} school days of illness this year and "
-            f"{expected.extra_school_days} more expected ({expected.reason})"
-        )
-        rows.append(
-            row(
-                review,
-                pupil.id,
-                SICKNESS_RETURN,
-                start.isoformat(),
-                f"Sickness return to the LA: {pupil.name}, {why}; this period of sickness "
-                f"began {start:%a %d %b %Y}",
-                review.as_of,
-                {
-                    "period_start": start.isoformat(),
-                    "period_last_day": end.isoformat(),
-                    "period_school_days": days,
-                    "illness_school_days": f.illness_school_days,
-                    "expected_total": expected_total,
-                    "expectation": None if expected is None else asdict(expected),
-                    "threshold": threshold,
-                },
+        if expected is not None and expected.expected_total < threshold:
+            expected = None  # grounds recorded, but short of the return
+        latest = periods.get(pupil.id)
+        if expected is not None and (latest is None or expected.covers(latest[0])):
+            rows.append(_expected_sickness_return(review, pupil, f, expected, threshold))
+        elif latest is not None and f.illness_school_days >= threshold:
+            start, end, days = latest
+            rows.append(
+                row(
+                    review,
+                    pupil.id,
+                    SICKNESS_RETURN,
+                    start.isoformat(),
+                    f"Sickness return to the LA: {pupil.name}, {f.illness_school_days} school "
+                    f"days of illness this year; this period of sickness began "
+                    f"{start:%a %d %b %Y}",
+                    review.as_of,
+                    {
+                        "period_start": start.isoformat(),
+                        "period_last_day": end.isoformat(),
+                        "period_school_days": days,
+                        "illness_school_days": f.illness_school_days,
+                        "expected_total": f.illness_school_days,
+                        "expectation": None,
+                        "threshold": threshold,
+                    },
+                )
             )
-        )
     return rows
+
+
+def _expected_sickness_return(
+    review: Review, pupil: PupilFacts, f: PupilStatistics, expected: Expectation, threshold: int
+) -> dict[str, Any]:
+    start = date.fromisoformat(expected.first_day)
+    return row(
+        review,
+        pupil.id,
+        SICKNESS_RETURN,
+        start.isoformat(),
+        f"Sickness return to the LA: {pupil.name} is expected to miss {expected.expected_total} "
+        f"school days through sickness this year ({f.illness_school_days} so far; "
+        f"{expected.expected_school_days} expected from {start:%a %d %b %Y}: {expected.reason})",
+        review.as_of,
+        {
+            "period_start": start.isoformat(),
+            "period_last_day": expected.last_day,
+            "period_school_days": expected.expected_school_days,
+            "illness_school_days": f.illness_school_days,
+            "expected_total": expected.expected_total,
+            "expectation": asdict(expected),
+            "threshold": threshold,
+        },
+    )
 
 
 def recode_n(session: Session, review: Review) -> list[dict[str, Any]]:

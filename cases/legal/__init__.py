@@ -5,5 +5,7 @@ May import `school`, `state_machines` and `cases.models`; never the case service
 `law` holds the numbers, wording and pure decisions; `refusals` the one refusal every module
 raises; `queries` the reads; `effects` the rows written, one transaction a call. Doors call the
 entry points in `notice_to_improve`, `penalty_notice`, `suspension`, `payments`, `withdrawal`
-and `queries.events_of`. Names with a leading underscore are private to this package.
+and `queries.events_of`; the review reads `threshold` (the national threshold on firm absence,
+one period at a time) and `proposals` (its legal proposals, decided by a notice); `agenda` lists
+the legal decisions due. Names with a leading underscore are private to this package.
 """

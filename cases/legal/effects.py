@@ -42,6 +42,7 @@ class LegalActionEffects:
             event.event.name,
             event.kwargs.get("actor", "engine"),
             event.kwargs.get("reason", ""),
+            event.kwargs.get("details"),
         )
 
     def settle(self, action: ActionAdapter, paid_on: date, amount: int) -> None:
@@ -51,7 +52,14 @@ class LegalActionEffects:
         action.row.withdrawn_on = on
 
     def _event(
-        self, row: LegalAction, from_state: str, to_state: str, trigger: str, actor: str, why: str
+        self,
+        row: LegalAction,
+        from_state: str,
+        to_state: str,
+        trigger: str,
+        actor: str,
+        why: str,
+        details: dict[str, Any] | None = None,
     ) -> None:
         self.session.add(row)
         self.session.add(
@@ -63,6 +71,7 @@ class LegalActionEffects:
                 trigger=trigger,
                 actor=actor,
                 reason=why,
+                details=details,
             )
         )
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
 from cases.legal.refusals import LegalActionRefused, _name
 from cases.models import LegalAction
 from school.codes import NATIONAL_THRESHOLD_CODES
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Pupil
 from school.school_age import csa_end, csa_start, is_compulsory_school_age
 
@@ -126,3 +128,28 @@ def _require_csa(pupil: Pupil, on: date) -> None:
         f"{_name(pupil)} is not of compulsory school age on {on} ({when}): no Notice to Improve "
         "or penalty notice; letters and support only (spec §5 Scope, §7.1)"
     )
+
+
+def threshold_met_at(weeks: Sequence[int], from_index: int = 0) -> int | None:
+    """The index of the session that first makes the national threshold (spec §5), or None.
+
+    `weeks` gives each unauthorised session's school week, in date order; the threshold is met
+    at the first session, at `from_index` or later, with the sessions before it making
+    NATIONAL_THRESHOLD_SESSIONS in NATIONAL_THRESHOLD_WEEKS school weeks.
+    """
+    needed = NATIONAL_THRESHOLD_SESSIONS
+    for i in range(max(needed - 1, from_index), len(weeks)):
+        if weeks[i] - weeks[i - needed + 1] < NATIONAL_THRESHOLD_WEEKS:
+            return i
+    return None
+
+
+def unpaid_decision_due_on(received_on: date) -> date:
+    """Day 29 after receipt: the 28 days for payment are over and the local authority must
+    decide to prosecute or withdraw (spec §5 Non-payment)."""
+    return received_on + timedelta(days=PAYMENT_DAYS + 1)
+
+
+def nti_outcome_due_on(improvement_period_end: date) -> date:
+    """The day after the improvement period ends: its outcome is then due (spec §5 NTI)."""
+    return improvement_period_end + timedelta(days=1)

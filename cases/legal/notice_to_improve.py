@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -23,6 +24,7 @@ from cases.legal.law import (
     SUFFICIENT_IMPROVEMENT,
     _require_csa,
 )
+from cases.legal.proposals import settle_by_notice
 from cases.legal.queries import (
     ThresholdEvidence,
     _open_case,
@@ -31,6 +33,8 @@ from cases.legal.queries import (
     _support,
     _threshold,
     _unauthorised_between,
+    figures_words,
+    improvement_figures,
 )
 from cases.legal.refusals import LegalActionRefused, _because, _name, _not_future, _who
 from cases.letters.service import store_notice_letter
@@ -119,6 +123,7 @@ def issue_notice_to_improve(
             actor,
             f"{evidence.summary()}; improvement period of {chosen} weeks to {end}",
         )
+        settle_by_notice(session, case, row, actor, clock.now())
         # The letter is decided with the notice: its words and figures are kept as issued.
         texts = notice_elements(row)
         store_notice_letter(
@@ -204,18 +209,20 @@ def review_notice_to_improve(
         end = row.improvement_period_end
         if on < row.issued_on:
             raise LegalActionRefused(f"the review date {on} is before the notice ({row.issued_on})")
+        figures = improvement_figures(session, row, on)
         absences = _unauthorised_between(session, row.pupil_id, row.issued_on, min(on, end))
         firm = [a for a in absences if a[2] in FIRM_CODES]
         pending = [a for a in absences if a[2] == PROVISIONAL_CODE]
         shown = ", ".join(f"{c} on {d} {s}" for d, s, c in absences) or "none"
-        figures = f"unauthorised absence since the notice: {shown}"
+        said = f"{figures_words(figures)}; unauthorised absence since the notice: {shown}"
         if on < end:
             if improved:
                 raise LegalActionRefused(
                     f"the improvement period runs until {end}: it can be judged improved only "
                     "at its end"
                 )
-            _fail_early(adapter, actor, on, end, firm, parent_told_on, figures, reason)
+            details = {"outcome": "not_improved", "early": True, "figures": figures}
+            _fail_early(adapter, actor, on, end, firm, parent_told_on, said, reason, details)
             return row
         if improved is None:
             if pending:
@@ -223,15 +230,20 @@ def review_notice_to_improve(
                     f"{len(pending)} N sessions (reason not yet established) in the improvement "
                     "period: recode them first, or record a staff judgement with a reason"
                 )
-            outcome, why = not firm, figures
+            outcome, why = not firm, said
         else:
             outcome = improved
-            why = f"{figures}; staff judgement: {_because(reason, 'a staff judgement')}"
+            why = f"{said}; staff judgement: {_because(reason, 'a staff judgement')}"
         _fire(
             adapter,
             "review_improved" if outcome else "review_not_improved",
             actor=actor,
             reason=f"improvement period ended {end}; {why}",
+            details={
+                "outcome": "improved" if outcome else "not_improved",
+                "early": False,
+                "figures": figures,
+            },
         )
     return row
 
@@ -245,6 +257,7 @@ def _fail_early(
     parent_told_on: date | None,
     figures: str,
     reason: str | None,
+    details: dict[str, Any],
 ) -> None:
     if not firm:
         raise LegalActionRefused(
@@ -269,4 +282,5 @@ def _fail_early(
         "fail_early",
         actor=actor,
         reason=f"improvement clearly failed before {end}: {figures}; {told}{extra}",
+        details=details,
     )

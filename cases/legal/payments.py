@@ -103,11 +103,13 @@ def decide_unpaid(
     *,
     clock: Clock,
     on: date | None = None,
+    eso_considered: str | None = None,
 ) -> LegalAction:
     """The LA's decision on an unpaid notice: prosecute for the original offence, or withdraw.
 
     Refused before the 28 days for payment have passed; an issued notice past them is first
-    recorded as unpaid.
+    recorded as unpaid. Prosecuting needs `eso_considered`: the local authority must consider
+    an education supervision order first (EA 1996 s447), and says why it is not pursued.
     """
     with _transaction(session):
         actor = _who(by)
@@ -124,7 +126,23 @@ def decide_unpaid(
         if row.state == "issued":
             _mark_unpaid(adapter, when, actor)
         if decision == "prosecute":
-            _fire(adapter, "prosecute", actor=actor, reason=f"decided on {when}: {why}")
+            if row.state != "unpaid":
+                _fire(adapter, "prosecute")  # refuses with the state it is in
+            if eso_considered is None or not eso_considered.strip():
+                raise LegalActionRefused(
+                    "before prosecuting, the local authority must consider an education "
+                    "supervision order (Children Act 1989 s36; Education Act 1996 s447): record "
+                    "that it was considered and why it is not pursued (--eso-considered)"
+                )
+            eso = " ".join(eso_considered.split())
+            _fire(
+                adapter,
+                "prosecute",
+                actor=actor,
+                reason=f"decided on {when}: {why}; an education supervision order was "
+                f"considered (EA 1996 s447) and not pursued: {eso}",
+                details={"eso_considered": eso, "decided_on": when.isoformat()},
+            )
         else:
             _fire(adapter, "withdraw", actor=actor, reason=f"decided on {when}: {why}", on=when)
     return row

@@ -26,6 +26,7 @@ from cases.legal.law import (
     lookback_start,
 )
 from cases.legal.parents import Recipient
+from cases.legal.proposals import settle_by_notice
 from cases.legal.queries import (
     _counted_notices,
     _open_case,
@@ -109,6 +110,8 @@ def request_penalty_notice(
             f"{_ordinal(sequence)} penalty notice in three years ({_terms(early, full)})",
         )
         not_improved = [n for n in notices if n.state == "not_improved"]
+        after = id_of(not_improved[-1]) if not_improved else None
+        settle_by_notice(session, case, row, actor, clock.now(), nti_id=after)
         if not_improved:
             _fire(
                 ActionAdapter(not_improved[-1], LegalActionEffects(session, clock.now())),

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -13,7 +14,7 @@ from cases.legal.parents import Recipient
 from cases.legal.refusals import LegalActionRefused, _name
 from cases.models import AttendanceCase, CaseAction, LegalAction, LegalActionEvent
 from cases.support_law import offered, status_words
-from school.codes import NATIONAL_THRESHOLD_CODES
+from school.codes import ATTENDANCE_CODES, NATIONAL_THRESHOLD_CODES, POSSIBLE_CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Pupil, School
 from school.schools import calendar_of, policy_of
@@ -200,4 +201,49 @@ def events_of(session: Session, action_id: int) -> list[LegalActionEvent]:
             .where(col(LegalActionEvent.legal_action_id) == action_id)
             .order_by(col(LegalActionEvent.id))
         )
+    )
+
+
+def improvement_figures(session: Session, action: LegalAction, on: date) -> dict[str, Any]:
+    """A Notice to Improve's figures over its improvement period to `on` (at most its end):
+    what the person judging the outcome sees, and what is stored with their decision."""
+    assert action.issued_on is not None and action.improvement_period_end is not None
+    start = action.issued_on + timedelta(days=1)
+    end = min(on, action.improvement_period_end)
+    codes = [
+        code
+        for (code,) in session.execute(
+            select(MARKS.c.code).where(
+                MARKS.c.pupil_id == action.pupil_id, MARKS.c.date.between(start, end)
+            )
+        )
+    ]
+    possible = sum(1 for c in codes if c in POSSIBLE_CODES)
+    attended = sum(1 for c in codes if c in ATTENDANCE_CODES)
+    unauthorised = {c: codes.count(c) for c in sorted(NATIONAL_THRESHOLD_CODES) if c in codes}
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "possible_sessions": possible,
+        "attended_sessions": attended,
+        "attendance_pct": round(100.0 * attended / possible, 1) if possible else None,
+        "unauthorised": unauthorised,
+        "unauthorised_sessions": sum(unauthorised.values()),
+    }
+
+
+def figures_words(figures: dict[str, Any]) -> str:
+    """The improvement period's figures in a sentence."""
+    pct = figures["attendance_pct"]
+    codes = ", ".join(f"{c} {n}" for c, n in figures["unauthorised"].items())
+    return (
+        f"from {figures['from']} to {figures['to']}: "
+        + (
+            f"attendance {pct:.1f}% ({figures['attended_sessions']} of "
+            f"{figures['possible_sessions']} sessions)"
+            if pct is not None
+            else "no possible sessions"
+        )
+        + f", {figures['unauthorised_sessions']} unauthorised"
+        + (f" ({codes})" if codes else "")
     )

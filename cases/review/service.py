@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
+from cases.legal.agenda import LegalDue, legal_decisions_due
 from cases.models import CaseProposal
 from cases.review import queries, rules
 from cases.review.ladder import ladder_steps
 from cases.review.lateness import lateness_step
+from cases.review.legal import LegalReview, ProvisionalNote, read_legal
 from cases.review.periods import Periods
 from cases.review.queries import OverdueAction
 from cases.review.records import Case, Review, Work
@@ -21,7 +23,6 @@ from cases.review.writer import Writer
 from school.amendments import Amender
 from school.clock import Clock
 from school.schools import LoadedSchool
-from school.statistics import PupilStatistics
 from state_machines.attendance_case import STAGES
 
 __all__ = ["ReviewResult", "run_daily_review"]
@@ -40,6 +41,10 @@ class ReviewResult:
     actions_applied: int = 0  # case actions planned by the engine (automatic or confirmed)
     proposals: tuple[CaseProposal, ...] = ()
     overdue: tuple[OverdueAction, ...] = ()
+    # Thresholds met only by N codes still within their window: said, never acted on.
+    provisional: tuple[ProvisionalNote, ...] = ()
+    # Every legal decision waiting for a person, made at this review or before.
+    legal_due: tuple[LegalDue, ...] = ()
 
 
 def run_daily_review(
@@ -83,28 +88,34 @@ def _review(
         by=by,
     )
     cases = queries.read(session, review)
+    legal = read_legal(session, review, cases)
     work: list[Work] = []
     quiet: list[Case] = []
     for case in cases:
         if not case.on_roll:
             continue
-        threshold_met = _threshold_met(review, case.figures)
+        # Firm absence only: N codes are provisional until recoded (spec §5, §10.2).
+        threshold_met = legal.threshold_met(case)
         bands = rules.bands(policy, case.figures)
         concern = bands & review.entry_bands[case.figures.compulsory_school_age]
         steps = ladder_steps(review, case, bands, threshold_met)
         lateness = lateness_step(review, case, threshold_met)
         if lateness is not None:
             steps.append(lateness)
+        # The law obliges a decision when the threshold is met, whatever the ladder says.
+        steps.extend(legal.steps(review, case))
         if steps or concern:
             work.append(Work(case, steps, bands, threshold_met))
         elif case.row is not None and not case.figures.national_threshold_met:
             quiet.append(case)
     if review.periods.ends_today("review"):
-        work.extend(_step_downs(session, review, quiet))
+        work.extend(_step_downs(session, review, quiet, legal))
     writer = Writer(session, review)
     writer.write(work)
     writer.plan_confirmed(cases)
     overdue = queries.overdue(review, cases)
+    session.flush()
+    legal_due = legal_decisions_due(session, school, on)
     session.commit()
     return ReviewResult(
         school_id=school.id,
@@ -116,10 +127,14 @@ def _review(
         actions_applied=writer.actions,
         proposals=tuple(writer.made),
         overdue=overdue,
+        provisional=tuple(legal.notes),
+        legal_due=tuple(legal_due),
     )
 
 
-def _step_downs(session: Session, review: Review, quiet: list[Case]) -> list[Work]:
+def _step_downs(
+    session: Session, review: Review, quiet: list[Case], legal: LegalReview
+) -> list[Work]:
     """Cases whose pupil is out of every band today and was at the start of the period."""
     policy = review.policy
     candidates = [c for c in quiet if STAGES.index(c.stage) >= STAGES.index("monitor")]
@@ -130,15 +145,8 @@ def _step_downs(session: Session, review: Review, quiet: list[Case]) -> list[Wor
         entry = review.entry_bands[case.figures.compulsory_school_age]
         if pct is None or entry & {b.id for b in policy.band if b.contains(pct)}:
             continue
-        threshold_met = _threshold_met(review, case.figures)
+        threshold_met = legal.threshold_met(case)
         step = step_down_step(review, case, pct, threshold_met)
         if step is not None:
             work.append(Work(case, [step], set(), threshold_met))
     return work
-
-
-def _threshold_met(review: Review, f: PupilStatistics) -> bool:
-    """Met now or earlier this school year: the test the Enforce guard applies (flows/cases)."""
-    first = f.national_threshold_first_met_on
-    year_start = review.periods.calendar.academic_year_start(review.on)
-    return f.national_threshold_met or (first is not None and year_start <= first <= review.on)

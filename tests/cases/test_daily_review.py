@@ -28,6 +28,8 @@ from tests.register_files import pupil_row, upn
 
 D = date.fromisoformat
 HEAD = Amender("Sam Okafor", "Headteacher")
+# The law's decision on legal action, raised whatever the ladder says (issue 10 item 6).
+CONSIDER_LEGAL = ("consider_legal", "proposed", None)
 
 # The half-terms of 2025-26 in the bundled calendar, and their last school days (the audits).
 AUTUMN_1 = (D("2025-09-04"), D("2025-10-24"))
@@ -351,7 +353,11 @@ def test_st_john_bosco_levels_1_to_4_lateness_and_threshold(
     (late,) = [p for p in first_week.proposals if p.trigger_key.startswith("lateness@")]
     assert late.kind == "meeting" and late.evidence["late_half_term"] == 4
     # The national threshold met: legal referral proposed, never applied; support first.
-    assert made(first_week, session, ids[4]) == [("legal_referral", "proposed", "enforce")]
+    # The law asks for a decision on legal action too (issue 10.6), whatever the ladder says.
+    assert made(first_week, session, ids[4]) == [
+        ("legal_referral", "proposed", "enforce"),
+        ("consider_legal", "proposed", None),
+    ]
     referral = proposal(session, ids[4], "legal_referral")
     assert referral.kind == "stage_move"
     assert any("no support has been offered" in r for r in referral.evidence["guard_reasons"])
@@ -433,7 +439,10 @@ def test_micklefield_letter_one_fast_track_and_penalty_notice_only_proposed(
 
     fortnight_1 = review(session, school, "2025-11-13")
     # No improvement: Fast Track Letter 1 proposed, Letter 2 named as the alternative only.
-    assert made(fortnight_1, session, ids[2]) == [("fast_track_1", "proposed", "listen")]
+    assert made(fortnight_1, session, ids[2]) == [
+        ("fast_track_1", "proposed", "listen"),
+        ("consider_legal", "proposed", None),  # threshold met: a decision, whatever the ladder
+    ]
     ft1 = proposal(session, ids[2], "fast_track_1")
     assert ft1.evidence["alternatives"] == ["fast_track_2"]
     assert "or instead: Fast Track Letter 2" in ft1.summary
@@ -534,7 +543,7 @@ def test_kts_critical_tier_is_daily_and_legal_action_only_proposed(
     pupil = ids[7]
 
     wednesday = review(session, school, "2025-09-17")
-    assert made(wednesday, session, pupil) == [("critical", "applied", None)]
+    assert made(wednesday, session, pupil) == [("critical", "applied", None), CONSIDER_LEGAL]
     critical = actions(session, pupil, "critical")
     assert critical["multi_agency_meeting"].due_on == D("2025-09-24")  # urgent: 5 school days
     assert critical["daily_contact"].due_on == D("2025-09-18")
@@ -592,7 +601,8 @@ def test_basildon_boundaries_and_ladder_to_contract_and_la_referral(
     assert made(audit_1, session, ids[7]) == [letter]
 
     audit_2 = review(session, school, "2025-12-19")
-    assert made(audit_2, session, ids[7]) == [("attendance_meeting", "applied", None)]
+    meeting = ("attendance_meeting", "applied", None)
+    assert made(audit_2, session, ids[7]) == [meeting, CONSIDER_LEGAL]
     assert stage(session, ids[7]) == "listen"
     audit_3 = review(session, school, "2026-02-13")
     assert made(audit_3, session, ids[7]) == [("support_plan", "applied", None), meetings]

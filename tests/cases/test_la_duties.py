@@ -9,15 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from cases.duties.deletion import JointEnquiries, confirm_deletion_ground
+from cases.duties.illness import record_expected_illness
 from cases.duties.rules import DutyRefused
-from cases.duties.service import (
-    complete_duty,
-    confirm_deletion_ground,
-    dismiss_duty,
-    open_duties,
-    record_expected_illness,
-    review_la_duties,
-)
+from cases.duties.service import complete_duty, dismiss_duty, open_duties, review_la_duties
 from cases.models import LaDuty
 from chase.models import ReportedAbsence
 from school.amendments import Amender
@@ -29,7 +24,8 @@ from school.register_import import RegisterFiles, import_register
 from school.schools import load_school, set_up_school
 from tests.conftest import CALENDAR
 from tests.register_builder import build_register, calendar, days_between, present
-from tests.register_files import pupil_row, upn, write_marks
+from tests.register_files import pupil_row as any_pupil_row
+from tests.register_files import upn, write_marks
 
 D = date.fromisoformat
 OFFICER = Amender("Jo Bloggs", "Attendance Officer")
@@ -38,6 +34,13 @@ JOINT_ENQUIRIES = (
     "Home visits on 13 and 14 Oct with the LA's CME officer; neighbours, the last known "
     "school and the GP contacted jointly; nobody knows where the family is."
 )
+
+
+def pupil_row(n: int, **given: object) -> list[object]:
+    """A pupil who joined Year 5, Emmanuel Middle's entry year, on the first school day of the
+    year: a standard transition, so no new-pupil return crowds these tests."""
+    given.setdefault("year", 5)
+    return any_pupil_row(n, **given)  # type: ignore[arg-type]
 
 
 def at(day: str) -> FixedClock:
@@ -51,6 +54,21 @@ def review(session: Session, school: str, day: str) -> list[LaDuty]:
 
 def pupil_id(session: Session, n: int) -> int:
     return id_of(session.scalars(select(Pupil).where(col(Pupil.upn) == upn(n))).one())
+
+
+def expect_illness(
+    session: Session, school: str, n: int, first: str, days: int, reason: str | None, on: str
+) -> list[LaDuty]:
+    """Staff record on `on` that pupil n will be off sick `days` school days from `first`."""
+    pupil = session.scalars(select(Pupil).where(col(Pupil.upn) == upn(n))).one()
+    loaded = load_school(session, school)
+    return record_expected_illness(session, loaded, pupil, D(first), days, reason, STAFF, at(on))[1]
+
+
+def confirm(session: Session, duty_id: int, what: str, on: str, *, school_by: str = STAFF):
+    """Confirm Ground I on `on` after joint enquiries that concluded that day."""
+    joint = JointEnquiries(school_by, "Sam Roe, CME Officer", D(on), what)
+    return confirm_deletion_ground(session, duty_id, joint, at(on))
 
 
 def duties(session: Session, kind: str) -> list[LaDuty]:
@@ -234,20 +252,15 @@ def test_scenario_19_sickness_return_now_for_illness_expected_to_reach_15_days(
     assert of_kind(review(session, school, "2025-10-24"), "sickness_return") == []
 
     with pytest.raises(DutyRefused, match="reasonable grounds"):
-        record_expected_illness(session, pupil_id(session, 1), 7, " ", STAFF, at("2025-10-24"))
-    record_expected_illness(
-        session,
-        pupil_id(session, 1),
-        7,
-        "hip surgery booked for January, 7 school days",
-        STAFF,
-        at("2025-10-24"),
+        expect_illness(session, school, 1, "2026-01-12", 7, " ", "2025-10-24")
+    (ret,) = expect_illness(
+        session, school, 1, "2026-01-12", 7, "hip surgery in January", "2025-10-24"
     )
-    (ret,) = of_kind(review(session, school, "2025-10-24"), "sickness_return")
-    assert ret.trigger_key == "2025-10-06"  # the first day of this period of sickness
-    assert ret.due_on == D("2025-10-24")  # now
+    assert ret.trigger_key == "2026-01-12"  # the expected period of sickness
+    assert ret.due_on == D("2025-10-24")  # now, not when the 15th I is in the register
     assert ret.details["illness_school_days"] == 8 and ret.details["expected_total"] == 15
-    assert "7 more expected" in ret.summary
+    assert "7 expected from Mon 12 Jan 2026" in ret.summary
+    assert of_kind(review(session, school, "2025-10-24"), "sickness_return") == []
     # One return per period: later reviews raise nothing new, and the record is not a task.
     assert of_kind(review(session, school, "2025-11-07"), "sickness_return") == []
     assert [d.kind for d in open_duties(session, school)] == ["sickness_return"]
@@ -371,9 +384,7 @@ def test_deletion_ground_is_proposed_only_when_every_condition_holds(
         5: gone(),  # staff recorded sickness grounds
     }
     build_register(session, school, tmp_path, at("2025-10-13"), pupils, patterns, days)
-    record_expected_illness(
-        session, pupil_id(session, 5), 10, "anxiety: CAMHS letter", STAFF, at("2025-10-01")
-    )
+    expect_illness(session, school, 5, "2025-10-01", 10, "anxiety: CAMHS letter", "2025-10-01")
 
     assert of_kind(review(session, school, "2025-10-09"), "deletion_ground") == []  # 19 days
     (proposal,) = of_kind(review(session, school, "2025-10-10"), "deletion_ground")
@@ -387,28 +398,38 @@ def test_deletion_ground_is_proposed_only_when_every_condition_holds(
     assert proposal.details["conditions"]["4 joint reasonable enquiries by school and LA"] == (
         "staff must confirm"
     )
-    # The run goes on: pupil 1 is not proposed again; pupil 3 reaches 20 days on Monday.
+    # The run goes on: pupil 1 is not proposed again; pupil 3 reaches 20 days on Monday, and so
+    # does pupil 4, seen on the 15th (U: on site after the register closed), whose run of
+    # absence starts the day after.
     monday = of_kind(review(session, school, "2025-10-13"), "deletion_ground")
-    assert [(d.pupil_id, d.trigger_key) for d in monday] == [(pupil_id(session, 3), "2025-09-16")]
+    assert [(d.pupil_id, d.trigger_key) for d in monday] == [
+        (pupil_id(session, 3), "2025-09-16"),
+        (pupil_id(session, 4), "2025-09-16"),
+    ]
 
-    # Only through confirm_deletion_ground, and only with the joint enquiries described.
-    with pytest.raises(DutyRefused, match="confirm_deletion_ground"):
+    # Only through confirm-deletion, and only with the joint enquiries described.
+    with pytest.raises(DutyRefused, match="confirm-deletion"):
         complete_duty(session, id_of(proposal), STAFF, "deleted", clock=at("2025-10-14"))
     for note in ["", "   ", "LA told"]:
         with pytest.raises(DutyRefused, match="jointly"):
-            confirm_deletion_ground(session, id_of(proposal), note, STAFF, clock=at("2025-10-14"))
+            confirm(session, id_of(proposal), note, "2025-10-14")
+    with pytest.raises(DutyRefused, match="school"):
+        confirm(session, id_of(proposal), JOINT_ENQUIRIES, "2025-10-14", school_by=" ")
     recode = duties(session, "recode_n")[0]
     with pytest.raises(DutyRefused, match="not a deletion ground"):
-        confirm_deletion_ground(session, id_of(recode), JOINT_ENQUIRIES, STAFF)
+        confirm(session, id_of(recode), JOINT_ENQUIRIES, "2025-10-14")
     assert duties(session, "deletion_ground")[0].status == "open"
+    assert duties(session, "deletion_return") == []  # nothing before the confirmation
 
-    confirmed = confirm_deletion_ground(
-        session, id_of(proposal), JOINT_ENQUIRIES, STAFF, clock=at("2025-10-14")
-    )
+    confirmed, raised = confirm(session, id_of(proposal), JOINT_ENQUIRIES, "2025-10-14")
     assert (confirmed.status, confirmed.done_by) == ("done", STAFF)
     assert confirmed.details["joint_enquiries"] == JOINT_ENQUIRIES
+    assert confirmed.details["la_by"] == "Sam Roe, CME Officer"
+    assert [(d.kind, d.due_on, d.details["ground"]) for d in raised] == [
+        ("deletion_return", D("2025-10-14"), "ground_i")
+    ]  # no social worker: no notification
     with pytest.raises(DutyRefused, match="already done"):
-        confirm_deletion_ground(session, id_of(proposal), JOINT_ENQUIRIES, STAFF)
+        confirm(session, id_of(proposal), JOINT_ENQUIRIES, "2025-10-14")
 
 
 def test_deletion_ground_confirmation_refused_once_the_pupil_turns_up(
@@ -431,9 +452,7 @@ def test_deletion_ground_confirmation_refused_once_the_pupil_turns_up(
     write_marks(folder, [[upn(1), "2025-10-13", "AM", "/", ""]])
     import_register(session, school, RegisterFiles(marks=folder / "marks.csv"), at("2025-10-13"))
     with pytest.raises(DutyRefused, match="every session"):
-        confirm_deletion_ground(
-            session, id_of(proposal), JOINT_ENQUIRIES, STAFF, clock=at("2025-10-13")
-        )
+        confirm(session, id_of(proposal), JOINT_ENQUIRIES, "2025-10-13")
     dismissed = dismiss_duty(
         session, id_of(proposal), STAFF, "pupil returned on 13 Oct", clock=at("2025-10-13")
     )

@@ -730,8 +730,20 @@ def test_unpaid_after_28_days_then_a_decision_never_before(
         record_payment(session, id_of(mum), D("2025-10-24"), 160, MUM, clock=clock)
     la = "Lee Officer, LA attendance officer"
     on = D("2025-10-27")
-    prosecuted = decide_unpaid(session, id_of(mum), "prosecute", la, "not paid", clock=clock, on=on)
+    with refused("must consider an education supervision order"):
+        decide_unpaid(session, id_of(mum), "prosecute", la, "not paid", clock=clock, on=on)
+    with refused("must consider an education supervision order"):
+        decide_unpaid(
+            session, id_of(mum), "prosecute", la, "not paid", clock=clock, on=on, eso_considered=" "
+        )
+    eso = "Family engaged with an ESO in 2024 without effect"
+    prosecuted = decide_unpaid(
+        session, id_of(mum), "prosecute", la, "not paid", clock=clock, on=on, eso_considered=eso
+    )
     assert prosecuted.state == "prosecution"
+    (last,) = events_of(session, id_of(prosecuted))[-1:]
+    assert last.details == {"eso_considered": eso, "decided_on": "2025-10-27"}
+    assert f"considered (EA 1996 s447) and not pursued: {eso}" in last.reason
     assert trail(session, prosecuted)[-2:] == [
         ("issued", "unpaid", "mark_unpaid"),
         ("unpaid", "prosecution", "prosecute"),

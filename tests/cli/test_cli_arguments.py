@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,7 @@ ARGUMENTS = {
         ["legal", "nti", upn(1), "--parent", "Ann One", "--by", "A B, C", "--date={}"],
         ["legal", "issue-pn", "1", "--by", "A B, C", "--issued={}", "--received=2026-01-05"],
         ["legal", "pay", "1", "--amount", "80", "--by", "A B, C", "--date={}"],
+        ["arrive", upn(1), "--school", SCHOOL, "--at", "09:00", "--date={}"],
         [
             "absence",
             "--school",
@@ -123,12 +125,14 @@ ARGUMENTS = {
         ["duties", "list", "--school={}"],
         ["case", "show", "--school={}", upn(1)],
         ["import", "--school={}"],
+        ["arrive", upn(1), "--at", "09:00", "--school={}"],
     ],
     "upn": [
         ["absence", "--school", SCHOOL, "--reason", "r", "--by", "A, B", "--upn={}"],
         ["case", "show", "--", "{}"],
         ["legal", "nti", "--parent", "Ann One", "--by", "A B, C", "--", "{}"],
         ["evidence", "--school", SCHOOL, "--out", "x.pdf", "--", "{}"],
+        ["arrive", "--school", SCHOOL, "--at", "09:00", "--", "{}"],
     ],
     "code": [
         [
@@ -147,13 +151,24 @@ ARGUMENTS = {
         ],
         ["task", "done", "1", "--outcome", "no_answer", "--by", "A, B", "--code={}"],
     ],
+    "year groups": [["demo-data", "--out", "demo-out", "--pupils", "5", "--year-groups={}"]],
 }
 VALID = {
     "date": lambda text: bool(_ISO_DATE.fullmatch(text)),
     "school": lambda text: text == SCHOOL,
     "upn": lambda text: upn_problem(text.strip().upper()) is None,
     "code": lambda text: text.strip().upper() in ABSENCE_CODES,
+    "year groups": lambda text: _year_groups_ok(text),
 }
+
+
+def _year_groups_ok(text: str) -> bool:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    return (
+        bool(parts)
+        and all(re.fullmatch(r"-?[0-9]{1,2}", p) and -2 <= int(p) <= 14 for p in parts)
+        and len(set(map(int, parts))) == len(parts)
+    )
 
 
 @pytest.mark.parametrize(

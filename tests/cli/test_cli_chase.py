@@ -228,7 +228,7 @@ def test_an_alert_keeps_what_was_known_and_shows_what_happened_since(
 
     # The register says she came in (imported after the chase stopped): seen safe, at the top,
     # and the alert still waits for the DSL.
-    write_marks(tmp_path / "register", [[upn(1), str(MONDAY), "AM", "L", "25"]])
+    write_marks(tmp_path / "register", [[upn(1), str(MONDAY), "AM", "L", "15"]])
     # Her N becomes L: an amendment, so the office says who and why (reg 6).
     imported = runner.invoke(
         app,

@@ -78,7 +78,7 @@ def test_review_prints_counts_first_in_80_columns_and_json_for_scripts(
     shown = json.loads(as_json.stdout)
     assert set(shown) == {
         "school", "date", "review_day", "counts", "proposals", "overdue",
-        "letters_needing_a_person",
+        "letters_needing_a_person", "legal_decisions_due", "provisional",
     }  # fmt: skip
     assert (shown["school"], shown["date"]) == (school, "2025-10-24")
     assert shown["counts"]["letters_emailed"] == 1

@@ -378,6 +378,9 @@ def _message_resource(account_sid: str, form: dict[str, str]) -> dict[str, objec
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of concurrent sends then loses a SYN and
+    # waits a second to retry it, past the tests' short client timeouts.
+    request_queue_size = 128
     fake: FakeTwilio
 
 

@@ -7,6 +7,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+# Every table the engine has, so the test holds when run on its own, not just in the suite.
+import cases.models  # noqa: F401
+import chase.models  # noqa: F401
+import notifications.models  # noqa: F401
 import school.models  # noqa: F401
 
 

@@ -45,6 +45,7 @@ WEEKEND = [
 ]
 GOOD_CODES = sorted(set(CODES) - {"#", "X"})  # X is wrong for these pupils, # on school days
 LATE_CODES = ("L", "U")
+WINDOW = 20  # Emmanuel Middle's registers stay open 20 minutes (08:40-09:00, 13:40-14:00)
 VALID_UPNS = {upn(n) for n in [*ON_ROLL, LEAVER]}
 COUNTED = (
     "pupil",
@@ -154,9 +155,10 @@ def good_code(draw: st.DrawFn) -> tuple[str, str, str]:
     """(code as written, code as stored, minutes_late as written)."""
     code = draw(st.sampled_from(GOOD_CODES))
     written = draw(_casing(code))
-    minutes = (
-        draw(st.one_of(st.just(""), st.integers(0, 240).map(str))) if code in LATE_CODES else ""
-    )
+    minutes = ""
+    if code in LATE_CODES:  # the time decides the code: L while the register is open, U after
+        late = st.integers(0, WINDOW) if code == "L" else st.integers(WINDOW + 1, 240)
+        minutes = draw(st.one_of(st.just(""), late.map(str)))
     return written, code, minutes
 
 
@@ -236,6 +238,8 @@ _BAD_CODE: dict[str, st.SearchStrategy[tuple[str, str]]] = {
     "minutes on a code that is not late": st.tuples(
         st.sampled_from(sorted(set(GOOD_CODES) - set(LATE_CODES))), st.integers(0, 240).map(str)
     ),
+    "L after the register closed": st.tuples(_casing("L"), st.integers(WINDOW + 1, 240).map(str)),
+    "U while the register was open": st.tuples(_casing("U"), st.integers(0, WINDOW).map(str)),
     "minutes not a number or too many": st.tuples(
         st.sampled_from(LATE_CODES),
         st.one_of(

@@ -2,187 +2,46 @@
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import logging
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, func, select
-from sqlmodel import Session, col
+from sqlalchemy import Engine, create_engine, select
+from sqlmodel import col
 from twilio.request_validator import RequestValidator
 
-from chase.checks import advance_due_checks, open_checks
-from chase.models import DslAlert, ParentReply, WelfareCheck, WelfareCheckEvent
-from chase.morning import school_morning
-from chase.responses import message_failed
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendGate, SendOutcome
+from chase.models import DslAlert, WelfareCheckEvent
 from notifications.models import OutboxMessage
-from notifications.outbox import drain_outbox
 from school.clock import FixedClock
-from school.database import SchemaNotReady, id_of
-from school.models import Contact
-from school.register_import import RegisterFiles, import_register
-from tests.register_files import pupil_row, upn, write_contacts, write_marks, write_pupils
+from school.database import SchemaNotReady
 from web.app import app_from_environment, create_app
 from web.settings import SettingsProblem, WebSettings
 from web.twilio_webhooks import EMPTY_TWIML, SMS_PATH, STATUS_PATH
 
 if TYPE_CHECKING:
-    import httpx
+    pass
 
-PUBLIC_URL = "https://attendance.example.org"
-TOKEN = "current-auth-token"
-PREVIOUS_TOKEN = "previous-auth-token"
-MONDAY = date(2026, 11, 23)  # a school day; the AM register closes at 09:00 (UTC in November)
-NINE = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-MUM, GRAN, DAD, STRANGER = "+447700900101", "+447700900102", "+447700900201", "+447700900999"
-SCHOOL_NUMBER = "+447700900000"
-
-
-class SentChannel:
-    """A channel that accepts everything and answers with a sid derived from the message key."""
-
-    def __init__(self, name: ChannelName) -> None:
-        self.name = name
-
-    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
-        return [SendOutcome(Delivery.SENT, provider_id=sid_for(m.key)) for m in messages]
-
-
-def sid_for(key: str) -> str:
-    return "SM" + hashlib.sha1(key.encode()).hexdigest()[:32]
-
-
-@pytest.fixture
-def morning_clock() -> FixedClock:
-    return FixedClock(NINE)
-
-
-@pytest.fixture
-def chase(
-    session: Session, school: str, clock: FixedClock, morning_clock: FixedClock, tmp_path: Path
-) -> dict[int, int]:
-    """Two pupils absent at 09:00 with their parents texted; returns check id by pupil number.
-
-    Pupil 1: Mum (parental responsibility, texted) and Gran (not texted at first).
-    Pupil 2: Dad only.
-    """
-    write_pupils(tmp_path, [pupil_row(1), pupil_row(2)])
-    write_contacts(
-        tmp_path,
-        [
-            [upn(1), 1, "Mum One", "Mother", "true", MUM, ""],
-            [upn(1), 2, "Gran One", "Grandmother", "false", GRAN, ""],
-            [upn(2), 1, "Dad Two", "Father", "true", DAD, ""],
-        ],
-    )
-    # The register is taken: both absent with no reason yet (N).
-    write_marks(tmp_path, [[upn(n), MONDAY.isoformat(), "AM", "N", ""] for n in (1, 2)])
-    import_register(session, school, RegisterFiles.in_folder(tmp_path), clock)
-    morning = school_morning(session, school, MONDAY)
-    assert open_checks(session, morning, morning_clock) == 2
-    advance_due_checks(session, morning, morning_clock)
-    channels = {"sms": SentChannel("sms"), "email": SentChannel("email")}
-    asyncio.run(drain_outbox(session, channels, morning_clock, on_failure=message_failed))
-    checks = {c.pupil_id: id_of(c) for c in session.scalars(select(WelfareCheck))}
-    contacts = {c.mobile: c.pupil_id for c in session.scalars(select(Contact))}
-    return {1: checks[contacts[MUM]], 2: checks[contacts[DAD]]}
-
-
-@pytest.fixture
-def client(engine: Engine, morning_clock: FixedClock) -> Iterator[TestClient]:
-    settings = WebSettings(PUBLIC_URL, (TOKEN, PREVIOUS_TOKEN))
-    with TestClient(create_app(engine, settings, morning_clock)) as test_client:
-        yield test_client
-
-
-def signed(
-    client: TestClient,
-    path: str,
-    params: dict[str, str],
-    *,
-    token: str = TOKEN,
-    signed_url: str | None = None,
-    signature: str | None = None,
-) -> httpx.Response:
-    """POST a form as Twilio would, signed on the public URL unless told otherwise."""
-    url = signed_url if signed_url is not None else PUBLIC_URL + path
-    headers = {
-        "X-Twilio-Signature": signature
-        if signature is not None
-        else RequestValidator(token).compute_signature(url, params)
-    }
-    return client.post(path, data=params, headers=headers)
-
-
-def sms(sid: str, sender: str, body: str) -> dict[str, str]:
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": "AC" + "0" * 32,
-        "From": sender,
-        "To": SCHOOL_NUMBER,
-        "Body": body,
-        "NumMedia": "0",
-    }
-
-
-def status(sid: str, message_status: str, error_code: str = "") -> dict[str, str]:
-    params = {"MessageSid": sid, "MessageStatus": message_status, "To": MUM}
-    if error_code:
-        params["ErrorCode"] = error_code
-    return params
-
-
-def fresh(engine: Engine) -> Session:
-    """A new session, so nothing the test read earlier is served from its identity map."""
-    return Session(engine, expire_on_commit=False)
-
-
-def check_of(engine: Engine, check_id: int) -> WelfareCheck:
-    with fresh(engine) as s:
-        check = s.get(WelfareCheck, check_id)
-        assert check is not None
-        return check
-
-
-def snapshot(engine: Engine) -> dict[str, Any]:
-    """Everything a refused or repeated request must leave alone."""
-    with fresh(engine) as s:
-        return {
-            "replies": s.scalar(select(func.count()).select_from(ParentReply)),
-            "events": s.scalar(select(func.count()).select_from(WelfareCheckEvent)),
-            "alerts": s.scalar(select(func.count()).select_from(DslAlert)),
-            "checks": sorted(
-                (c.id, c.state, c.next_due_at, c.suggested_code)
-                for c in s.scalars(select(WelfareCheck))
-            ),
-            "outbox": sorted(
-                (m.id, m.status, m.last_error) for m in s.scalars(select(OutboxMessage))
-            ),
-        }
-
-
-def replies(engine: Engine) -> list[ParentReply]:
-    with fresh(engine) as s:
-        return list(s.scalars(select(ParentReply)))
-
-
-def parent_sms(engine: Engine, to: str) -> OutboxMessage:
-    with fresh(engine) as s:
-        found = s.scalars(
-            select(OutboxMessage).where(
-                col(OutboxMessage.to) == to, col(OutboxMessage.channel) == "sms"
-            )
-        ).all()
-        assert len(found) == 1, found
-        return found[0]
-
+from tests.web.webhooks_support import (
+    DAD,
+    GRAN,
+    MUM,
+    NINE,
+    PREVIOUS_TOKEN,
+    PUBLIC_URL,
+    STRANGER,
+    TOKEN,
+    check_of,
+    fresh,
+    parent_sms,
+    replies,
+    signed,
+    sms,
+    snapshot,
+    status,
+)
 
 # --- signatures ----------------------------------------------------------------------------
 

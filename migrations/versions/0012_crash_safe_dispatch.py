@@ -1,7 +1,7 @@
 """Crash-safe dispatch: each outbox claim's fencing token, send-started mark and outcome.
 
-Revision ID: 0010o
-Revises: 0009
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-23 09:00:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010o"
-down_revision: str | None = "0009"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Worked, dated scenarios of the law (spec §8 style), one file per area."""

@@ -1,42 +1,52 @@
-"""Claims on outbox rows: a small batch under a lease and a fencing token, one committed mark
-when each send starts and one when its outcome is known, and what follows from each outcome.
+"""Claims on outbox rows: a batch claimed and marked started in one commit, sent as one wave
+under a fencing token, its answers stored and settled in one commit, and what follows each.
 
 A kill at any moment leaves every claimed row in one of three states, each with one honest
 reading: not started (provably never sent: back to pending once the claim's lease expires),
 started with an outcome (decided as if the run had lived), or started without an outcome
-(the request may have reached the provider: `unknown`, flagged for staff, never resent).
+(the request may have reached the provider: `notifications.reconcile` asks the provider once
+the send lease and a settle delay are over, and only a provider that cannot be asked leaves
+it `unknown`, flagged for staff).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlmodel import Session, col
 
-from notifications.message import Delivery, OutgoingMessage, SendOutcome
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
 from notifications.models import OutboxMessage
 from school import checkpoints
-from school.clock import Clock
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 BATCH = 200
-# A claim not yet started may be taken over after this; the fencing token stops the first
-# holder sending it afterwards, so a short lease only ever costs a little work, never a copy.
+# A claim's sends must start within this of the claim (measured on the sending process's own
+# clock); later ones are handed back unsent. So no request of a claim is still in flight once
+# the window and a channel's timeout (10 s) are over, far inside the send lease.
 CLAIM_LEASE = timedelta(seconds=60)
-# A send started this long ago with no outcome belongs to a dead run (far longer than any
-# channel's timeout): it may have reached the provider.
+# A send started this long ago with no outcome belongs to a dead run (far longer than the
+# claim's window plus any channel's timeout): its request can no longer be in flight.
 SEND_LEASE = timedelta(minutes=5)
-LEASE = SEND_LEASE  # the longest a crashed run's rows wait before the next run settles them
+# ... and the provider is given this much longer to show what it received (its message lists
+# are not instant) before a lost send is looked for there.
+SETTLE = timedelta(seconds=30)
+LEASE = (
+    SEND_LEASE + SETTLE
+)  # the longest a crashed run's rows wait before the next run settles them
 RETRY_DELAYS = [timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600)]
 LOST = "the run sending this stopped after the request may have left, before the answer"
+NOT_STARTED = SendOutcome(Delivery.TRANSIENT, error="not sent: its claim's window had passed")
 
 # Called after a message fails for good, in the transaction that records it (moves the chase
 # on to the next contact or step). Set by the chase; the outbox itself knows no checks.
@@ -50,13 +60,36 @@ class DispatchResult:
     failed: int = 0
     unknown: int = 0
     returned: int = 0  # claims that never started, back to pending after a crash
+    reconciled: int = 0  # lost sends the provider was asked about after a crash
     by_channel: dict[str, int] = field(default_factory=dict)
+
+
+def outgoing(message: OutboxMessage) -> OutgoingMessage:
+    """What a channel is handed for a row: the same on every attempt, Message-ID included."""
+    return OutgoingMessage(
+        key=message.idempotency_key,
+        channel=cast(ChannelName, message.channel),
+        to=message.to,
+        text=message.text,
+        subject=message.subject,
+        html=message.html,
+        message_id=stable_message_id(message),
+    )
+
+
+def stable_message_id(message: OutboxMessage) -> str:
+    """A globally unique id fixed by the row (its key and the instant it was written), so
+    every attempt at one message carries the same id and no two messages share one."""
+    seed = f"{message.idempotency_key}|{message.created_at.isoformat()}|{message.school_id}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 def claim_batch(
     session: Session, now: datetime, school_id: str | None, limit: int = BATCH
 ) -> tuple[str, list[OutboxMessage]]:
-    """Mark up to `limit` ready rows `sending` under a new token and commit, before any send."""
+    """Mark up to `limit` ready rows `sending` and started under a new token, in one commit
+    before any send: the whole wave's start mark, as a crash after it is reconciled with the
+    provider rather than left for staff."""
     token = uuid.uuid4().hex
     ready = (
         select(OUTBOX.c.id)
@@ -80,7 +113,7 @@ def claim_batch(
                 status="sending",
                 claimed_at=now,
                 claim_token=token,
-                send_started_at=None,
+                send_started_at=now,
                 outcome=None,
                 attempts=OUTBOX.c.attempts + 1,
             )
@@ -100,97 +133,71 @@ def claim_batch(
 
 
 class ClaimGate:
-    """The SendGate for a run's claims: each send's mark is one short transaction of its own,
-    carrying the answers that came in since the last, fenced by the current claim's token.
-    Thread-safe: each sending thread keeps one connection for the run (a pool checkout and
-    its liveness ping per mark would cost more than the mark itself)."""
+    """The SendGate for one claim at a time, all in memory: a send may start if its row is
+    in the claim and the claim's window is open; answers are kept until `store_answers`
+    writes them with the claim's settling (one statement per kind, one commit per wave).
+    Thread-safe: Twilio's threads and SMTP's coroutines share it."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self.engine = engine
-        self.clock = clock
+    def __init__(self, window: timedelta = CLAIM_LEASE) -> None:
+        self.window = window.total_seconds()
         self.token = ""
-        self.finished: set[str] = set()  # keys whose outcome is recorded (set.add is atomic)
-        self._local = threading.local()
+        self._claimed: frozenset[str] = frozenset()
+        self._deadline = 0.0
         self._lock = threading.Lock()
-        self._connections: list[Connection] = []
-        self._answers: list[dict[str, object]] = []  # answered, not yet committed
+        self.answers: dict[str, SendOutcome] = {}
+        self.late: set[str] = set()  # refused because the window had passed: never sent
 
-    def claim(self, token: str) -> None:
+    def claim(self, token: str, keys: list[str]) -> None:
         """Send for this claim from now on (called between claims, with no send under way)."""
         self.token = token
-        self.finished = set()
-
-    def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
-
-    def _connection(self) -> Connection:
-        connection: Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self.engine.connect()
-            with self._lock:
-                self._connections.append(connection)
-        return connection
-
-    def _mine(self, key: str) -> ColumnElement[bool]:
-        return and_(OUTBOX.c.idempotency_key == key, OUTBOX.c.claim_token == self.token)
+        self._claimed = frozenset(keys)
+        self._deadline = time.monotonic() + self.window
+        self.answers = {}
+        self.late = set()
 
     def start(self, message: OutgoingMessage) -> bool:
-        conn = self._connection()
-        with conn.begin():
-            # Answers that came in since the last mark ride in the same commit: one commit
-            # per message, and each answer is stored before the next request leaves.
-            self._store_answers(conn)
-            started = conn.execute(
-                update(OUTBOX)
-                .where(
-                    self._mine(message.key),
-                    OUTBOX.c.status == "sending",
-                    OUTBOX.c.send_started_at.is_(None),
-                )
-                .values(send_started_at=self.clock.now())
-            ).rowcount
-        if started:
-            checkpoints.reached("dispatch.started")
-        return bool(started)
+        if message.key not in self._claimed:
+            return False
+        if time.monotonic() > self._deadline:
+            # Too long after the claim: another run may soon treat it as lost. Not sent.
+            with self._lock:
+                self.late.add(message.key)
+            return False
+        checkpoints.reached("dispatch.started")
+        return True
 
     def finish(self, message: OutgoingMessage, outcome: SendOutcome) -> None:
-        """Keep the answer for the next commit: the next send's mark, or `flush`."""
-        answer: dict[str, object] = {"k": message.key, "o": outcome.delivery.value}
-        answer["e"] = outcome.error
-        if outcome.delivery is Delivery.SENT:
-            answer |= {"p": outcome.provider_id, "at": self.clock.now()}
         with self._lock:
-            self._answers.append(answer)
-        self.finished.add(message.key)
+            self.answers[message.key] = outcome
 
-    def flush(self) -> None:
-        """Store every answer not yet committed (after a claim's sends, before settling it)."""
-        conn = self._connection()
-        with conn.begin():
-            self._store_answers(conn)
-
-    def _store_answers(self, conn: Connection) -> None:
+    def store_answers(self, session: Session, unstarted: list[str], now: datetime) -> None:
+        """Write every answer, and un-mark the sends that never started, fenced by the token
+        (in the caller's transaction)."""
         with self._lock:
-            answers, self._answers = self._answers, []
-        sent = [a for a in answers if "p" in a]
-        other = [a for a in answers if "p" not in a]
-        recordable = and_(
+            answers, self.answers = self.answers, {}
+            unstarted = sorted(set(unstarted) | self.late - set(answers))
+        mine = and_(
             OUTBOX.c.idempotency_key == bindparam("k"),
             OUTBOX.c.claim_token == self.token,
-            # `unknown`: a late answer after another run gave up on it still counts.
-            or_(OUTBOX.c.status == "sending", OUTBOX.c.status == "unknown"),
+            OUTBOX.c.status == "sending",
             OUTBOX.c.outcome.is_(None),
         )
+        sent = [
+            {"k": k, "o": o.delivery.value, "e": o.error, "p": o.provider_id, "at": now}
+            for k, o in answers.items()
+            if o.delivery is Delivery.SENT
+        ]
+        other = [
+            {"k": k, "o": o.delivery.value, "e": o.error}
+            for k, o in answers.items()
+            if o.delivery is not Delivery.SENT
+        ]
         answered: dict[str, Any] = {"outcome": bindparam("o"), "last_error": bindparam("e")}
         if sent:
             # Sent is final here: the provider's id is stored with the answer.
-            conn.execute(
+            session.execute(
                 update(OUTBOX)
-                .where(recordable)
+                .where(mine)
                 .values(
                     status="sent",
                     provider_id=bindparam("p"),
@@ -201,7 +208,12 @@ class ClaimGate:
                 sent,
             )
         if other:
-            conn.execute(update(OUTBOX).where(recordable).values(**answered), other)
+            session.execute(update(OUTBOX).where(mine).values(**answered), other)
+        if unstarted:
+            session.execute(
+                update(OUTBOX).where(mine).values(send_started_at=None),
+                [{"k": k} for k in unstarted],
+            )
 
 
 def settle(
@@ -260,15 +272,15 @@ def recover_abandoned(
 ) -> DispatchResult:
     """Settle the rows of runs that died holding claims, once the claim's lease is over: never
     started, back to pending; answered, decided from the answer. A send started with no answer
-    waits out the send lease (the request might still be answered), then is `unknown`."""
+    is left for `notifications.reconcile`, which asks the provider."""
     claimed_at = col(OutboxMessage.claimed_at)
     answered_or_unstarted = col(OutboxMessage.outcome).is_not(None) | col(
         OutboxMessage.send_started_at
     ).is_(None)
     abandoned = select(OutboxMessage).where(
         col(OutboxMessage.status) == "sending",
-        ((claimed_at < now - CLAIM_LEASE) & answered_or_unstarted)
-        | (claimed_at < now - SEND_LEASE),
+        claimed_at < now - CLAIM_LEASE,
+        answered_or_unstarted,
     )
     if session.get_bind().dialect.name == "postgresql":
         abandoned = abandoned.with_for_update(skip_locked=True)
@@ -276,8 +288,4 @@ def recover_abandoned(
     result = DispatchResult()
     settle(session, rows, now, on_failure, result)
     session.commit()
-    if result.unknown:
-        log.warning(
-            "%d outbox messages have an unknown outcome and are flagged for staff", result.unknown
-        )
     return result

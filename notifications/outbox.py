@@ -1,22 +1,21 @@
 """The outbox: messages written in the caller's transaction, then claimed, sent and recorded.
 
 A message is written at most once per key, and sent after commit, never twice. Claims are
-small, leased and fenced (`notifications.claims`): each send is marked started in a committed
-transaction immediately before its request, and its answer recorded as soon as it comes, so a
-crash leaves unknown only the sends that were in flight; the rest are sent or sent later.
+small, leased and fenced (`notifications.claims`): a claim is marked started in the commit
+that takes it, sent as one wave, and its answers stored and settled in one more commit. After
+a crash the provider is asked about every send left without an answer
+(`notifications.reconcile`), so only a provider that cannot be asked leaves one unknown.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from notifications.claims import (
@@ -26,16 +25,27 @@ from notifications.claims import (
     FailureHook,
     claim_batch,
     claimed_rows,
+    outgoing,
     recover_abandoned,
     settle,
+    stable_message_id,
 )
-from notifications.message import CLAIM_LOST, Channel, ChannelName, OutgoingMessage, SendOutcome
+from notifications.message import CLAIM_LOST, Channel, OutgoingMessage, SendOutcome
 from notifications.models import DeliveryReport, OutboxMessage
+from notifications.reconcile import reconcile_lost
 from school import checkpoints
 from school.clock import Clock
 from school.database import insert_ignoring_duplicates
 
-__all__ = ["LEASE", "DispatchResult", "FailureHook", "drain_outbox", "enqueue", "recover_abandoned"]
+__all__ = [
+    "LEASE",
+    "DispatchResult",
+    "FailureHook",
+    "drain_outbox",
+    "enqueue",
+    "recover_abandoned",
+    "stable_message_id",
+]
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
@@ -93,26 +103,6 @@ def enqueue(session: Session, envelopes: list[Envelope], now: datetime) -> int:
 
 
 # --- claiming, sending and recording what happened --------------------------------------------
-
-
-def outgoing(message: OutboxMessage) -> OutgoingMessage:
-    """What a channel is handed for a row: the same on every attempt, Message-ID included."""
-    return OutgoingMessage(
-        key=message.idempotency_key,
-        channel=cast(ChannelName, message.channel),
-        to=message.to,
-        text=message.text,
-        subject=message.subject,
-        html=message.html,
-        message_id=stable_message_id(message),
-    )
-
-
-def stable_message_id(message: OutboxMessage) -> str:
-    """A globally unique id fixed by the row (its key and the instant it was written), so
-    every attempt at one message carries the same id and no two messages share one."""
-    seed = f"{message.idempotency_key}|{message.created_at.isoformat()}|{message.school_id}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
 async def send_claimed(
@@ -176,38 +166,44 @@ async def drain_outbox(
     school_id: str | None = None,
     on_failure: FailureHook | None = None,
 ) -> DispatchResult:
-    """Send everything due now, claim by claim, until nothing is ready."""
+    """Send everything due now, claim by claim, until nothing is ready. Each claim costs two
+    commits however many it holds: the claim with its start mark, then its answers settled."""
     result = recover_abandoned(session, clock.now(), on_failure)
     result.returned = 0  # the last run's leftovers are counted there, not here
-    engine = session.get_bind()
-    assert isinstance(engine, Engine), "the outbox needs an engine to commit each mark on"
-    gate = ClaimGate(engine, clock)
-    try:
-        while True:
-            token, messages = claim_batch(session, clock.now(), school_id)
-            if not messages:
-                return result
-            checkpoints.reached("dispatch.claimed")
-            gate.claim(token)
-            try:
-                answers = await send_claimed(messages, channels, gate)
-            finally:
-                gate.flush()  # even when a send raised: the answers already in are kept
-            for message in messages:
-                answer = answers[message.idempotency_key]
-                if message.idempotency_key not in gate.finished and answer is not CLAIM_LOST:
-                    # A channel that answered without telling the gate: record its answer now.
-                    gate.finish(outgoing(message), answer)
-            gate.flush()
-            checkpoints.reached("dispatch.sent")
-            rows = claimed_rows(session, token)
-            settle(session, rows, clock.now(), on_failure, result)
-            sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
-            if sent:
-                apply_early_reports(session, sent, clock.now(), on_failure)
+    found = await reconcile_lost(session, channels, clock.now(), school_id)
+    result.sent, result.unknown = result.sent + found.sent, result.unknown + found.unknown
+    result.reconciled = found.reconciled
+    gate = ClaimGate()
+    while True:
+        token, messages = claim_batch(session, clock.now(), school_id)
+        if not messages:
+            return result
+        checkpoints.reached("dispatch.claimed")
+        gate.claim(token, [m.idempotency_key for m in messages])
+        try:
+            answers = await send_claimed(messages, channels, gate)
+        except BaseException:
+            # The answers already in are kept; the rest are lost sends, for reconciliation.
+            gate.store_answers(session, [], clock.now())
             session.commit()
-    finally:
-        gate.close()
+            raise
+        unstarted = []
+        for message in messages:
+            key = message.idempotency_key
+            answer = answers[key]
+            if answer is CLAIM_LOST:
+                unstarted.append(key)
+            elif key not in gate.answers:
+                # A channel that answered without telling the gate: record its answer now.
+                gate.finish(outgoing(message), answer)
+        checkpoints.reached("dispatch.sent")
+        gate.store_answers(session, unstarted, clock.now())
+        rows = claimed_rows(session, token)
+        settle(session, rows, clock.now(), on_failure, result)
+        sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
+        if sent:
+            apply_early_reports(session, sent, clock.now(), on_failure)
+        session.commit()
 
 
 def flagged_messages(session: Session, school_id: str) -> list[OutboxMessage]:

@@ -11,9 +11,11 @@ from notifications.message import (
     CLAIM_LOST,
     ChannelName,
     Delivery,
+    LostSend,
     OutgoingMessage,
     SendGate,
     SendOutcome,
+    Sighting,
 )
 from school.clock import Clock, SystemClock
 
@@ -35,6 +37,37 @@ class LocalOutboxChannel:
 
     def close(self) -> None:
         """Nothing to release between calls; here so every channel can be closed alike."""
+
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """A lost send is in the file if a whole line carries its key."""
+        if not lost:
+            return []
+        return await asyncio.to_thread(self._look_up, lost)
+
+    def _look_up(self, lost: list[LostSend]) -> list[Sighting]:
+        wanted = {one.message.key for one in lost}
+        found: dict[str, list[str]] = {}
+        try:
+            with self._lock, self.path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue  # a line cut short by a crash: that message was not written
+                    if isinstance(entry, dict) and entry.get("key") in wanted:
+                        found.setdefault(entry["key"], []).insert(0, str(entry["provider_id"]))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            return [
+                Sighting(Delivery.UNKNOWN, error=f"local outbox unreadable: {exc}") for _ in lost
+            ]
+        return [
+            Sighting(Delivery.SENT, tuple(found[one.message.key]))
+            if one.message.key in found
+            else Sighting(Delivery.TRANSIENT, error="not in the local outbox: written again")
+            for one in lost
+        ]
 
     async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:

@@ -23,14 +23,22 @@ from notifications.message import (
     CLAIM_LOST,
     ChannelName,
     Delivery,
+    LostSend,
     OutgoingMessage,
     SendGate,
     SendOutcome,
+    Sighting,
 )
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "X-Attendance-Key"
+# SMTP has no way to ask a server what it accepted. It has idempotency instead: every attempt
+# at one outbox row carries the same Message-ID (RFC 5322 §3.6.4: one id per message, copies
+# share it), and receiving systems and mail clients keep one copy per Message-ID. So an email
+# whose answer was lost in a crash is sent again, as the same message, rather than left for
+# staff to chase: the parent sees it once, where leaving it might mean they never see it.
+RESEND_SAME_ID = "smtp cannot be asked: sent again with the same Message-ID"
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -117,6 +125,10 @@ class SmtpEmailChannel:
     def close(self) -> None:
         """Nothing to release between calls; here so every channel can be closed alike."""
 
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """Every lost email is sent again with its own Message-ID (see RESEND_SAME_ID)."""
+        return [Sighting(Delivery.TRANSIENT, error=RESEND_SAME_ID) for _ in lost]
+
     async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
@@ -151,8 +163,7 @@ class SmtpEmailChannel:
             for index, message in pending:
                 outcome = await self._send_one(client, message, batch, gate)
                 if outcome is not CLAIM_LOST:
-                    # Off the event loop: the other connections keep sending meanwhile.
-                    await asyncio.to_thread(gate.finish, message, outcome)
+                    gate.finish(message, outcome)  # in memory: no database trip
                 outcomes[index] = outcome
                 log.debug("email %s: %s", message.key, outcome.delivery)
         finally:
@@ -247,7 +258,7 @@ class SmtpEmailChannel:
 
             # DATA: once the command is out, a lost reply may hide an accepted message, so
             # the send is marked started (committed) first; MAIL and RCPT hand over nothing.
-            if not await asyncio.to_thread(gate.start, message):
+            if not gate.start(message):
                 await _reset(client)
                 return CLAIM_LOST
             try:

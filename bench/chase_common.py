@@ -360,7 +360,7 @@ def reset_chase(engine: Engine) -> None:
     """Forget every check, event, task, message and alert: the morning starts again."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(CHASE_TABLES)} RESTART IDENTITY"))
+            conn.execute(text(f"TRUNCATE {', '.join(CHASE_TABLES)} RESTART IDENTITY CASCADE"))
         else:
             # No AUTOINCREMENT here: emptied tables number their rows from 1 again.
             for table in CHASE_TABLES:

@@ -156,8 +156,8 @@ class TwilioSmsChannel:
             return Sighting(Delivery.UNKNOWN, error=classify_twilio_error(exc).error)
         except requests.RequestException as exc:
             return Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {_root_cause(exc)}")
-        except Exception as exc:
-            return Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {type(exc).__name__}")
+        except Exception as exc:  # the SDK's TwilioException for an error page, among others
+            return Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {_root_cause(exc)}")
         ids = tuple(str(m.sid) for m in found if m.sid and m.body == message.text)
         if ids:
             return Sighting(Delivery.SENT, ids)

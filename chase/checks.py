@@ -179,9 +179,17 @@ def seen_in(code: str) -> bool:
 
 def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> int:
     """Close open checks whose session now has a mark other than N: the pupil arrived, or
-    staff recorded a reason. Returns how many closed."""
+    staff recorded a reason; and a morning check whose pupil was seen in the afternoon (a
+    present or late PM mark: the child is safe, whatever the morning's mark). Returns how
+    many closed."""
     marked = _open_checks_with(morning, MARKS, MARKS.c.code).where(MARKS.c.code != "N")
     codes = dict(session.execute(marked).tuples().all())
+    afternoon = {
+        check_id: code
+        for check_id, code in session.execute(_seen_in_the_afternoon(morning)).tuples()
+        if check_id not in codes and seen_in(code)
+    }
+    codes |= afternoon
     # A reason reported while this check was being opened by another run (the office saw no
     # check to explain yet): the check is explained here, on the next tick.
     why = (REPORTED.c.reason, REPORTED.c.recorded_by, REPORTED.c.suggested_code)
@@ -204,6 +212,8 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
             continue
         seen = seen_in(code)
         reason = f"{'arrived' if seen else 'recorded as'} {code} ({CODES[code].meaning})"
+        if id_of(check) in afternoon:
+            reason = f"seen in the afternoon: {reason}"
         fire(
             CheckAdapter(check, effects),
             "explain",
@@ -230,6 +240,27 @@ def _open_checks_with(morning: SchoolMorning, table: Any, *columns: Any) -> Any:
         .where(
             CHECKS.c.school_id == morning.school.id,
             CHECKS.c.date == morning.on,
+            CHECKS.c.state.not_in(FINISHED),
+        )
+    )
+
+
+def _seen_in_the_afternoon(morning: SchoolMorning) -> Any:
+    """Today's open morning checks with the pupil's afternoon mark, whatever it is."""
+    return (
+        select(CHECKS.c.id, MARKS.c.code)
+        .join(
+            MARKS,
+            and_(
+                MARKS.c.pupil_id == CHECKS.c.pupil_id,
+                MARKS.c.date == CHECKS.c.date,
+                MARKS.c.session == "PM",
+            ),
+        )
+        .where(
+            CHECKS.c.school_id == morning.school.id,
+            CHECKS.c.date == morning.on,
+            CHECKS.c.session == "AM",
             CHECKS.c.state.not_in(FINISHED),
         )
     )

@@ -15,8 +15,8 @@ from notifications.models import OutboxMessage
 from school.models import AttendanceMark
 from school.policy_files import bundled_policy, load_policy
 from tests.chase_helpers import MONDAY, set_up_morning
-from tests.scenarios.test_registration_arrivals import OFFICE, Clock, cli, count, hhmm
 from tests.register_files import upn
+from tests.scenarios.test_registration_arrivals import OFFICE, Clock, cli, count, hhmm
 
 
 @pytest.mark.parametrize("seed,year", [("emmanuel-middle", 7), ("basildon-lower", 9)])

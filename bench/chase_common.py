@@ -44,6 +44,7 @@ REPORTED = ReportedAbsence.__table__  # type: ignore[attr-defined]
 # The engine's chase tables, emptied between runs (reported_absence is set-up, kept).
 CHASE_TABLES = (
     "welfare_check_event",
+    "note",
     "staff_task",
     "outbox_message",
     "dsl_alert",
@@ -359,7 +360,7 @@ def reset_chase(engine: Engine) -> None:
     """Forget every check, event, task, message and alert: the morning starts again."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(CHASE_TABLES)} RESTART IDENTITY"))
+            conn.execute(text(f"TRUNCATE {', '.join(CHASE_TABLES)} RESTART IDENTITY CASCADE"))
         else:
             # No AUTOINCREMENT here: emptied tables number their rows from 1 again.
             for table in CHASE_TABLES:

@@ -57,7 +57,7 @@ from bench.chase_common import (
     twilio_fake_main,
 )
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
-from notifications.message import Channel, OutgoingMessage, SendOutcome
+from notifications.message import Channel, OutgoingMessage, SendGate, SendOutcome
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import make_engine, session_for
@@ -98,10 +98,10 @@ class TimedChannel:
         self.messages = 0
         self.seconds = 0.0
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         start = perf_counter()
         try:
-            return list(await self.inner.send_many(messages))
+            return list(await self.inner.send_many(messages, gate))
         finally:
             self.calls += 1
             self.messages += len(messages)

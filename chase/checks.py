@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, not_, select, update
 from sqlmodel import Session, col
 
 from chase.effects import ChaseEffects
+from chase.locks import lock_checks
 from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
 from chase.plan import due_at, resolve_plan, school_instant, start_from
@@ -178,29 +179,41 @@ def seen_in(code: str) -> bool:
 
 def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> int:
     """Close open checks whose session now has a mark other than N: the pupil arrived, or
-    staff recorded a reason. Returns how many closed."""
-    marked = (
-        select(WelfareCheck, MARKS.c.code)
-        .join(
-            MARKS,
-            and_(
-                MARKS.c.pupil_id == WelfareCheck.pupil_id,
-                MARKS.c.date == WelfareCheck.date,
-                MARKS.c.session == WelfareCheck.session,
-            ),
-        )
-        .where(
-            col(WelfareCheck.school_id) == morning.school.id,
-            col(WelfareCheck.date) == morning.on,
-            col(WelfareCheck.state).not_in(FINISHED),
-            MARKS.c.code != "N",
-        )
-    )
-    rows = session.execute(marked).all()
+    staff recorded a reason; and a morning check whose pupil was seen in the afternoon (a
+    present or late PM mark: the child is safe, whatever the morning's mark). Returns how
+    many closed."""
+    marked = _open_checks_with(morning, MARKS, MARKS.c.code).where(MARKS.c.code != "N")
+    codes = dict(session.execute(marked).tuples().all())
+    afternoon = {
+        check_id: code
+        for check_id, code in session.execute(_seen_in_the_afternoon(morning)).tuples()
+        if check_id not in codes and seen_in(code)
+    }
+    codes |= afternoon
+    # A reason reported while this check was being opened by another run (the office saw no
+    # check to explain yet): the check is explained here, on the next tick.
+    why = (REPORTED.c.reason, REPORTED.c.recorded_by, REPORTED.c.suggested_code)
+    reported = {
+        row.id: row
+        for row in session.execute(_open_checks_with(morning, REPORTED, *why)).all()
+        if row.id not in codes
+    }
+    # Taken first, so a check another run is advancing or closing right now is waited for,
+    # then closed here if it is still open, or left alone if that run finished it.
+    checks = lock_checks(session, [*codes, *reported])
     effects = ChaseEffects(session, morning, clock.now())
-    for check, code in rows:
+    for check in checks:
+        code = codes.get(id_of(check))
+        if code is None:
+            told = reported[id_of(check)]
+            reason = f"reported to staff: {told.reason}"
+            fire(CheckAdapter(check, effects), "explain", actor=told.recorded_by, reason=reason,
+                 suggested_code=told.suggested_code)  # fmt: skip
+            continue
         seen = seen_in(code)
         reason = f"{'arrived' if seen else 'recorded as'} {code} ({CODES[code].meaning})"
+        if id_of(check) in afternoon:
+            reason = f"seen in the afternoon: {reason}"
         fire(
             CheckAdapter(check, effects),
             "explain",
@@ -209,7 +222,48 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
             suggested_code=None if seen else code,
         )
     session.commit()
-    return len(rows)
+    return len(checks)
+
+
+def _open_checks_with(morning: SchoolMorning, table: Any, *columns: Any) -> Any:
+    """Today's open checks joined to `table`'s row for the same pupil and session."""
+    return (
+        select(CHECKS.c.id, *columns)
+        .join(
+            table,
+            and_(
+                table.c.pupil_id == CHECKS.c.pupil_id,
+                table.c.date == CHECKS.c.date,
+                table.c.session == CHECKS.c.session,
+            ),
+        )
+        .where(
+            CHECKS.c.school_id == morning.school.id,
+            CHECKS.c.date == morning.on,
+            CHECKS.c.state.not_in(FINISHED),
+        )
+    )
+
+
+def _seen_in_the_afternoon(morning: SchoolMorning) -> Any:
+    """Today's open morning checks with the pupil's afternoon mark, whatever it is."""
+    return (
+        select(CHECKS.c.id, MARKS.c.code)
+        .join(
+            MARKS,
+            and_(
+                MARKS.c.pupil_id == CHECKS.c.pupil_id,
+                MARKS.c.date == CHECKS.c.date,
+                MARKS.c.session == "PM",
+            ),
+        )
+        .where(
+            CHECKS.c.school_id == morning.school.id,
+            CHECKS.c.date == morning.on,
+            CHECKS.c.session == "AM",
+            CHECKS.c.state.not_in(FINISHED),
+        )
+    )
 
 
 def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
@@ -230,6 +284,8 @@ def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -
             select(WelfareCheck)
             .where(col(WelfareCheck.id).in_(claimed))
             .order_by(col(WelfareCheck.vulnerable).desc(), col(WelfareCheck.next_due_at))
+            # Read as claimed: the session may hold older copies from earlier in the tick.
+            .execution_options(populate_existing=True)
         ).all()
         checkpoints.reached("advance.claimed")
         effects = ChaseEffects(session, morning, now)

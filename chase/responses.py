@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from chase.effects import ChaseEffects
+from chase.locks import CHECKS, lock_checks
 from chase.models import (
     DslAlert,
     ParentReply,
@@ -108,6 +109,7 @@ def _checks_meant(
 def _act_on_reply(
     session: Session, check: WelfareCheck, meaning: ReplyMeaning, body: str, who: str, now: datetime
 ) -> None:
+    check = lock_checks(session, [id_of(check)], open_only=False)[0]  # as it is now, held
     effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
     effects.load([check.pupil_id])
     adapter = CheckAdapter(check, effects)
@@ -293,8 +295,8 @@ def record_task_outcome(
     task.state, task.outcome, task.recorded_by, task.recorded_at = "done", outcome, by, now
     session.add(task)
     add_note(session, task.check_id, by, now, note or "", outcome=outcome, task_id=task_id)
-    check = session.get(WelfareCheck, task.check_id)
-    assert check is not None
+    # Taken for this transaction (a tick changing it now is waited for), read as it is now.
+    check = lock_checks(session, [task.check_id], open_only=False)[0]
     trigger = TASK_OUTCOMES[outcome]
     reason = f"{task.kind}: {outcome.replace('_', ' ')}" + (f" — {note}" if note else "")
     if trigger and check.state not in FINISHED:
@@ -374,14 +376,15 @@ def report_absence(
         for s in sessions
     ]
     insert_ignoring_duplicates(session, REPORTED, rows, ["pupil_id", "date", "session"])
-    checks = session.scalars(
-        select(WelfareCheck).where(
+    found = session.scalars(
+        select(CHECKS.c.id).where(
             col(WelfareCheck.pupil_id) == id_of(pupil),
             col(WelfareCheck.date) == on,
             col(WelfareCheck.session).in_(sessions),
             col(WelfareCheck.state).not_in(FINISHED),
         )
     ).all()
+    checks = lock_checks(session, found)  # a tick changing them now is waited for
     for check in checks:
         effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
         fire(

@@ -29,12 +29,22 @@ class OutboxMessage(SQLModel, table=True):
     subject: str | None = None
     text: str
     html: str | None = None
-    # pending -> sending -> sent -> delivered | failed; sending -> pending (transient, retry);
-    # sending -> failed (permanent); sending -> unknown (may have been sent: never retried).
+    # pending -> sending -> sent -> delivered | failed; sending -> pending (transient, retry,
+    # or claimed but never started); sending -> failed (permanent); sending -> unknown (the
+    # send started and its outcome was lost: may have been sent, so never retried).
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0
     next_attempt_at: dt.datetime = _utc()
     claimed_at: dt.datetime | None = _utc(nullable=True)
+    # The fencing token of the claim that holds the row: every write a sender makes names it,
+    # so a sender whose claim expired and was taken over can no longer start or record a send.
+    claim_token: str | None = Field(default=None, max_length=32)
+    # Committed immediately before the provider request: without it the send provably never
+    # started; with it and no outcome, the request may have reached the provider.
+    send_started_at: dt.datetime | None = _utc(nullable=True)
+    # What the provider said (a Delivery value), committed as soon as it is known, before the
+    # dispatcher decides what follows (retry, move the chase on, flag for staff).
+    outcome: str | None = Field(default=None, max_length=12)
     provider_id: str | None = Field(default=None, max_length=100, index=True)
     last_error: str | None = None
     created_at: dt.datetime = _utc()

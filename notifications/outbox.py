@@ -1,44 +1,53 @@
 """The outbox: messages written in the caller's transaction, then claimed, sent and recorded.
 
-A message is written at most once per key, and sent after commit, never twice. It is claimed
-(status `sending`, committed) before it is handed to its channel, so a crash after the request
-left can never lead to a second send: a claim older than the lease is marked `unknown` and
-flagged for staff instead of being retried.
+A message is written at most once per key, and sent after commit, never twice. Claims are
+small, leased and fenced (`notifications.claims`): a claim is marked started in the commit
+that takes it, sent as one wave, and its answers stored and settled in one more commit. After
+a crash the provider is asked about every send left without an answer
+(`notifications.reconcile`), so only a provider that cannot be asked leaves one unknown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import cast
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
-from notifications.message import (
-    Channel,
-    ChannelName,
-    Delivery,
-    OutgoingMessage,
-    SendOutcome,
+from notifications.claims import (
+    LEASE,
+    ClaimGate,
+    DispatchResult,
+    FailureHook,
+    claim_batch,
+    claimed_rows,
+    outgoing,
+    recover_abandoned,
+    settle,
+    stable_message_id,
 )
+from notifications.message import CLAIM_LOST, Channel, OutgoingMessage, SendOutcome
 from notifications.models import DeliveryReport, OutboxMessage
+from notifications.reconcile import reconcile_lost
 from school import checkpoints
 from school.clock import Clock
 from school.database import insert_ignoring_duplicates
 
+__all__ = [
+    "LEASE",
+    "DispatchResult",
+    "FailureHook",
+    "drain_outbox",
+    "enqueue",
+    "recover_abandoned",
+    "stable_message_id",
+]
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
-BATCH = 500
-LEASE = timedelta(minutes=5)  # far longer than any send's timeout
-RETRY_DELAYS = [timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600)]
-
-# Called after a message fails for good, in the transaction that records it (moves the chase
-# on to the next contact or step). Set by the chase; the outbox itself knows no checks.
-FailureHook = Callable[[Session, OutboxMessage, datetime], None]
 
 
 # --- writing, in the caller's transaction -----------------------------------------------------
@@ -96,129 +105,21 @@ def enqueue(session: Session, envelopes: list[Envelope], now: datetime) -> int:
 # --- claiming, sending and recording what happened --------------------------------------------
 
 
-@dataclass
-class DispatchResult:
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    unknown: int = 0
-    by_channel: dict[str, int] = field(default_factory=dict)
-
-
-def recover_abandoned(session: Session, now: datetime) -> int:
-    """Claims older than the lease belong to a crashed run: their outcome is unknown."""
-    stale = session.execute(
-        update(OUTBOX)
-        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - LEASE)
-        .values(
-            status="unknown",
-            flagged_for_staff=True,
-            last_error="the run sending this stopped before recording the result",
-        )
-        .returning(OUTBOX.c.id)
-    ).all()
-    session.commit()
-    if stale:
-        log.warning(
-            "%d outbox messages have an unknown outcome and are flagged for staff", len(stale)
-        )
-    return len(stale)
-
-
-def claim_ready(
-    session: Session, now: datetime, school_id: str | None, limit: int = BATCH
-) -> list[OutboxMessage]:
-    """Mark a batch `sending` and commit, before anything is sent."""
-    ready = (
-        select(OUTBOX.c.id)
-        .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
-        .order_by(OUTBOX.c.id)
-        .limit(limit)
-    )
-    if school_id is not None:
-        ready = ready.where(OUTBOX.c.school_id == school_id)
-    if session.get_bind().dialect.name == "postgresql":
-        ready = ready.with_for_update(skip_locked=True)
-    ids = [
-        row[0]
-        for row in session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ready.scalar_subquery()))
-            .values(status="sending", claimed_at=now, attempts=OUTBOX.c.attempts + 1)
-            .returning(OUTBOX.c.id)
-        )
-    ]
-    session.commit()
-    if not ids:
-        return []
-    return list(
-        session.scalars(
-            select(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .order_by(col(OutboxMessage.id))
-        )
-    )
-
-
 async def send_claimed(
-    messages: list[OutboxMessage], channels: Mapping[str, Channel]
-) -> dict[int, SendOutcome]:
-    """Hand each channel its messages at once; channels send concurrently."""
-    by_channel: dict[str, list[OutboxMessage]] = {}
+    messages: list[OutboxMessage], channels: Mapping[str, Channel], gate: ClaimGate
+) -> dict[str, SendOutcome]:
+    """Hand each channel its messages at once; channels send concurrently, each message
+    through the gate (send-started mark before its request, outcome as soon as known)."""
+    by_channel: dict[str, list[OutgoingMessage]] = {}
     for message in messages:
-        by_channel.setdefault(message.channel, []).append(message)
+        by_channel.setdefault(message.channel, []).append(outgoing(message))
 
-    async def send(name: str, batch: list[OutboxMessage]) -> list[tuple[int, SendOutcome]]:
-        outgoing = [
-            OutgoingMessage(
-                key=m.idempotency_key,
-                channel=cast(ChannelName, m.channel),
-                to=m.to,
-                text=m.text,
-                subject=m.subject,
-                html=m.html,
-            )
-            for m in batch
-        ]
-        outcomes = await channels[name].send_many(outgoing)
-        return [(m.id, o) for m, o in zip(batch, outcomes, strict=True)]  # type: ignore[misc]
+    async def send(name: str, batch: list[OutgoingMessage]) -> list[tuple[str, SendOutcome]]:
+        outcomes = await channels[name].send_many(batch, gate)
+        return [(m.key, o) for m, o in zip(batch, outcomes, strict=True)]
 
     results = await asyncio.gather(*(send(name, batch) for name, batch in by_channel.items()))
-    return {mid: outcome for pairs in results for mid, outcome in pairs}
-
-
-def record_outcomes(
-    session: Session,
-    messages: list[OutboxMessage],
-    outcomes: Mapping[int, SendOutcome],
-    now: datetime,
-    on_failure: FailureHook | None,
-    result: DispatchResult,
-) -> None:
-    for message in messages:
-        outcome = outcomes[message.id]  # type: ignore[index]
-        message.last_error = outcome.error
-        if outcome.delivery is Delivery.SENT:
-            message.status, message.provider_id, message.sent_at = "sent", outcome.provider_id, now
-            result.sent += 1
-            result.by_channel[message.channel] = result.by_channel.get(message.channel, 0) + 1
-        elif outcome.delivery is Delivery.TRANSIENT and message.attempts <= len(RETRY_DELAYS):
-            message.status = "pending"
-            message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
-            result.retrying += 1
-        elif outcome.delivery is Delivery.UNKNOWN:
-            message.status, message.flagged_for_staff = "unknown", True
-            result.unknown += 1
-        else:  # permanent, or transient too many times
-            message.status = "failed"
-            result.failed += 1
-            if on_failure is not None:
-                on_failure(session, message, now)
-        session.add(message)
-    sent = {m.provider_id: m for m in messages if m.status == "sent" and m.provider_id}
-    if sent:
-        apply_early_reports(session, sent, now, on_failure)
-    session.commit()
+    return {key: outcome for pairs in results for key, outcome in pairs}
 
 
 def apply_report(
@@ -265,17 +166,44 @@ async def drain_outbox(
     school_id: str | None = None,
     on_failure: FailureHook | None = None,
 ) -> DispatchResult:
-    """Send everything due now, batch by batch, until nothing is ready."""
-    result = DispatchResult()
-    recover_abandoned(session, clock.now())
+    """Send everything due now, claim by claim, until nothing is ready. Each claim costs two
+    commits however many it holds: the claim with its start mark, then its answers settled."""
+    result = recover_abandoned(session, clock.now(), on_failure)
+    result.returned = 0  # the last run's leftovers are counted there, not here
+    found = await reconcile_lost(session, channels, clock.now(), school_id)
+    result.sent, result.unknown = result.sent + found.sent, result.unknown + found.unknown
+    result.reconciled = found.reconciled
+    gate = ClaimGate()
     while True:
-        messages = claim_ready(session, clock.now(), school_id)
+        token, messages = claim_batch(session, clock.now(), school_id)
         if not messages:
             return result
         checkpoints.reached("dispatch.claimed")
-        outcomes = await send_claimed(messages, channels)
+        gate.claim(token, [m.idempotency_key for m in messages])
+        try:
+            answers = await send_claimed(messages, channels, gate)
+        except BaseException:
+            # The answers already in are kept; the rest are lost sends, for reconciliation.
+            gate.store_answers(session, [], clock.now())
+            session.commit()
+            raise
+        unstarted = []
+        for message in messages:
+            key = message.idempotency_key
+            answer = answers[key]
+            if answer is CLAIM_LOST:
+                unstarted.append(key)
+            elif key not in gate.answers:
+                # A channel that answered without telling the gate: record its answer now.
+                gate.finish(outgoing(message), answer)
         checkpoints.reached("dispatch.sent")
-        record_outcomes(session, messages, outcomes, clock.now(), on_failure, result)
+        gate.store_answers(session, unstarted, clock.now())
+        rows = claimed_rows(session, token)
+        settle(session, rows, clock.now(), on_failure, result)
+        sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
+        if sent:
+            apply_early_reports(session, sent, clock.now(), on_failure)
+        session.commit()
 
 
 def flagged_messages(session: Session, school_id: str) -> list[OutboxMessage]:

@@ -11,7 +11,8 @@ POINTS = (
     "advance.claimed",  # due checks claimed in the batch's transaction
     "advance.before_commit",  # steps run, events/tasks/outbox rows written, not committed
     "dispatch.claimed",  # messages marked `sending` and committed, nothing sent yet
-    "dispatch.sent",  # the channel accepted them, the outcome not yet recorded
+    "dispatch.started",  # one send marked started and committed, its request not yet made
+    "dispatch.sent",  # the channels answered and told the outbox, nothing settled yet
 )
 
 

@@ -11,7 +11,16 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from chase.models import WelfareCheck, WelfareCheckEvent
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    LostSend,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+    Sighting,
+)
 from school.clock import SCHOOL_TIME_ZONE, FixedClock
 from school.database import session_for
 from school.policy_files import bundled_policy, load_policy
@@ -38,9 +47,12 @@ class RecordingChannel:
     recipients: list[str] = field(default_factory=list)
     fail: dict[str, Delivery] = field(default_factory=dict)  # recipient -> outcome
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         outcomes = []
         for message in messages:
+            if not gate.start(message):
+                outcomes.append(CLAIM_LOST)
+                continue
             self.sent[message.key] += 1
             self.recipients.append(message.to)
             delivery = self.fail.get(message.to, Delivery.SENT)
@@ -50,7 +62,17 @@ class RecordingChannel:
             outcomes.append(
                 SendOutcome(delivery, provider, None if provider else "scripted failure")
             )
+            gate.finish(message, outcomes[-1])
         return outcomes
+
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """Holds a message if it was sent, as a provider that can be asked would say."""
+        return [
+            Sighting(Delivery.SENT, (f"SM{abs(hash(one.message.key)) % 10**12:012d}",))
+            if self.sent[one.message.key]
+            else Sighting(Delivery.TRANSIENT, error="no such message")
+            for one in lost
+        ]
 
 
 def channels() -> dict[str, RecordingChannel]:

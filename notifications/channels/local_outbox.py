@@ -7,7 +7,16 @@ import json
 import threading
 from pathlib import Path
 
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    LostSend,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+    Sighting,
+)
 from school.clock import Clock, SystemClock
 from school.private_files import open_private, private_folder
 
@@ -30,13 +39,44 @@ class LocalOutboxChannel:
     def close(self) -> None:
         """Nothing to release between calls; here so every channel can be closed alike."""
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """A lost send is in the file if a whole line carries its key."""
+        if not lost:
+            return []
+        return await asyncio.to_thread(self._look_up, lost)
+
+    def _look_up(self, lost: list[LostSend]) -> list[Sighting]:
+        wanted = {one.message.key for one in lost}
+        found: dict[str, list[str]] = {}
+        try:
+            with self._lock, self.path.open(encoding="utf-8") as handle:
+                for line in handle:
+                    try:
+                        entry = json.loads(line)
+                    except ValueError:
+                        continue  # a line cut short by a crash: that message was not written
+                    if isinstance(entry, dict) and entry.get("key") in wanted:
+                        found.setdefault(entry["key"], []).insert(0, str(entry["provider_id"]))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            return [
+                Sighting(Delivery.UNKNOWN, error=f"local outbox unreadable: {exc}") for _ in lost
+            ]
+        return [
+            Sighting(Delivery.SENT, tuple(found[one.message.key]))
+            if one.message.key in found
+            else Sighting(Delivery.TRANSIENT, error="not in the local outbox: written again")
+            for one in lost
+        ]
+
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
         # File I/O off the event loop: a slow disk must not stall other coroutines.
-        return await asyncio.to_thread(self._append, messages)
+        return await asyncio.to_thread(self._append, messages, gate)
 
-    def _append(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    def _append(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         outcomes: list[SendOutcome] = []
         # The lock keeps lines whole and numbers unique when several calls overlap.
         with self._lock:
@@ -72,6 +112,9 @@ class LocalOutboxChannel:
                         },
                         ensure_ascii=False,
                     )
+                    if not gate.start(message):
+                        outcomes.append(CLAIM_LOST)
+                        continue
                     try:
                         handle.write(line + "\n")
                         # Flush per message so a crash loses at most the line being written.
@@ -85,6 +128,7 @@ class LocalOutboxChannel:
                         break
                     self._count += 1
                     outcomes.append(SendOutcome(Delivery.SENT, provider_id=provider_id))
+                    gate.finish(message, outcomes[-1])
         return outcomes
 
 

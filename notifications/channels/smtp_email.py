@@ -19,11 +19,26 @@ from aiosmtplib import (
     SMTPTimeoutError,
 )
 
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    LostSend,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+    Sighting,
+)
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "X-Attendance-Key"
+# SMTP has no way to ask a server what it accepted. It has idempotency instead: every attempt
+# at one outbox row carries the same Message-ID (RFC 5322 §3.6.4: one id per message, copies
+# share it), and receiving systems and mail clients keep one copy per Message-ID. So an email
+# whose answer was lost in a crash is sent again, as the same message, rather than left for
+# staff to chase: the parent sees it once, where leaving it might mean they never see it.
+RESEND_SAME_ID = "smtp cannot be asked: sent again with the same Message-ID"
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -110,7 +125,11 @@ class SmtpEmailChannel:
     def close(self) -> None:
         """Nothing to release between calls; here so every channel can be closed alike."""
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """Every lost email is sent again with its own Message-ID (see RESEND_SAME_ID)."""
+        return [Sighting(Delivery.TRANSIENT, error=RESEND_SAME_ID) for _ in lost]
+
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
         if self._local_hostname is None:
@@ -124,7 +143,9 @@ class SmtpEmailChannel:
         # Connections live for one call: aiosmtplib ties them to the running event loop,
         # and callers may use a new loop per batch.
         workers = min(self.connections, len(messages))
-        await asyncio.gather(*(self._worker(pending, outcomes, batch) for _ in range(workers)))
+        await asyncio.gather(
+            *(self._worker(pending, outcomes, batch, gate) for _ in range(workers))
+        )
         return [
             o if o is not None else SendOutcome(Delivery.TRANSIENT, error="smtp not attempted")
             for o in outcomes
@@ -135,11 +156,14 @@ class SmtpEmailChannel:
         pending: Iterator[tuple[int, OutgoingMessage]],
         outcomes: list[SendOutcome | None],
         batch: _Batch,
+        gate: SendGate,
     ) -> None:
         client = self._new_client()
         try:
             for index, message in pending:
-                outcome = await self._send_one(client, message, batch)
+                outcome = await self._send_one(client, message, batch, gate)
+                if outcome is not CLAIM_LOST:
+                    gate.finish(message, outcome)  # in memory: no database trip
                 outcomes[index] = outcome
                 log.debug("email %s: %s", message.key, outcome.delivery)
         finally:
@@ -164,7 +188,12 @@ class SmtpEmailChannel:
         email["From"] = self.sender
         email["To"] = message.to
         email["Date"] = formatdate(usegmt=True)
-        email["Message-ID"] = make_msgid(domain=self._domain)
+        # Stable per outbox row, so every attempt at one message carries the same id.
+        email["Message-ID"] = (
+            f"<{message.message_id}@{self._domain}>"
+            if message.message_id
+            else make_msgid(domain=self._domain)
+        )
         # The outbox key travels with the message so a duplicate can be traced to its row.
         email[KEY_HEADER] = message.key
         email.set_content(message.text)
@@ -173,7 +202,7 @@ class SmtpEmailChannel:
         return email
 
     async def _send_one(
-        self, client: aiosmtplib.SMTP, message: OutgoingMessage, batch: _Batch
+        self, client: aiosmtplib.SMTP, message: OutgoingMessage, batch: _Batch, gate: SendGate
     ) -> SendOutcome:
         if message.channel != "email":
             return SendOutcome(Delivery.PERMANENT, error=f"not an email message: {message.channel}")
@@ -227,7 +256,11 @@ class SmtpEmailChannel:
                 client.close()
                 return SendOutcome(Delivery.TRANSIENT, error=f"smtp {_describe(exc)}")
 
-            # DATA: once the command is out, a lost reply may hide an accepted message.
+            # DATA: once the command is out, a lost reply may hide an accepted message, so
+            # the send is marked started (committed) first; MAIL and RCPT hand over nothing.
+            if not gate.start(message):
+                await _reset(client)
+                return CLAIM_LOST
             try:
                 await client.data(data)
             except SMTPResponseException as exc:

@@ -7,6 +7,7 @@ import logging
 import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import requests
@@ -17,7 +18,16 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import (
+    CLAIM_LOST,
+    ChannelName,
+    Delivery,
+    LostSend,
+    OutgoingMessage,
+    SendGate,
+    SendOutcome,
+    Sighting,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +38,11 @@ log = logging.getLogger(__name__)
 PERMANENT_CODES = frozenset({21211, 21614, 21610, 21408})
 
 _CREATE_PREFIX = "Unable to create record: "
+# Looking for a lost send, Twilio's list is asked from a little before the send started: our
+# clock and Twilio's may differ by a little, and a miss would send the text twice.
+CLOCK_SLACK = timedelta(minutes=5)
+# More messages than this to one number since the send started would be a fault of its own.
+LIST_LIMIT = 200
 
 
 class _QuietHttpClient(TwilioHttpClient):
@@ -101,16 +116,52 @@ class TwilioSmsChannel:
         # Never show the auth token, even in a traceback.
         return f"TwilioSmsChannel(base_url={self.base_url!r}, concurrency={self.concurrency})"
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         if not messages:
             return []
         loop = asyncio.get_running_loop()
         executor = self._get_executor()
         batch = _Batch(limit=self.concurrency)
         # Cancelling this call cancels the sends that have not started; ones already in a
-        # thread finish there, and their outcome is lost to the caller (treat as UNKNOWN).
-        futures = [loop.run_in_executor(executor, self._send_one, m, batch) for m in messages]
+        # thread finish there, and tell the gate their outcome themselves.
+        futures = [
+            loop.run_in_executor(executor, self._send_gated, m, batch, gate) for m in messages
+        ]
         return list(await asyncio.gather(*futures))
+
+    async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
+        """Ask Twilio's Messages list (To, From, DateSent>=) about each lost send, on the same
+        bounded threads and connections as the sends."""
+        if not lost:
+            return []
+        loop = asyncio.get_running_loop()
+        executor = self._get_executor()
+        futures = [loop.run_in_executor(executor, self._sighting, one) for one in lost]
+        return list(await asyncio.gather(*futures))
+
+    def _sighting(self, lost: LostSend) -> Sighting:
+        """Twilio holds it if it lists a message from us to that number with the same body
+        since the send started. By the time this is asked (the send lease and a settle delay
+        after the send) a message Twilio accepted has left its queue, so has a sent date."""
+        message = lost.message
+        try:
+            found = self._client().messages.list(
+                to=message.to,
+                from_=self.from_number,
+                date_sent_after=lost.started_at - CLOCK_SLACK,
+                limit=LIST_LIMIT,
+                page_size=LIST_LIMIT,
+            )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            return Sighting(Delivery.UNKNOWN, error=classify_twilio_error(exc).error)
+        except requests.RequestException as exc:
+            return Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {_root_cause(exc)}")
+        except Exception as exc:  # the SDK's TwilioException for an error page, among others
+            return Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {_root_cause(exc)}")
+        ids = tuple(str(m.sid) for m in found if m.sid and m.body == message.text)
+        if ids:
+            return Sighting(Delivery.SENT, ids)
+        return Sighting(Delivery.TRANSIENT, error="twilio lists no such message: sent again")
 
     def close(self) -> None:
         """Stop the worker threads and close their connections; used again, it starts anew."""
@@ -149,7 +200,14 @@ class TwilioSmsChannel:
                 self._clients.append(client)
         return client
 
-    def _send_one(self, message: OutgoingMessage, batch: _Batch) -> SendOutcome:
+    def _send_gated(self, message: OutgoingMessage, batch: _Batch, gate: SendGate) -> SendOutcome:
+        """One message in a worker thread: its outcome reaches the gate before anything else."""
+        outcome = self._send_one(message, batch, gate)
+        if outcome is not CLAIM_LOST:
+            gate.finish(message, outcome)
+        return outcome
+
+    def _send_one(self, message: OutgoingMessage, batch: _Batch, gate: SendGate) -> SendOutcome:
         if message.channel != "sms":
             return SendOutcome(Delivery.PERMANENT, error=f"not an sms message: {message.channel}")
         if not message.to:
@@ -158,6 +216,8 @@ class TwilioSmsChannel:
             return SendOutcome(
                 Delivery.TRANSIENT, error=f"twilio not attempted: {batch.last_error}"
             )
+        if not gate.start(message):
+            return CLAIM_LOST
         never_left = False
         try:
             outcome = self._create(message)

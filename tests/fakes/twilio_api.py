@@ -11,10 +11,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.twilio_resources import (
+    CODE_FOR_STATUS,
+    ERRORS,
+    RecordedMessage,
+    Reply,
+    error_reply,
+    list_date,
+    listed,
+    message_resource,
+)
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "fake-auth-token"
@@ -23,37 +33,6 @@ DEFAULT_FROM_NUMBER = "+447700900000"
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/Messages\.json$")
 # Twilio accepts E.164 and answers 21211 for anything it cannot read as a number.
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
-_ERRORS: dict[int, tuple[int, str]] = {
-    # code: (HTTP status, Twilio's message)
-    20003: (401, "Authenticate"),
-    20404: (404, "The requested resource was not found"),
-    20429: (429, "Too Many Requests"),
-    20500: (500, "Internal Server Error"),
-    20503: (503, "Service Unavailable"),
-    21211: (400, "The 'To' number {to} is not a valid phone number."),
-    21408: (400, "Permission to send an SMS has not been enabled for the region {to}"),
-    21602: (400, "Message body is required."),
-    21603: (400, "A 'From' phone number is required."),
-    21604: (400, "A 'To' phone number is required."),
-    21610: (400, "Attempt to send to unsubscribed recipient"),
-    21614: (400, "'To' number {to} is not a valid mobile number"),
-}
-_CODE_FOR_STATUS = {401: 20003, 404: 20404, 429: 20429, 500: 20500, 503: 20503}
-
-
-@dataclass(frozen=True)
-class RecordedMessage:
-    """One POST to the Messages endpoint, whatever the fake answered."""
-
-    to: str
-    from_: str
-    body: str
-    status_callback: str | None
-    account_sid: str
-    received_at: float  # time.time()
-    response_status: int | None  # None: the connection was closed without a reply
-    sid: str | None  # set when Twilio would hold the message (accepted, or reply lost)
 
 
 @dataclass
@@ -115,6 +94,8 @@ class FakeTwilio:
         self._stray: list[str] = []
         self._expectations: list[_Expectation] = []
         self._scripts: list[_Script] = []
+        self._list_failures: list[int] = []  # HTTP statuses for the next list requests
+        self.list_requests: list[dict[str, str]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -187,9 +168,9 @@ class FakeTwilio:
     ) -> None:
         """Answer messages to `to` (None: all) with an error, e.g. 400/21211, 429, 500."""
         if code is None:
-            code = _CODE_FOR_STATUS.get(status, 21211 if status == 400 else status)
-        elif code in _ERRORS and status == 400:
-            status = _ERRORS[code][0]
+            code = CODE_FOR_STATUS.get(status, 21211 if status == 400 else status)
+        elif code in ERRORS and status == 400:
+            status = ERRORS[code][0]
         self._add_script(
             _Script(to, "fail", status=status, code=code, message=message, times=times)
         )
@@ -201,6 +182,11 @@ class FakeTwilio:
     def close_connection(self, to: str | None = None, *, times: int | None = None) -> None:
         """Read the request, keep the message, and close the socket without a reply."""
         self._add_script(_Script(to, "close", times=times))
+
+    def fail_lists(self, status: int = 500, *, times: int = 1_000_000) -> None:
+        """Answer the next `times` message-list requests with `status` (Twilio unreachable)."""
+        with self._lock:
+            self._list_failures = [status] * times
 
     def _add_script(self, script: _Script) -> None:
         with self._lock:
@@ -261,10 +247,12 @@ class FakeTwilio:
             self._stray.clear()
             self._expectations.clear()
             self._scripts.clear()
+            self._list_failures.clear()
+            self.list_requests.clear()
 
     # -- called by the handler ----------------------------------------------------------
 
-    def _record(self, account_sid: str, form: dict[str, str], authorised: bool) -> _Reply:
+    def _record(self, account_sid: str, form: dict[str, str], authorised: bool) -> Reply:
         to = form.get("To", "")
         body = form.get("Body", "")
         with self._lock:
@@ -286,11 +274,48 @@ class FakeTwilio:
                 received_at=time.time(),
                 response_status=None if reply.action == "close" else reply.status,
                 sid=sid if isinstance(sid, str) else None,
+                from_number=form.get("From", ""),
             )
             self._messages.append(recorded)
             if expectation is None and script is None:
                 self._unexpected.append(recorded)
         return reply
+
+    def _list(self, account_sid: str, query: dict[str, str]) -> Reply:
+        """GET Messages.json: what this fake holds, filtered by To, From and DateSent>=, newest
+        first, as Twilio lists them (sent at the instant received: the fake sends at once)."""
+        with self._lock:
+            self.list_requests.append(query)
+            if self._list_failures:
+                return error_reply(
+                    CODE_FOR_STATUS.get(s := self._list_failures.pop(), 20500), to="", status=s
+                )
+            held = [m for m in self._messages if m.sid and m.account_sid == account_sid]
+        since = list_date(query.get("DateSent>"))
+        chosen = [
+            m
+            for m in reversed(held)
+            if query.get("To", m.to) == m.to
+            and query.get("From", m.from_number) == m.from_number
+            and (since is None or m.received_at >= since)
+        ]
+        size = int(query.get("PageSize", "50"))
+        page = [listed(account_sid, m) for m in chosen[:size]]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        return Reply(
+            200,
+            {
+                "messages": page,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": max(0, len(page) - 1),
+                "uri": uri,
+                "first_page_uri": uri,
+                "next_page_uri": None,  # enough for one number's messages in a morning
+                "previous_page_uri": None,
+            },
+        )
 
     def _stray_request(self, line: str) -> None:
         with self._lock:
@@ -302,78 +327,28 @@ class FakeTwilio:
         form: dict[str, str],
         authorised: bool,
         script: _Script | None,
-    ) -> _Reply:
+    ) -> Reply:
         to = form.get("To", "")
         if not authorised:
-            return _error(20003, to=to)
+            return error_reply(20003, to=to)
         if script is not None and script.action == "fail":
-            return _error(script.code or 20500, to=to, status=script.status, text=script.message)
+            return error_reply(
+                script.code or 20500, to=to, status=script.status, text=script.message
+            )
         if not to:
-            return _error(21604, to=to)
+            return error_reply(21604, to=to)
         if not form.get("From") and not form.get("MessagingServiceSid"):
-            return _error(21603, to=to)
+            return error_reply(21603, to=to)
         if not form.get("Body") and not form.get("MediaUrl"):
-            return _error(21602, to=to)
+            return error_reply(21602, to=to)
         if not _E164.match(to):
-            return _error(21211, to=to)
-        payload = _message_resource(account_sid, form)
+            return error_reply(21211, to=to)
+        payload = message_resource(account_sid, form)
         if script is not None and script.action == "hang":
-            return _Reply(201, payload, action="hang", seconds=script.seconds)
+            return Reply(201, payload, action="hang", seconds=script.seconds)
         if script is not None and script.action == "close":
-            return _Reply(201, payload, action="close")
-        return _Reply(201, payload)
-
-
-@dataclass
-class _Reply:
-    status: int
-    payload: dict[str, object]
-    action: Literal["reply", "hang", "close"] = "reply"
-    seconds: float = 0.0
-
-
-def _error(code: int, *, to: str, status: int | None = None, text: str | None = None) -> _Reply:
-    known_status, template = _ERRORS.get(code, (status or 400, "Error"))
-    return _Reply(
-        status or known_status,
-        {
-            "code": code,
-            "message": text or template.format(to=to),
-            "more_info": f"https://www.twilio.com/docs/errors/{code}",
-            "status": status or known_status,
-        },
-    )
-
-
-def _message_resource(account_sid: str, form: dict[str, str]) -> dict[str, object]:
-    """The JSON Twilio returns for a newly queued message."""
-    sid = "SM" + secrets.token_hex(16)
-    now = formatdate(usegmt=True).replace("GMT", "+0000")
-    body = form.get("Body", "")
-    return {
-        "account_sid": account_sid,
-        "api_version": "2010-04-01",
-        "body": body,
-        "date_created": now,
-        "date_sent": None,
-        "date_updated": now,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From"),
-        "messaging_service_sid": form.get("MessagingServiceSid"),
-        "num_media": "0",
-        "num_segments": str(max(1, -(-len(body) // 160))),
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "queued",
-        "subresource_uris": {
-            "media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"
-        },
-        "to": form.get("To"),
-        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
-    }
+            return Reply(201, payload, action="close")
+        return Reply(201, payload)
 
 
 class _Server(ThreadingHTTPServer):
@@ -401,7 +376,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = _MESSAGES_PATH.match(self.path.split("?", 1)[0])
         if match is None:
             fake._stray_request(f"POST {self.path}")
-            self._send(*_as_response(_error(20404, to="")))
+            self._send(*_as_response(error_reply(20404, to="")))
             return
         account_sid = match["sid"]
         form = {key: values[-1] for key, values in parse_qs(raw.decode("utf-8")).items()}
@@ -423,8 +398,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def do_GET(self) -> None:
-        self.server.fake._stray_request(f"GET {self.path}")
-        self._send(*_as_response(_error(20404, to="")))
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        match = _MESSAGES_PATH.match(parts.path)
+        if match is None:
+            fake._stray_request(f"GET {self.path}")
+            self._send(*_as_response(error_reply(20404, to="")))
+            return
+        if match["sid"] != fake.account_sid or self._credentials() != (
+            fake.account_sid,
+            fake.auth_token,
+        ):
+            self._send(*_as_response(error_reply(20003, to="")))
+            return
+        query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        self._send(*_as_response(fake._list(match["sid"], query)))
 
     def _credentials(self) -> tuple[str, str] | None:
         header = self.headers.get("Authorization", "")
@@ -445,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-def _as_response(reply: _Reply) -> tuple[int, bytes]:
+def _as_response(reply: Reply) -> tuple[int, bytes]:
     return reply.status, json.dumps(reply.payload).encode()
 
 

@@ -32,6 +32,7 @@ from notifications.channels import (
 from notifications.channels.twilio_sms import request_never_left
 from notifications.message import Channel, Delivery, OutgoingMessage, SendOutcome
 from school.clock import FixedClock
+from tests.fakes.gate import RecordingGate
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
 
@@ -64,7 +65,7 @@ def email(
 
 
 def send(channel: Channel, messages: list[OutgoingMessage]) -> list[SendOutcome]:
-    return asyncio.run(channel.send_many(messages))
+    return asyncio.run(channel.send_many(messages, RecordingGate()))
 
 
 def twilio_channel(

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from twilio.request_validator import RequestValidator
 
 from chase.models import DslAlert, ParentReply, WelfareCheck, WelfareCheckEvent
-from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendGate, SendOutcome
 from notifications.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class SentChannel:
     def __init__(self, name: ChannelName) -> None:
         self.name = name
 
-    async def send_many(self, messages: list[OutgoingMessage]) -> list[SendOutcome]:
+    async def send_many(self, messages: list[OutgoingMessage], gate: SendGate) -> list[SendOutcome]:
         return [SendOutcome(Delivery.SENT, provider_id=sid_for(m.key)) for m in messages]
 
 

@@ -1,0 +1,291 @@
+"""Claims on outbox rows: a batch claimed and marked started in one commit, sent as one wave
+under a fencing token, its answers stored and settled in one commit, and what follows each.
+
+A kill at any moment leaves every claimed row in one of three states, each with one honest
+reading: not started (provably never sent: back to pending once the claim's lease expires),
+started with an outcome (decided as if the run had lived), or started without an outcome
+(the request may have reached the provider: `notifications.reconcile` asks the provider once
+the send lease and a settle delay are over, and only a provider that cannot be asked leaves
+it `unknown`, flagged for staff).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import and_, bindparam, select, update
+from sqlmodel import Session, col
+
+from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
+from notifications.models import OutboxMessage
+from school import checkpoints
+
+log = logging.getLogger(__name__)
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+BATCH = 200
+# A claim's sends must start within this of the claim (measured on the sending process's own
+# clock); later ones are handed back unsent. So no request of a claim is still in flight once
+# the window and a channel's timeout (10 s) are over, far inside the send lease.
+CLAIM_LEASE = timedelta(seconds=60)
+# A send started this long ago with no outcome belongs to a dead run (far longer than the
+# claim's window plus any channel's timeout): its request can no longer be in flight.
+SEND_LEASE = timedelta(minutes=5)
+# ... and the provider is given this much longer to show what it received (its message lists
+# are not instant) before a lost send is looked for there.
+SETTLE = timedelta(seconds=30)
+LEASE = (
+    SEND_LEASE + SETTLE
+)  # the longest a crashed run's rows wait before the next run settles them
+RETRY_DELAYS = [timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600)]
+LOST = "the run sending this stopped after the request may have left, before the answer"
+NOT_STARTED = SendOutcome(Delivery.TRANSIENT, error="not sent: its claim's window had passed")
+
+# Called after a message fails for good, in the transaction that records it (moves the chase
+# on to the next contact or step). Set by the chase; the outbox itself knows no checks.
+FailureHook = Callable[[Session, OutboxMessage, datetime], None]
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown: int = 0
+    returned: int = 0  # claims that never started, back to pending after a crash
+    reconciled: int = 0  # lost sends the provider was asked about after a crash
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+
+def outgoing(message: OutboxMessage) -> OutgoingMessage:
+    """What a channel is handed for a row: the same on every attempt, Message-ID included."""
+    return OutgoingMessage(
+        key=message.idempotency_key,
+        channel=cast(ChannelName, message.channel),
+        to=message.to,
+        text=message.text,
+        subject=message.subject,
+        html=message.html,
+        message_id=stable_message_id(message),
+    )
+
+
+def stable_message_id(message: OutboxMessage) -> str:
+    """A globally unique id fixed by the row (its key and the instant it was written), so
+    every attempt at one message carries the same id and no two messages share one."""
+    seed = f"{message.idempotency_key}|{message.created_at.isoformat()}|{message.school_id}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def claim_batch(
+    session: Session, now: datetime, school_id: str | None, limit: int = BATCH
+) -> tuple[str, list[OutboxMessage]]:
+    """Mark up to `limit` ready rows `sending` and started under a new token, in one commit
+    before any send: the whole wave's start mark, as a crash after it is reconciled with the
+    provider rather than left for staff."""
+    token = uuid.uuid4().hex
+    ready = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= now)
+        .order_by(OUTBOX.c.id)
+        .limit(limit)
+    )
+    if school_id is not None:
+        ready = ready.where(OUTBOX.c.school_id == school_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # Workers share the outbox: each skips rows another is claiming this instant.
+        ready = ready.with_for_update(skip_locked=True)
+    # On SQLite the UPDATE is the transaction's first statement, so it takes the write lock
+    # before reading: a second worker waits, then finds these rows claimed.
+    ids = [
+        row[0]
+        for row in session.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id.in_(ready.scalar_subquery()))
+            .values(
+                status="sending",
+                claimed_at=now,
+                claim_token=token,
+                send_started_at=now,
+                outcome=None,
+                attempts=OUTBOX.c.attempts + 1,
+            )
+            .returning(OUTBOX.c.id)
+        )
+    ]
+    session.commit()
+    if not ids:
+        return token, []
+    claimed = session.scalars(
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids))
+        .order_by(col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    )
+    return token, list(claimed)
+
+
+class ClaimGate:
+    """The SendGate for one claim at a time, all in memory: a send may start if its row is
+    in the claim and the claim's window is open; answers are kept until `store_answers`
+    writes them with the claim's settling (one statement per kind, one commit per wave).
+    Thread-safe: Twilio's threads and SMTP's coroutines share it."""
+
+    def __init__(self, window: timedelta = CLAIM_LEASE) -> None:
+        self.window = window.total_seconds()
+        self.token = ""
+        self._claimed: frozenset[str] = frozenset()
+        self._deadline = 0.0
+        self._lock = threading.Lock()
+        self.answers: dict[str, SendOutcome] = {}
+        self.late: set[str] = set()  # refused because the window had passed: never sent
+
+    def claim(self, token: str, keys: list[str]) -> None:
+        """Send for this claim from now on (called between claims, with no send under way)."""
+        self.token = token
+        self._claimed = frozenset(keys)
+        self._deadline = time.monotonic() + self.window
+        self.answers = {}
+        self.late = set()
+
+    def start(self, message: OutgoingMessage) -> bool:
+        if message.key not in self._claimed:
+            return False
+        if time.monotonic() > self._deadline:
+            # Too long after the claim: another run may soon treat it as lost. Not sent.
+            with self._lock:
+                self.late.add(message.key)
+            return False
+        checkpoints.reached("dispatch.started")
+        return True
+
+    def finish(self, message: OutgoingMessage, outcome: SendOutcome) -> None:
+        with self._lock:
+            self.answers[message.key] = outcome
+
+    def store_answers(self, session: Session, unstarted: list[str], now: datetime) -> None:
+        """Write every answer, and un-mark the sends that never started, fenced by the token
+        (in the caller's transaction)."""
+        with self._lock:
+            answers, self.answers = self.answers, {}
+            unstarted = sorted(set(unstarted) | self.late - set(answers))
+        mine = and_(
+            OUTBOX.c.idempotency_key == bindparam("k"),
+            OUTBOX.c.claim_token == self.token,
+            OUTBOX.c.status == "sending",
+            OUTBOX.c.outcome.is_(None),
+        )
+        sent = [
+            {"k": k, "o": o.delivery.value, "e": o.error, "p": o.provider_id, "at": now}
+            for k, o in answers.items()
+            if o.delivery is Delivery.SENT
+        ]
+        other = [
+            {"k": k, "o": o.delivery.value, "e": o.error}
+            for k, o in answers.items()
+            if o.delivery is not Delivery.SENT
+        ]
+        answered: dict[str, Any] = {"outcome": bindparam("o"), "last_error": bindparam("e")}
+        if sent:
+            # Sent is final here: the provider's id is stored with the answer.
+            session.execute(
+                update(OUTBOX)
+                .where(mine)
+                .values(
+                    status="sent",
+                    provider_id=bindparam("p"),
+                    sent_at=bindparam("at"),
+                    flagged_for_staff=False,
+                    **answered,
+                ),
+                sent,
+            )
+        if other:
+            session.execute(update(OUTBOX).where(mine).values(**answered), other)
+        if unstarted:
+            session.execute(
+                update(OUTBOX).where(mine).values(send_started_at=None),
+                [{"k": k} for k in unstarted],
+            )
+
+
+def settle(
+    session: Session,
+    rows: list[OutboxMessage],
+    now: datetime,
+    on_failure: FailureHook | None,
+    result: DispatchResult,
+) -> None:
+    """Decide what follows each claimed row's recorded outcome (in the caller's transaction)."""
+    for message in rows:
+        outcome = message.outcome
+        if message.status == "sent" or outcome == Delivery.SENT:
+            result.sent += 1
+            result.by_channel[message.channel] = result.by_channel.get(message.channel, 0) + 1
+            continue
+        if message.status != "sending":
+            continue  # settled already (by another run's recovery, or a late answer)
+        if outcome is None and message.send_started_at is None:
+            # Never started: provably not sent, so it simply waits for the next claim.
+            message.status, message.attempts = "pending", max(0, message.attempts - 1)
+            result.returned += 1
+        elif outcome is None or outcome == Delivery.UNKNOWN:
+            message.status, message.flagged_for_staff = "unknown", True
+            message.last_error = message.last_error or LOST
+            result.unknown += 1
+        elif outcome == Delivery.TRANSIENT and message.attempts <= len(RETRY_DELAYS):
+            message.status = "pending"
+            message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
+            result.retrying += 1
+        else:  # permanent, or transient too many times
+            message.status = "failed"
+            result.failed += 1
+            if on_failure is not None:
+                on_failure(session, message, now)
+        if message.status == "pending":
+            message.claim_token = message.outcome = message.send_started_at = None
+        session.add(message)
+
+
+def claimed_rows(session: Session, token: str) -> list[OutboxMessage]:
+    """The rows one claim holds, read afresh (its senders wrote to them on other connections)."""
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.claim_token) == token)
+        .order_by(col(OutboxMessage.id))
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(session.scalars(query))
+
+
+def recover_abandoned(
+    session: Session, now: datetime, on_failure: FailureHook | None = None
+) -> DispatchResult:
+    """Settle the rows of runs that died holding claims, once the claim's lease is over: never
+    started, back to pending; answered, decided from the answer. A send started with no answer
+    is left for `notifications.reconcile`, which asks the provider."""
+    claimed_at = col(OutboxMessage.claimed_at)
+    answered_or_unstarted = col(OutboxMessage.outcome).is_not(None) | col(
+        OutboxMessage.send_started_at
+    ).is_(None)
+    abandoned = select(OutboxMessage).where(
+        col(OutboxMessage.status) == "sending",
+        claimed_at < now - CLAIM_LEASE,
+        answered_or_unstarted,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        abandoned = abandoned.with_for_update(skip_locked=True)
+    rows = list(session.scalars(abandoned.order_by(col(OutboxMessage.id))))
+    result = DispatchResult()
+    settle(session, rows, now, on_failure, result)
+    session.commit()
+    return result

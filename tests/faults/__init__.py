@@ -1,0 +1,1 @@
+"""Fault injection: the engine killed, restarted and starved, with loopback providers."""

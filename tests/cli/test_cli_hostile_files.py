@@ -23,6 +23,7 @@ from cli.main import app
 from notifications.channels.local_outbox import LocalOutboxChannel
 from notifications.message import OutgoingMessage
 from tests.cli.test_cli_cases import holiday_pupil
+from tests.fakes.gate import RecordingGate
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,8 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> 
 def test_the_local_outbox_folder_and_file_are_private(tmp_path: Path) -> None:
     path = tmp_path / "outbox" / "sms.jsonl"
     channel = LocalOutboxChannel(path, "sms")
-    sent = asyncio.run(channel.send_many([OutgoingMessage("k1", "sms", "+447700900123", "Hi")]))
+    message = OutgoingMessage("k1", "sms", "+447700900123", "Hi")
+    sent = asyncio.run(channel.send_many([message], RecordingGate()))
     assert sent[0].provider_id == "local-1"
     assert (mode(path.parent), mode(path)) == (0o700, 0o600)
 

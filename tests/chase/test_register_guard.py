@@ -88,7 +88,9 @@ def test_marks_arriving_resolve_the_alert_and_the_chase_starts_from_then(
     # Emmanuel's steps run 09:00 to 10:00; a register 40 minutes late moves them 40 minutes on.
     assert [s["local_time"] for s in picked.plan] == ["09:40", "09:40", "09:40", "10:10", "10:40"]
     opening = session.scalars(
-        select(WelfareCheckEvent).where(col(WelfareCheckEvent.check_id) == picked.id)
+        select(WelfareCheckEvent)
+        .where(col(WelfareCheckEvent.check_id) == picked.id)
+        .order_by(col(WelfareCheckEvent.id))  # PostgreSQL promises no order without it
     ).first()
     assert opening is not None and "came in, late (it closed at 09:00)" in opening.reason
     tick(engine, local(MONDAY, "09:45"))

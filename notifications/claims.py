@@ -120,16 +120,22 @@ def claim_batch(
             .returning(OUTBOX.c.id)
         )
     ]
+    return token, committed_claim(session, ids)
+
+
+def committed_claim(session: Session, ids: list[int]) -> list[OutboxMessage]:
+    """Commit a claim just taken, then its rows read afresh (never from the identity map)."""
     session.commit()
     if not ids:
-        return token, []
-    claimed = session.scalars(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
+        return []
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids))
+            .order_by(col(OutboxMessage.id))
+            .execution_options(populate_existing=True)
+        )
     )
-    return token, list(claimed)
 
 
 class ClaimGate:

@@ -22,7 +22,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from notifications.claims import LEASE, LOST, OUTBOX, DispatchResult, claimed_rows, outgoing
+from notifications.claims import (
+    LEASE,
+    LOST,
+    OUTBOX,
+    DispatchResult,
+    claimed_rows,
+    committed_claim,
+    outgoing,
+)
 from notifications.message import Channel, Delivery, LostSend, Sighting
 from notifications.models import OutboxMessage
 
@@ -55,16 +63,7 @@ def take_lost(
             .returning(OUTBOX.c.id)
         )
     ]
-    session.commit()
-    if not ids:
-        return token, []
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids))
-        .order_by(col(OutboxMessage.id))
-        .execution_options(populate_existing=True)
-    )
-    return token, list(rows)
+    return token, committed_claim(session, ids)
 
 
 async def ask_providers(

@@ -82,8 +82,11 @@ def demo(
         Path, typer.Option(help="Where the demo's files, SQLite database and outbox go.")
     ] = Path("demo-school"),
 ) -> None:
-    """A demo school from scratch: its register to date, its attendance report, and a
-    simulated Monday morning chase with a few parent replies (messages to a local outbox)."""
+    """A demo school from scratch: register, report, reviews and a simulated morning chase.
+
+    Its register to date, its attendance report, the term's daily reviews, and a simulated
+    Monday morning chase with a few parent replies (messages to a local outbox).
+    """
     import asyncio
 
     from chase.simulation import simulate_morning

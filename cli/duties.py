@@ -142,8 +142,10 @@ def duties_confirm_deletion(
     format: FormatOption = Format.table,
     wide: WideOption = False,
 ) -> None:
-    """Confirm a proposed Ground I deletion (reg 9(1)(i)) after joint enquiries with the LA;
-    raises the deletion return and, if the pupil has one, the social worker's notification."""
+    """Confirm a proposed Ground I deletion (reg 9(1)(i)) after joint enquiries with the LA.
+
+    Raises the deletion return and, if the pupil has one, the social worker's notification.
+    """
     from cases.duties.deletion import JointEnquiries, confirm_deletion_ground
     from cli.duties_shown import print_duties, shown
     from school.database import session_for
@@ -178,8 +180,10 @@ def duties_expect_illness(
     format: FormatOption = Format.table,
     wide: WideOption = False,
 ) -> None:
-    """Record that a pupil will miss school days through illness (a planned operation, a known
-    condition); at 15 school days this year the sickness return is due at once."""
+    """Record that a pupil will miss school days through illness (an operation, a condition).
+
+    At 15 school days this year the sickness return is due at once.
+    """
     upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.duties.illness import EXPECTED_DAYS_MAX, record_expected_illness
     from cli.duties_shown import print_duties, shown

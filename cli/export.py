@@ -17,8 +17,10 @@ def export_pupil(
     school: Annotated[str, typer.Option(help="The school's id.")],
     format: FormatOption = Format.json,
 ) -> None:
-    """Everything held about one pupil, as stored: JSON (the default) for the request, or a
-    summary of what there is (--format table)."""
+    """Everything held about one pupil, as stored, for a subject access request.
+
+    JSON (the default) is the record itself; --format table summarises what there is.
+    """
     from cases.subject_access import pupil_record
     from school.database import session_for
 

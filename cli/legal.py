@@ -202,8 +202,11 @@ def suspension_pn(
     school: MaybeSchool = None,
     format: FormatOption = Format.table,
 ) -> None:
-    """A suspended pupil seen in a public place in the first 5 school days (EIA 2006 s103/105):
-    £60 within 21 days, £120 within 28; never counted towards the penalty notice limit."""
+    """A penalty notice for a suspended pupil seen in a public place (EIA 2006 s103/105).
+
+    For the first 5 school days of a suspension: £60 within 21 days, £120 within 28; never
+    counted towards the penalty notice limit.
+    """
     upn = parse_upn("UPN", upn)  # refused before anything is opened
     if days < 1:
         raise BadArgument("--days", "a suspension lasts at least one school day")
@@ -322,8 +325,11 @@ def due(
     format: FormatOption = Format.table,
     wide: WideOption = False,
 ) -> None:
-    """The legal decisions waiting for a person: consider legal action, a penalty notice after
-    a Notice to Improve, an NTI's outcome, an unpaid notice (prosecute or withdraw)."""
+    """The legal decisions waiting for a person.
+
+    Consider legal action, a penalty notice after a Notice to Improve, an NTI's outcome, an
+    unpaid notice (prosecute or withdraw).
+    """
     day = date_or_today("--date", on)
     from cases.legal.agenda import legal_decisions_due
     from cli.legal_output import due_json, print_due

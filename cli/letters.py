@@ -190,8 +190,10 @@ def letters_render(
     out: Annotated[str, typer.Option(help="Where to write it: a .pdf or .html file.")],
     format: FormatOption = Format.table,
 ) -> None:
-    """Write a case letter as stored when it was decided (PDF to print, or HTML), one file
-    per home its parents with parental responsibility live in."""
+    """Write a case letter as stored when it was decided (PDF to print, or HTML).
+
+    One file per home its parents with parental responsibility live in.
+    """
     from cases.letters.service import case_letters
     from cases.models import CaseAction
     from cases.review.rules import LETTER_ACTIONS

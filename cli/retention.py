@@ -27,8 +27,10 @@ def retention(
     ] = False,
     format: FormatOption = Format.table,
 ) -> None:
-    """Delete register entries and blank message bodies past the policy's [retention] periods
-    (registers at least six years; DSL alerts, checks, cases and legal actions are kept)."""
+    """Delete register entries and blank message bodies past the policy's retention periods.
+
+    Registers are kept at least six years; DSL alerts, checks, cases and legal actions are kept.
+    """
     from cases.retention import apply_retention, cutoffs_json
     from school.database import session_for
 

@@ -311,3 +311,29 @@ def test_setting_up_a_school_fits_80_columns_and_says_it_in_json(
     assert "Wrote 5 pupils' register data" in door.table(
         "demo-data", "--out", str(out), "--pupils", "5", "--until", "2025-09-12"
     )
+
+
+def test_every_command_has_a_one_line_summary() -> None:
+    """The command list shows each docstring's first paragraph: it must be one sentence on one
+    line, or `attendance --help` prints a summary broken mid-sentence."""
+    import typer.main
+
+    from cli.main import app
+
+    def walk(command: Any, path: str) -> list[tuple[str, str]]:
+        found = [(path, command.help or "")]
+        # Typer vendors its own click, so a group is known by having commands.
+        for name, sub in getattr(command, "commands", {}).items():
+            found += walk(sub, f"{path} {name}")
+        return found
+
+    commands = walk(typer.main.get_command(app), "attendance")[1:]
+    assert len(commands) > 40
+    broken = [
+        path
+        for path, text in commands
+        if not text
+        or "\n" in text.strip().split("\n\n")[0]
+        or not text.split("\n\n")[0].strip().endswith(".")
+    ]
+    assert broken == []

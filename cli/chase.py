@@ -23,6 +23,7 @@ from cli.output import (
     FormatOption,
     clock_words,
     people_table,
+    print_indented,
     print_json,
     print_result,
     stored,
@@ -188,21 +189,21 @@ def tasks(
         who = f" ({task.by})" if task.by else ""
         console.print(
             styled((f"#{task.id}", "bold"),
-                   f"  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}", flag,
-                   f"  {task_name(task.kind)} by {clock_words(task.due_at)}{who}  [{task.state}]")
+                   f"  {pupil.given_name} {pupil.family_name}, Y{pupil.year_group}", flag)
         )  # fmt: skip
-        console.print(f"     {task.script}", markup=False)
+        print_indented(f"{task_name(task.kind)} by {clock_words(task.due_at)}{who}  [{task.state}]")
+        print_indented(task.script)
         for c in task.contacts or []:
             reach = c["mobile"] or c["email"] or "no number"
-            console.print(
-                f"     {c['priority']}. {c['name']} ({c['relationship']}) {reach}", markup=False
-            )
+            print_indented(f"{c['priority']}. {c['name']} ({c['relationship']}) {reach}")
         for note in history.get(task.id, []):
-            console.print(f"     {clock_words(note.recorded_at)} {note_words(note)}", markup=False)
-    console.print(
-        'Record an outcome: attendance task done ID --by "Name, Position" '
-        f"--outcome {{{'|'.join(TASK_OUTCOMES)}}}"
-    )
+            print_indented(f"{clock_words(note.recorded_at)} {note_words(note)}")
+    if not rows:
+        console.print("Nobody to ring or visit.")
+        return
+    # Two lines, each under 80 columns: the outcomes listed where a wrap cannot split one.
+    console.print('Record an outcome: attendance task done ID --by "Name, Position" --outcome X')
+    print_indented(f"X is one of: {', '.join(TASK_OUTCOMES)}", 2)
 
 
 def _task_json(
@@ -355,6 +356,10 @@ def outbox(
         messages = session.scalars(query.order_by(col(OutboxMessage.id).desc()).limit(limit)).all()
     if format is Format.json:
         print_json({"school": school, "messages": [_message_json(m) for m in messages]})
+        return
+    if not messages:
+        which = "needing staff" if flagged else "written"
+        console.print(f"Outbox for {school}: no messages {which}.")
         return
     table = Table(title=f"Outbox for {school}")
     for heading in ("Time", "To", "By", "Status", "Message"):

@@ -93,3 +93,16 @@ def people_table(
     for row in rows:
         table.add_row(*(row[i] for i in shown))
     return table
+
+
+def print_indented(text: str, indent: int = 5) -> None:
+    """A line of detail under an item: wrapped lines stay under the item, not at column 0."""
+    import textwrap
+
+    from cli.literal import visible
+
+    pad = " " * indent
+    # Wrapped as shown (control characters escaped), so no line grows past the width.
+    width = max(console.width, 40)
+    lines = textwrap.wrap(visible(text), width, initial_indent=pad, subsequent_indent=pad)
+    console.print("\n".join(lines) or pad, markup=False, soft_wrap=True)

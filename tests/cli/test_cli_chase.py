@@ -51,6 +51,12 @@ def test_simulated_morning_tasks_outcomes_and_alerts(
     )
     assert listed.exit_code == 0, listed.output
     assert "Parent 1 (mother) +447700901001" in flat(listed.stdout)
+    # Details sit under their task: a wrapped line never starts at column 0 (80 columns).
+    lines = listed.stdout.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("#"))
+    stray = [line for line in lines[first:] if line and not line.startswith(("#", " ", "Record"))]
+    assert stray == []
+    assert "  X is one of: answered_explained," in listed.stdout
 
     task = session.scalars(select(StaffTask).where(col(StaffTask.kind) == "home_visit")).one()
     done = runner.invoke(
@@ -122,6 +128,11 @@ def test_outbox_shows_what_was_written(session: Session, engine, tmp_path, monke
     shown = flat(runner.invoke(app, [*_db(engine), "outbox", "--school", "emmanuel-middle"]).stdout)
     assert "mother (priority 1)" in shown and "Pupil1" in shown
     assert (tmp_path / "outbox" / "sms.jsonl").read_text().count("\n") == 1
+    # Nothing flagged: a sentence, not an empty table.
+    flagged = runner.invoke(
+        app, [*_db(engine), "outbox", "--school", "emmanuel-middle", "--flagged"]
+    )
+    assert flagged.stdout.strip() == "Outbox for emmanuel-middle: no messages needing staff."
 
 
 def test_a_reason_taken_by_phone_means_no_chase_and_settles_an_open_check(

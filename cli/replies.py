@@ -29,7 +29,7 @@ def confirm_code(
         with session_for(open_database()) as session:
             school_named(session, school)
             note = confirm_suggested_code(
-                session, check_id, confirmed, str(person), SystemClock(), school_ids=[school]
+                session, check_id, confirmed, person, SystemClock(), school_ids=[school]
             )
     except (ValueError, LookupError) as exc:
         fail([str(exc)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from school.amender import Amender as Amender
 from school.amender import amendment_reason as amendment_reason
 from school.database import id_of
-from school.models import AdmissionAmendment, MarkAmendment, Pupil
+from school.models import AdmissionAmendment, AttendanceMark, MarkAmendment, Pupil
 from school.pupil_flags import PUPIL_FLAGS
 from school.register_bulk import NewMark
 from school.register_csv import PUPIL_COLUMNS, MarkRow, PupilRow
@@ -132,6 +133,34 @@ def apply_mark_amendments(
             for r, mid, code, minutes in amended
         ],
     )
+
+
+def amend_mark(
+    session: Session,
+    mark: AttendanceMark,
+    code: str,
+    minutes: int | None,
+    by: Amender,
+    why: str,
+    now: datetime,
+) -> MarkAmendment:
+    """Change one stored mark, keeping what it was, who changed it, when and why (reg 6)."""
+    amendment = MarkAmendment(
+        mark_id=id_of(mark),
+        original_code=mark.code,
+        original_minutes_late=mark.minutes_late,
+        amended_code=code,
+        amended_minutes_late=minutes,
+        reason=why,
+        amended_at=now,
+        amended_by_name=by.name,
+        amended_by_position=by.position,
+    )
+    mark.code, mark.minutes_late = code, minutes
+    session.add(mark)
+    session.add(amendment)
+    session.flush()
+    return amendment
 
 
 def _entry(code: str, minutes: int | None) -> str:

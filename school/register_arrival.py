@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from school.amendments import Amender, amendment_reason
+from school.amendments import Amender, amend_mark, amendment_reason
 from school.arrival import register_mark_for_arrival, session_of_arrival
 from school.calendar import RegisterSession
 from school.clock import SCHOOL_TIME_ZONE, Clock
@@ -191,19 +191,4 @@ def _amend(
             f"recording the arrival amends it to {code}, and an amendment needs who makes it "
             '(--by "Name, Position", reg 6)'
         )
-    amendment = MarkAmendment(
-        mark_id=id_of(mark),
-        original_code=mark.code,
-        original_minutes_late=mark.minutes_late,
-        amended_code=code,
-        amended_minutes_late=minutes,
-        reason=why,
-        amended_at=now,
-        amended_by_name=by.name,
-        amended_by_position=by.position,
-    )
-    mark.code, mark.minutes_late = code, minutes
-    session.add(mark)
-    session.add(amendment)
-    session.flush()
-    return amendment
+    return amend_mark(session, mark, code, minutes, by, why, now)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from school.accounts import StaffAccount, signature
+from school.amender import Amender
 from school.clock import SCHOOL_TIME_ZONE, Clock
 from school.database import session_for
 from web.rate_limit import SlidingWindowLimit
@@ -90,6 +91,11 @@ class Staff:
     @property
     def signature(self) -> str:
         return signature(self.account)
+
+    @property
+    def amender(self) -> Amender:
+        """The person as the register's audit names them (reg 6): name and position."""
+        return Amender(self.account.name, self.account.position)
 
 
 class Refused(Exception):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
 from chase.code_confirmation import confirmed_codes
+from chase.models import WelfareCheck
 from cli.main import app
 from school.accounts import AuditEntry, StaffAccount
+from school.models import MarkAmendment
+from school.tables import MARKS
 from tests.web.pages_world import web_app, world
 
 __all__ = ["web_app", "world"]
@@ -118,6 +121,26 @@ def test_confirm_code_at_the_command_line(
         *by,
     )
     assert unexplained.exit_code == 1 and "only an explained absence" in unexplained.output
+
+
+def test_confirm_code_leaves_a_register_entry_a_person_already_made(
+    url: str, world: dict[str, int], session: Session
+) -> None:
+    """The MIS (or a person) entered a code since the chase began: theirs stands, unamended."""
+    check = session.get(WelfareCheck, world["check"])
+    assert check is not None
+    session.execute(
+        update(MARKS)
+        .where(MARKS.c.pupil_id == check.pupil_id, MARKS.c.date == check.date)
+        .values(code="M")
+    )
+    session.commit()
+    by = ["--by", "Jo Bloggs, Attendance Officer"]
+    at = ["--school", "emmanuel-middle", "--code", "I"]
+    done = run(url, "confirm-code", str(check.id), *at, *by)
+    assert done.exit_code == 0, done.output
+    assert f"the register shows M for {check.date} {check.session}, left as it is" in done.output
+    assert session.scalars(select(MarkAmendment)).all() == []
 
 
 def test_the_demo_makes_one_account_per_role_that_can_log_in(session: Session, school: str) -> None:

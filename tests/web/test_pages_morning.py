@@ -12,6 +12,7 @@ from chase.alerts import alert_views
 from chase.code_confirmation import confirmed_codes
 from chase.models import DslAlert, Note, RegisterAlert, StaffTask, WelfareCheck
 from school.accounts import AuditEntry
+from school.models import AttendanceMark, MarkAmendment
 from tests.web.pages_world import ROLE_NAMES, csrf_of, log_in, web_app, world
 from web.staff import countdown
 
@@ -106,8 +107,24 @@ def test_confirming_a_replys_code_is_stored_once_by_name(
     answer = web_app.post(f"/checks/{world['check']}/confirm-code", data=form)
     assert answer.status_code == 303
     note = confirmed_codes(session, [world["check"]])[world["check"]]
-    assert note.text.startswith("I (Illness") and note.text.endswith(") confirmed")
+    assert note.text.startswith("I (Illness") and "confirmed" in note.text
     assert note.recorded_by == "Olive Office, Attendance Officer"
+    # The register now says I, an amendment signed by the person with the parent's reason.
+    check = session.get(WelfareCheck, world["check"])
+    assert check is not None
+    mark, amendment = session.execute(
+        select(AttendanceMark, MarkAmendment)
+        .join(MarkAmendment, col(MarkAmendment.mark_id) == AttendanceMark.id)
+        .where(
+            col(AttendanceMark.pupil_id) == check.pupil_id, col(AttendanceMark.date) == check.date
+        )
+    ).one()
+    assert (mark.session, mark.code, amendment.original_code) == (check.session, "I", "N")
+    assert (amendment.amended_by_name, amendment.amended_by_position) == (
+        "Olive Office",
+        "Attendance Officer",
+    )
+    assert amendment.reason.startswith("absence explained") and note.text.endswith("N to I")
     board = web_app.get("/morning").text
     assert "Confirm I" not in board and "I confirmed" in board
     again = web_app.post(f"/checks/{world['check']}/confirm-code", data=form)

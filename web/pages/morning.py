@@ -131,7 +131,7 @@ def confirm_code(
         )
         try:
             note = confirm_suggested_code(
-                session, check_id, code, staff.signature, ctx.clock, school_ids=[school_id]
+                session, check_id, code, staff.amender, ctx.clock, school_ids=[school_id]
             )
         except LookupError as exc:
             raise Refused(404, str(exc)) from None

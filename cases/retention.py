@@ -1,5 +1,5 @@
-"""Retention: register entries and message bodies past the policy's periods deleted or blanked,
-safeguarding records kept, and each run that changed something recorded."""
+"""Retention: register entries, message bodies and sign-in records past the policy's periods
+deleted or blanked, safeguarding records kept, and each run that changed something recorded."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from cases.models import RetentionRun
 from chase.models import ParentReply, WelfareCheck
 from notifications.models import OutboxMessage
+from school.accounts import ACCESS_ACTIONS, AuditEntry
 from school.clock import SCHOOL_TIME_ZONE
 from school.models import AttendanceMark, Contact, MarkAmendment, Pupil
 from school.policy_retention import Retention
@@ -29,6 +30,7 @@ class Cutoffs:
 
     register_before: date
     messages_before: datetime
+    access_before: datetime
 
 
 def cutoffs(policy: Retention, now: datetime) -> Cutoffs:
@@ -37,7 +39,11 @@ def cutoffs(policy: Retention, now: datetime) -> Cutoffs:
     today = now.date()
     year = today.year - policy.register_years
     day = today.replace(year=year, day=28) if (today.month, today.day) == (2, 29) else today
-    return Cutoffs(day.replace(year=year), now - timedelta(days=policy.message_body_days))
+    return Cutoffs(
+        day.replace(year=year),
+        now - timedelta(days=policy.message_body_days),
+        now - timedelta(days=policy.access_log_days),
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ def apply_retention(
     marks = _old_marks(school.id, cut)
     outbox = _old_outbox(school.id, cut)
     replies = _old_replies(session, school.id, cut)
+    access = _old_access_log(school.id, cut)
     counts = {
         "marks_deleted": _count(session, marks),
         "amendments_deleted": _count(
@@ -65,6 +72,7 @@ def apply_retention(
         ),
         "message_bodies_blanked": _count(session, outbox),
         "reply_bodies_blanked": len(replies),
+        "access_log_entries_deleted": _count(session, access),
         "safeguarding_records_deleted": 0,  # policy: "never" by this command (KCSIE)
     }
     if dry_run or not any(counts.values()):
@@ -82,6 +90,7 @@ def apply_retention(
             .where(col(ParentReply.id).in_(replies))
             .values(body="", from_number="")
         )
+    session.execute(delete(AuditEntry).where(col(AuditEntry.id).in_(access)))
     run = RetentionRun(
         school_id=school.id,
         ran_at=now,
@@ -98,6 +107,7 @@ def cutoffs_json(cut: Cutoffs) -> dict[str, Any]:
     return {
         "register_before": cut.register_before.isoformat(),
         "messages_before": cut.messages_before.isoformat(),
+        "access_log_before": cut.access_before.isoformat(),
     }
 
 
@@ -127,6 +137,16 @@ def _old_outbox(school_id: str, cut: Cutoffs) -> Any:
         col(OutboxMessage.created_at) < cut.messages_before,
         col(OutboxMessage.status).not_in(_IN_FLIGHT),
         or_(col(OutboxMessage.text) != "", col(OutboxMessage.to) != ""),
+    )
+
+
+def _old_access_log(school_id: str, cut: Cutoffs) -> Any:
+    """Sign-in records before the cut-off: this school's, and those tied to no school (a login
+    is the account's, not a school's; any school's run may clear the old ones)."""
+    return select(col(AuditEntry.id)).where(
+        col(AuditEntry.action).in_(ACCESS_ACTIONS),
+        col(AuditEntry.at) < cut.access_before,
+        or_(col(AuditEntry.school_id) == school_id, col(AuditEntry.school_id).is_(None)),
     )
 
 

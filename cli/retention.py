@@ -16,6 +16,7 @@ WHAT = {
     "amendments_deleted": "amendments of them deleted",
     "message_bodies_blanked": "texts and emails blanked",
     "reply_bodies_blanked": "parents' replies blanked",
+    "access_log_entries_deleted": "sign-in records deleted",
     "safeguarding_records_deleted": "safeguarding records deleted (policy: never)",
 }
 

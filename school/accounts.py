@@ -55,6 +55,11 @@ class StaffAccount(SQLModel, table=True):
     created_by: str
 
 
+# Entries about signing in rather than about a record: retention deletes them after the policy's
+# access_log_days; entries recording a change are kept with what they changed.
+ACCESS_ACTIONS = ("login", "login_failed", "login_refused", "logout", "refused")
+
+
 class AuditEntry(SQLModel, table=True):
     """One thing a person did or was refused through a door, with their name: never changed."""
 

@@ -21,6 +21,10 @@ class Retention(BaseModel):
     # Texts and emails sent, and parents' replies: bodies and numbers blanked after this many
     # days (the row stays: the chase's timeline still says a message went, and when).
     message_body_days: int = Field(default=90, ge=1, le=3650)
+    # The web app's record of sign-ins (logins, failed and refused logins, log-outs, pages
+    # refused): staff's personal data kept to investigate misuse, then deleted. What staff
+    # changed stays in the audit log with the records it changed.
+    access_log_days: int = Field(default=365, ge=30, le=3650)
     # DSL alerts, welfare checks, cases and legal actions are child protection records
     # (KCSIE: kept far longer, transferred with the child): never deleted by this command.
     safeguarding: Literal["never"] = "never"

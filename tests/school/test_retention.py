@@ -20,6 +20,7 @@ from cases.retention import cutoffs
 from chase.models import ParentReply
 from cli.main import app
 from notifications.models import OutboxMessage
+from school.accounts import AuditEntry
 from school.models import AttendanceMark, Contact, MarkAmendment, Pupil
 from school.policy_files import bundled_policy, parse_policy
 from school.policy_retention import Retention
@@ -83,6 +84,14 @@ def _old_records(session: Session, school: str) -> dict[str, int]:
         session.add(ParentReply(message_sid=sid, from_number="+447700900123", body="She's ill",
                                 received_at=received, contact_ids=contacts, check_ids=[],
                                 meaning="reason_given"))  # fmt: skip
+    # Sign-in records: a year and a day old (this school's, and a login tied to no school),
+    # a year less a day, another school's, and an old record of a change (kept).
+    for action, at, where in (("login", NOW - timedelta(days=366), None),
+                              ("refused", NOW - timedelta(days=366), school),
+                              ("login_failed", NOW - timedelta(days=364), None),
+                              ("logout", NOW - timedelta(days=400), "another-school"),
+                              ("task_outcome", NOW - timedelta(days=900), school)):  # fmt: skip
+        session.add(AuditEntry(at=at, actor="Ann", action=action, school_id=where, detail={}))
     session.commit()
     return marks
 
@@ -99,7 +108,8 @@ def test_retention_dry_run_then_run_through_the_cli(
     marks = _old_records(session, school)
     db = ["--database", engine.url.render_as_string(hide_password=False)]
     expected = {"marks_deleted": 2, "amendments_deleted": 1, "message_bodies_blanked": 1,
-                "reply_bodies_blanked": 2, "safeguarding_records_deleted": 0}  # fmt: skip
+                "reply_bodies_blanked": 2, "access_log_entries_deleted": 2,
+                "safeguarding_records_deleted": 0}  # fmt: skip
 
     dry = runner.invoke(
         app, [*db, "retention", "--school", school, "--dry-run", "--format", "json"]
@@ -109,7 +119,7 @@ def test_retention_dry_run_then_run_through_the_cli(
     assert (shown["dry_run"], shown["counts"], shown["run"]) == (True, expected, None)
     assert shown["cutoffs"]["register_before"] == "2020-12-04"
     said = runner.invoke(app, [*db, "retention", "--school", school, "--dry-run"])
-    assert said.stdout.startswith("Retention at ") and "6 records would go" in said.stdout
+    assert said.stdout.startswith("Retention at ") and "8 records would go" in said.stdout
     session.expire_all()
     assert len(session.scalars(select(AttendanceMark.id)).all()) >= 4  # nothing changed
     assert session.scalars(select(RetentionRun)).all() == []
@@ -129,6 +139,8 @@ def test_retention_dry_run_then_run_through_the_cli(
     replies = {r.message_sid: (r.body, r.from_number) for r in session.scalars(select(ParentReply))}
     assert replies["old"] == replies["unmatched"] == ("", "")
     assert replies["elsewhere"][0] == replies["recent"][0] == "She's ill"
+    kept = {(e.action, e.school_id) for e in session.scalars(select(AuditEntry))}
+    assert kept == {("login_failed", None), ("logout", "another-school"), ("task_outcome", school)}
     run = session.scalars(select(RetentionRun)).one()
     assert (run.school_id, run.counts, run.cutoffs["register_before"]) == (
         school, expected, "2020-12-04",

@@ -19,6 +19,7 @@ from cases.models import (
 )
 from chase.models import DslAlert, Note, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from notifications.models import OutboxMessage
+from school.accounts import AuditEntry
 from school.database import id_of
 from school.models import Arrival, AttendanceMark, Contact, MarkAmendment, Pupil
 
@@ -37,7 +38,8 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
     """Every stored record about the pupil: the pupil, contacts and carers, marks and their
     amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts),
     messages sent about them, cases (events, actions, proposals), legal actions, duties to
-    the LA and letters. Letters' and messages' HTML are left out: their text is there."""
+    the LA, letters, and the audit of what staff did to these records through the web app.
+    Letters' and messages' HTML are left out: their text is there."""
     pid = id_of(pupil)
     one = [pid]
     marks = _rows(session, AttendanceMark, AttendanceMark.pupil_id, one)
@@ -61,6 +63,19 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
             .order_by(col(OutboxMessage.id))
         )
     )
+    tasks = _rows(session, StaffTask, StaffTask.check_id, check_ids)
+    proposals = _rows(session, CaseProposal, CaseProposal.case_id, case_ids)
+    letters = _rows(session, StoredLetter, StoredLetter.pupil_id, one)
+    about: dict[str, set[Any]] = {
+        "upn": {pupil.upn},
+        "check": set(check_ids),
+        "task": {id_of(t) for t in tasks},
+        "alert": {id_of(a) for a in alerts},
+        "case": set(case_ids),
+        "proposal": {id_of(p) for p in proposals},
+        "legal_action": set(legal_ids),
+        "letter": {id_of(letter) for letter in letters},
+    }
     return {
         "pupil": _plain(pupil),
         "contacts": [_plain(r) for r in contacts],
@@ -79,7 +94,7 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
             _plain(r)
             for r in _rows(session, WelfareCheckEvent, WelfareCheckEvent.check_id, check_ids)
         ],
-        "tasks": [_plain(r) for r in _rows(session, StaffTask, StaffTask.check_id, check_ids)],
+        "tasks": [_plain(r) for r in tasks],
         "notes": [_plain(r) for r in _rows(session, Note, Note.check_id, check_ids)],
         "alerts": [_plain(r) for r in alerts],
         "messages": [{k: v for k, v in _plain(m).items() if k != "html"} for m in messages],
@@ -88,17 +103,27 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "case_actions": [
             _plain(r) for r in _rows(session, CaseAction, CaseAction.case_id, case_ids)
         ],
-        "proposals": [
-            _plain(r) for r in _rows(session, CaseProposal, CaseProposal.case_id, case_ids)
-        ],
+        "proposals": [_plain(r) for r in proposals],
         "legal_actions": [_plain(r) for r in legal],
         "legal_events": [
             _plain(r)
             for r in _rows(session, LegalActionEvent, LegalActionEvent.legal_action_id, legal_ids)
         ],
         "la_duties": [_plain(r) for r in _rows(session, LaDuty, LaDuty.pupil_id, one)],
-        "letters": [
-            {k: v for k, v in _plain(r).items() if k != "html"}
-            for r in _rows(session, StoredLetter, StoredLetter.pupil_id, one)
-        ],
+        "letters": [{k: v for k, v in _plain(r).items() if k != "html"} for r in letters],
+        "audit_entries": [_plain(r) for r in _audit_entries(session, pupil.school_id, about)],
     }
+
+
+def _audit_entries(
+    session: Session, school_id: str, about: dict[str, set[Any]]
+) -> list[AuditEntry]:
+    """What staff did through the web app to this pupil's records: the school's audit entries
+    whose detail names one of them (the web pages record `check=`, `alert=`, `case=` ...)."""
+    query = select(AuditEntry).where(col(AuditEntry.school_id) == school_id)
+    entries = session.scalars(query.order_by(col(AuditEntry.id)))
+    return [
+        entry
+        for entry in entries
+        if any(entry.detail.get(key) in ids for key, ids in about.items())
+    ]

@@ -213,7 +213,7 @@ def test_the_deployment_schedules_runs_at_local_times(prefect_server: float) -> 
 
     from flows.deployments import catch_up_times, chase_schedule_times, deployments_for
 
-    deployment, _review = deployments_for([bundled_policy(SCHOOL)])
+    deployment, _review, _watchdog = deployments_for([bundled_policy(SCHOOL)])
     deployment_id = deployment.apply()
     assert isinstance(deployment_id, UUID)
     policy = load_policy(bundled_policy(SCHOOL)).policy

@@ -67,8 +67,10 @@ def stuck_messages(session: Session, school_id: str, now: datetime) -> list[Prob
     """Messages ready to send and not sent after two ticks, and claims whose lease ran out
     long ago with nobody settling them."""
     message = OutboxMessage
-    rows = session.scalars(
-        select(message)
+    rows = session.execute(
+        select(message, Pupil)
+        .outerjoin(WelfareCheck, col(WelfareCheck.id) == message.check_id)
+        .outerjoin(Pupil, col(Pupil.id) == WelfareCheck.pupil_id)
         .where(
             col(message.school_id) == school_id,
             col(message.template) != WATCHDOG_TEMPLATE,
@@ -83,10 +85,11 @@ def stuck_messages(session: Session, school_id: str, now: datetime) -> list[Prob
             ),
         )
         .order_by(col(message.id))
-    )
+    ).tuples()
     problems = []
-    for row in rows:
-        what = f"Message {row.id} ({row.channel} to {row.recipient_label})"
+    for row, pupil in rows:
+        about = f", about {pupil_reference(pupil)}" if pupil is not None else ""
+        what = f"Message {row.id} ({row.channel} to {row.recipient_label}{about})"
         if row.status == "pending":
             since = row.next_attempt_at
             reason = (
@@ -128,8 +131,8 @@ def checks_astray(session: Session, school_id: str, now: datetime) -> list[Probl
     ).tuples()
     problems = []
     for check, pupil in rows:
-        who = f"{pupil.given_name} {pupil.family_name[:1]}., {year_words(pupil.year_group)}"
-        what = f"{who}: the {_session_word(check.session)} check of {check.date:%a %-d %b}"
+        session_word = _session_word(check.session)
+        what = f"{pupil_reference(pupil)}: the {session_word} check of {check.date:%a %-d %b}"
         if check.next_due_at is None:
             reason = (
                 f"{what} is open ({check.state.replace('_', ' ')}) with no next step due, "
@@ -154,6 +157,11 @@ def checks_astray(session: Session, school_id: str, now: datetime) -> list[Probl
             )
         )
     return problems
+
+
+def pupil_reference(pupil: Pupil) -> str:
+    """'Zoe S., Year 7': enough for the school to know who, as in the DSL's alerts."""
+    return f"{pupil.given_name} {pupil.family_name[:1]}., {year_words(pupil.year_group)}"
 
 
 def when(instant: datetime) -> str:

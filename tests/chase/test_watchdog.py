@@ -278,3 +278,36 @@ def test_every_school_by_default_and_clear_errors(
     said = door.table("watchdog")
     assert "Emmanuel" in said and "KTS Academy" in said
     assert "no school 'nowhere'" in door.run("watchdog", "--school", "nowhere", code=2).output
+
+
+@pytest.mark.parametrize(
+    ("lead", "expected"),
+    [
+        ('{ role = "Attendance Lead", mobile = "01202 828100" }',
+         "safeguarding.attendance_lead.mobile: '01202 828100' is not a mobile number"),
+        ('{ role = "Attendance Lead", email = "lead at school" }',
+         "safeguarding.attendance_lead.email: 'lead at school' is not an email address"),
+        ('{ name = "Ann Lee" }', "safeguarding.attendance_lead.role"),
+        ('{ role = "Attendance Lead", phone = "07700 900123" }',
+         "safeguarding.attendance_lead.phone"),
+    ],
+    ids=["landline", "email", "no-role", "unknown-key"],
+)  # fmt: skip
+def test_the_attendance_lead_in_the_policy_is_checked_like_the_dsl(
+    lead: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.cli.test_cli_policy_hostile import (
+        DSL,
+        EMMANUEL,
+        assert_clear_refusal,
+        check,
+        replaced,
+    )
+
+    monkeypatch.chdir(tmp_path)  # `policy check` is given a short relative name
+    path = replaced(EMMANUEL, DSL, f"{DSL}\nattendance_lead = {lead}", tmp_path)
+    result = check(path)
+    assert_clear_refusal(result, path)
+    assert expected in " ".join(result.stderr.split())
+    good = replaced(EMMANUEL, DSL, f"{DSL}\nattendance_lead = {LEAD.split(' = ', 1)[1]}", tmp_path)
+    assert check(good).exit_code == 0

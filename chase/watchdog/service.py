@@ -18,6 +18,7 @@ from notifications.message import Channel
 from notifications.models import OutboxMessage
 from notifications.outbox import Envelope, drain_outbox, enqueue
 from notifications.rendering import TemplateProblem, render_email, render_sms
+from school import checkpoints
 from school.clock import SCHOOL_TIME_ZONE, Clock
 from school.database import insert_ignoring_duplicates, session_for
 from school.policy import Person
@@ -63,6 +64,7 @@ def watch_school(session: Session, school: LoadedSchool, now: datetime) -> Watch
     found = {
         p.key: p for p in find_problems(session, school, now, {today, *_register_days(still_open)})
     }
+    checkpoints.reached(checkpoints.WATCHDOG_FOUND)
     raised = _raise(
         session, school.id, [p for k, p in found.items() if k not in still_open], now, told
     )

@@ -311,3 +311,71 @@ def test_the_attendance_lead_in_the_policy_is_checked_like_the_dsl(
     assert expected in " ".join(result.stderr.split())
     good = replaced(EMMANUEL, DSL, f"{DSL}\nattendance_lead = {LEAD.split(' = ', 1)[1]}", tmp_path)
     assert check(good).exit_code == 0
+
+
+def test_two_watchdogs_at_once_raise_a_problem_once(
+    session: Session, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs at the same moment (a cron line and a Prefect run), both having found the same
+    late steps before either stores them: each problem is raised and told once, and neither
+    run fails."""
+    import threading
+
+    from chase.watchdog.service import watchdog_tick
+    from school import checkpoints
+
+    set_up_morning(session, SCHOOL, tmp_path, {1: {"year": 7}, 2: {"year": 8}})
+    with_lead(session, tmp_path)
+    tick(engine, local(MONDAY, "09:00"))
+    both_found = threading.Barrier(2, timeout=30)
+
+    def wait_for_the_other(name: str) -> None:
+        if name == checkpoints.WATCHDOG_FOUND:
+            both_found.wait()
+
+    monkeypatch.setattr(checkpoints, "reached", wait_for_the_other)
+    school = loaded(engine, SCHOOL)
+    runs: list[Any] = []
+    failures: list[BaseException] = []
+
+    def look() -> None:
+        try:
+            clock = FixedClock(local(MONDAY, "09:35"))
+            runs.append(asyncio.run(watchdog_tick(engine, school, clock, channels())))
+        except BaseException as exc:  # reported below, with the run that failed
+            failures.append(exc)
+
+    threads = [threading.Thread(target=look) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert sorted(len(run.new) for run in runs) == [0, 2]
+    assert all(len(run.problems) == 2 for run in runs)
+    assert len(session.scalars(select(WatchdogAlert)).all()) == 2
+    assert len(to_lead(session)) == 4  # a text and an email per problem, once
+
+
+def test_a_problem_that_clears_and_comes_back_is_shown_again_not_told_again(
+    session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    set_up_morning(session, SCHOOL, tmp_path, {1: {"year": 7}})
+    with_lead(session, tmp_path)
+    tick(engine, local(MONDAY, "09:00"), **{mobile(1): Delivery.TRANSIENT})
+    text = session.scalars(select(OutboxMessage).where(col(OutboxMessage.to) == mobile(1))).one()
+    assert watch(engine, local(MONDAY, "09:11"))["counts"]["new"] == 1
+    # A run claims the text at 09:11:30 and dies before sending it.
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == text.id)
+        .values(status="sending", claimed_at=local(MONDAY, "09:11") + timedelta(seconds=30),
+                claim_token="dead-run", send_started_at=None, attempts=2)
+    )  # fmt: skip
+    session.commit()
+    moved = watch(engine, local(MONDAY, "09:12"))
+    assert [p["resolution"] for p in moved["cleared"]] == ["cleared: the message is now sending"]
+    watch(engine, local(MONDAY, "09:13"))  # its send settles the dead claim: pending again
+    back = watch(engine, local(MONDAY, "09:14"))
+    assert back["counts"] == {"found": 1, "new": 0, "already_raised": 1, "cleared": 0, "sent": 0}
+    assert back["problems"][0]["resolved_at"] is None
+    assert len(to_lead(session)) == 2  # one text and one email, at 09:11 only

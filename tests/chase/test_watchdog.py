@@ -91,6 +91,16 @@ def to_lead(session: Session) -> list[tuple[str, str, str]]:
     return [(m.channel, m.to, m.status) for m in rows]
 
 
+def claimed_by_a_dead_run(session: Session, message: OutboxMessage, at: datetime) -> None:
+    """As a run leaves a message when it dies after claiming it, before its send started."""
+    session.execute(
+        update(OutboxMessage).where(col(OutboxMessage.id) == message.id)
+        .values(status="sending", claimed_at=at, claim_token="dead-run", send_started_at=None,
+                attempts=message.attempts + 1)
+    )  # fmt: skip
+    session.commit()
+
+
 def reasons(shown: dict[str, Any], key: str = "problems") -> list[str]:
     return [p["reason"] for p in shown[key]]
 
@@ -195,12 +205,7 @@ def test_messages_stuck_pending_or_sending_are_found_and_clear_when_the_outbox_m
     # Before two missed ticks have passed (10 minutes), nothing yet.
     assert watch(engine, local(MONDAY, "09:10"))["counts"]["found"] == 0
     # A run claimed parent 2's email at 09:00:20 and died before sending it.
-    session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id) == email.id)
-        .values(status="sending", claimed_at=local(MONDAY, "09:00") + timedelta(seconds=20),
-                claim_token="dead-run", send_started_at=None, attempts=2)
-    )  # fmt: skip
-    session.commit()
+    claimed_by_a_dead_run(session, email, local(MONDAY, "09:00") + timedelta(seconds=20))
 
     found = watch(engine, local(MONDAY, "09:11"))
     by_message = {p["message_id"]: (p["kind"], p["reason"]) for p in found["problems"]}
@@ -366,12 +371,7 @@ def test_a_problem_that_clears_and_comes_back_is_shown_again_not_told_again(
     text = session.scalars(select(OutboxMessage).where(col(OutboxMessage.to) == mobile(1))).one()
     assert watch(engine, local(MONDAY, "09:11"))["counts"]["new"] == 1
     # A run claims the text at 09:11:30 and dies before sending it.
-    session.execute(
-        update(OutboxMessage).where(col(OutboxMessage.id) == text.id)
-        .values(status="sending", claimed_at=local(MONDAY, "09:11") + timedelta(seconds=30),
-                claim_token="dead-run", send_started_at=None, attempts=2)
-    )  # fmt: skip
-    session.commit()
+    claimed_by_a_dead_run(session, text, local(MONDAY, "09:11") + timedelta(seconds=30))
     moved = watch(engine, local(MONDAY, "09:12"))
     assert [p["resolution"] for p in moved["cleared"]] == ["cleared: the message is now sending"]
     watch(engine, local(MONDAY, "09:13"))  # its send settles the dead claim: pending again

@@ -147,6 +147,9 @@ def test_a_late_step_is_raised_once_to_the_lead_and_resolved_when_it_runs(
         (reason, True) for reason in reasons(first)
     ]
     assert "Watchdog alert" in door.table("alerts", "--school", SCHOOL, "--all")
+    # A subject access request for pupil 1 holds the alert about pupil 1's check, not pupil 2's.
+    held = door.json("export-pupil", upn(1), "--school", SCHOOL)["watchdog_alerts"]
+    assert [a["reason"] for a in held] == reasons(first)[:1]
 
     # The 10:00 step missed as well: a new problem, raised and told once more.
     later = watch(engine, local(MONDAY, "10:02"))

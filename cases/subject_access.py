@@ -17,7 +17,15 @@ from cases.models import (
     PupilCarer,
     StoredLetter,
 )
-from chase.models import DslAlert, Note, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import (
+    DslAlert,
+    Note,
+    ReportedAbsence,
+    StaffTask,
+    WatchdogAlert,
+    WelfareCheck,
+    WelfareCheckEvent,
+)
 from notifications.models import OutboxMessage
 from school.accounts import AuditEntry
 from school.database import id_of
@@ -36,10 +44,10 @@ def _plain(row: SQLModel) -> dict[str, Any]:
 
 def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
     """Every stored record about the pupil: the pupil, contacts and carers, marks and their
-    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts),
-    messages sent about them, cases (events, actions, proposals), legal actions, duties to
-    the LA, letters, and the audit of what staff did to these records through the web app.
-    Letters' and messages' HTML are left out: their text is there."""
+    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts,
+    the watchdog's alerts), messages sent about them, cases (events, actions, proposals),
+    legal actions, duties to the LA, letters, and the audit of what staff did to these
+    records through the web app. Letters' and messages' HTML are left out: their text is there."""
     pid = id_of(pupil)
     one = [pid]
     marks = _rows(session, AttendanceMark, AttendanceMark.pupil_id, one)
@@ -97,6 +105,10 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "tasks": [_plain(r) for r in tasks],
         "notes": [_plain(r) for r in _rows(session, Note, Note.check_id, check_ids)],
         "alerts": [_plain(r) for r in alerts],
+        # The watchdog's alerts about the pupil's checks and the messages sent about them.
+        "watchdog_alerts": [
+            _plain(r) for r in _rows(session, WatchdogAlert, WatchdogAlert.check_id, check_ids)
+        ],
         "messages": [{k: v for k, v in _plain(m).items() if k != "html"} for m in messages],
         "cases": [_plain(r) for r in cases],
         "case_events": [_plain(r) for r in _rows(session, CaseEvent, CaseEvent.case_id, case_ids)],

@@ -15,8 +15,8 @@ from chase.effects import ChaseEffects
 from chase.locks import lock_checks
 from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
 from chase.morning import SchoolMorning
-from chase.plan import due_at, resolve_plan, school_instant, start_from
-from chase.register_guard import check_registers
+from chase.plan import due_at, resolve_plan, start_from
+from chase.register_guard import chased_windows, check_registers
 from school import checkpoints
 from school.clock import Clock
 from school.codes import CODES
@@ -43,14 +43,7 @@ def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
     now = clock.now()
     policy = morning.policy.policy
     opened = 0
-    for window in policy.registers:
-        if window.session not in morning.calendar.sessions_on(morning.on):
-            continue
-        close_at = school_instant(morning.on, window.closes)
-        if now < close_at:
-            continue
-        if not resolve_plan(policy, morning.on, window, vulnerable=False):
-            continue  # the policy does not chase this session
+    for window in chased_windows(morning, now):
         registers = check_registers(session, morning, window, now)
         if not registers.taken:
             continue

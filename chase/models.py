@@ -182,3 +182,25 @@ class RegisterAlert(SQLModel, table=True):
     raised_at: dt.datetime = _utc()
     resolved_at: dt.datetime | None = _utc(nullable=True)
     resolution: str | None = None
+
+
+class WatchdogAlert(SQLModel, table=True):
+    """Something the chase should have done and has not (a step late, a message stuck, a
+    register not taken), raised once per problem for the attendance lead and resolved, never
+    deleted, when it clears. `problem_key` names the problem, so a re-run finds it raised.
+    """
+
+    __tablename__ = "watchdog_alert"
+    __table_args__ = (UniqueConstraint("school_id", "problem_key", name="uq_watchdog_problem"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    problem_key: str = Field(max_length=120)  # e.g. "check:41:step:2:late"
+    kind: str = Field(max_length=30)  # outbox_stuck, no_deadline, step_late, register_not_taken
+    check_id: int | None = Field(default=None, foreign_key="welfare_check.id")
+    message_id: int | None = Field(default=None, foreign_key="outbox_message.id")
+    reason: str  # as raised, shown the same way everywhere
+    raised_at: dt.datetime = _utc()
+    told: str  # who was told: the attendance lead's role, or the DSL's when there is none
+    resolved_at: dt.datetime | None = _utc(nullable=True)
+    resolution: str | None = None

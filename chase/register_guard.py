@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from chase.models import RegisterAlert
 from chase.morning import SchoolMorning
-from chase.plan import school_instant
+from chase.plan import resolve_plan, school_instant
 from chase.rules import not_taken_reason, register_taken, taken_resolution
 from school.database import insert_ignoring_duplicates
 from school.policy import RegisterWindow
@@ -43,9 +43,7 @@ def check_registers(
     """Which of the window's year groups may be chased; raises and resolves their alerts."""
     chase = morning.policy.policy.chase
     closes = window.closes.strftime("%H:%M")
-    alert_from = school_instant(morning.on, window.closes) + timedelta(
-        minutes=chase.register_grace_minutes
-    )
+    alert_from = _alert_from(morning, window)
     alerts = {
         a.year_group: a
         for a in session.scalars(
@@ -86,6 +84,52 @@ def check_registers(
         session, ALERTS, raise_rows, ["school_id", "date", "session", "year_group"]
     )
     return registers
+
+
+def chased_windows(morning: SchoolMorning, now: datetime) -> list[RegisterWindow]:
+    """The day's register windows that have closed by `now`, in sessions the school meets and
+    the policy chases: the registers whose pupils the chase opens checks for."""
+    policy = morning.policy.policy
+    return [
+        window
+        for window in policy.registers
+        if window.session in morning.calendar.sessions_on(morning.on)
+        and now >= school_instant(morning.on, window.closes)
+        and resolve_plan(policy, morning.on, window, vulnerable=False)
+    ]
+
+
+@dataclass(frozen=True)
+class NotTaken:
+    """A year group's register not taken at close plus the grace, in the guard's own words."""
+
+    session: str
+    year_group: int
+    reason: str
+
+
+def registers_not_taken(session: Session, morning: SchoolMorning, now: datetime) -> list[NotTaken]:
+    """Every year group whose register is not taken once the guard would alert for it (close
+    plus the policy's grace): the guard's rule and moment, read without raising anything."""
+    pct = morning.policy.policy.chase.register_taken_pct
+    return [
+        NotTaken(
+            window.session,
+            year_group,
+            not_taken_reason(
+                window.session, year_group, pupils, marked, window.closes.strftime("%H:%M")
+            ),
+        )
+        for window in chased_windows(morning, now)
+        if now >= _alert_from(morning, window)
+        for year_group, pupils, marked in session.execute(_coverage(morning, window))
+        if not register_taken(pupils, marked, pct)
+    ]
+
+
+def _alert_from(morning: SchoolMorning, window: RegisterWindow) -> datetime:
+    grace = timedelta(minutes=morning.policy.policy.chase.register_grace_minutes)
+    return school_instant(morning.on, window.closes) + grace
 
 
 def _coverage(morning: SchoolMorning, window: RegisterWindow) -> Any:

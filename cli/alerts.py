@@ -1,4 +1,5 @@
-"""DSL alerts and registers not taken, at the command line: as raised, what since, acknowledged."""
+"""DSL alerts, registers not taken and the watchdog's alerts, at the command line: as raised,
+what since, acknowledged or resolved."""
 
 from __future__ import annotations
 
@@ -41,23 +42,28 @@ def alerts(
     """Alerts for the DSL: what was known when each was raised, and what has happened since."""
     from chase.alerts import alert_views
     from chase.register_guard import register_alerts
+    from chase.watchdog.service import watchdog_alerts
+    from cli.watchdog import print_watchdog_alerts
     from school.database import session_for
 
     with session_for(open_database()) as session:
         school_named(session, school)
         views = alert_views(session, school, acknowledged=all_)
         held = register_alerts(session, school, resolved=all_)
+        watched = watchdog_alerts(session, school, resolved=all_)
     if format is Format.json:
         print_json(
             {
                 "school": school,
                 "register_alerts": [register_alert_json(a) for a in held],
                 "alerts": [_alert_json(view) for view in views],
+                "watchdog_alerts": [stored(a) for a in watched],
             }
         )
         return
     print_register_alerts(held)
-    if not views and not held:
+    print_watchdog_alerts(watched)
+    if not views and not held and not watched:
         console.print("No alerts waiting.")
     for view in views:
         alert, pupil = view.alert, view.pupil

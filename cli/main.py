@@ -21,6 +21,7 @@ from cli import register as register_cli
 from cli import replies as replies_cli
 from cli import retention as retention_cli
 from cli import users as users_cli
+from cli import watchdog as watchdog_cli
 from cli import web as web_cli
 from cli.common import (
     DEFAULT_CALENDAR,
@@ -245,6 +246,7 @@ app.command()(chase.absence)
 app.command()(alerts_cli.alerts)
 app.command()(chase.outbox)
 app.command()(chase.serve)
+app.command()(watchdog_cli.watchdog)
 task_app = typer.Typer(help="Record what happened on a call list task.", no_args_is_help=True)
 task_app.command("done")(chase.task_done)
 app.add_typer(task_app, name="task")

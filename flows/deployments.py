@@ -1,4 +1,5 @@
-"""Prefect deployments of the morning chase: one per school, ticking at its own deadlines."""
+"""Prefect deployments of the morning chase (one per school, ticking at its own deadlines), its
+daily review and its watchdog."""
 
 from __future__ import annotations
 
@@ -73,6 +74,27 @@ def catch_up_times(policy: Policy) -> list[time]:
     return sorted(times - deadlines)
 
 
+# The watchdog looks 2 minutes after each catch-up tick, so it finds what a tick left, not what
+# a tick is doing.
+WATCHDOG_OFFSET = 2
+
+
+def watchdog_times(policy: Policy) -> list[time]:
+    """Every 5 minutes (at :02, :07, ...) through the school's chasing hours: from the first
+    register opening to 30 minutes after the last step of the day, lunchtime included."""
+    sessions = _chased_sessions(policy)
+    day = date(2000, 1, 3)
+    start = min(w.opens for w in policy.registers if w.session in sessions)
+    end = datetime.combine(day, max(max(step_times(policy, s)) for s in sessions)) + CATCH_UP_AFTER
+    first = -(-(start.hour * 60 + start.minute) // CATCH_UP_EVERY) * CATCH_UP_EVERY
+    tick = datetime.combine(day, time()) + timedelta(minutes=first + WATCHDOG_OFFSET)
+    times = []
+    while tick <= end and tick.date() == day:
+        times.append(tick.time())
+        tick += timedelta(minutes=CATCH_UP_EVERY)
+    return times
+
+
 def _cron_lines(kind: str, times: Iterable[time]) -> list[tuple[str, str]]:
     """(slug, cron) pairs, Monday to Friday: an hour's minutes in one line, and hours that
     share the same minutes in one line, e.g. "0,30 9,14 * * 1-5"."""
@@ -115,6 +137,7 @@ def deployments_for_policies(
     from prefect.schedules import Cron
 
     from flows.morning_chase import daily_review, morning_chase
+    from flows.watchdog import watchdog
 
     # A tick is idempotent: a second one while the first still runs would only find less to do.
     one_at_a_time = ConcurrencyLimitConfig(
@@ -135,6 +158,10 @@ def deployments_for_policies(
         ]
         at = review_time(policy)
         review = [Cron(f"{at.minute} {at.hour} * * 1-5", timezone=TIME_ZONE, slug="review")]
+        watching = [
+            Cron(cron, timezone=TIME_ZONE, slug=slug)
+            for slug, cron in _cron_lines("watchdog", watchdog_times(policy))
+        ]
         for flow, flow_schedules, description, tag in (
             (morning_chase, schedules, f"The morning chase for {name}.", "morning-chase"),
             (
@@ -142,6 +169,12 @@ def deployments_for_policies(
                 review,
                 f"The daily review for {name}, after the afternoon register.",
                 "daily-review",
+            ),
+            (
+                watchdog,
+                watching,
+                f"The watchdog for {name}: late steps, stuck messages, registers not taken.",
+                "watchdog",
             ),
         ):
             deployment = flow.to_deployment(

@@ -30,7 +30,7 @@ Summary = dict[str, str | int | bool]
 
 
 @contextmanager
-def _channels(engine: Engine) -> Iterator[Mapping[str, Channel]]:
+def configured_channels(engine: Engine) -> Iterator[Mapping[str, Channel]]:
     """The configured channels for one task, closed after it (Twilio keeps worker threads)."""
     channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
     try:
@@ -77,7 +77,7 @@ async def run_tick(engine: Engine, school_id: str, on: date, clock: Clock) -> di
     """Open due checks, close arrivals, advance every due step and drain the outbox."""
     with session_for(engine) as session:
         school = load_school(session, school_id)  # once per tick, for all its stages
-    with _channels(engine) as channels:
+    with configured_channels(engine) as channels:
         result = await chase_tick(engine, school, on, clock, channels)
     sent = result.dispatch
     return {
@@ -130,7 +130,7 @@ async def run_review(engine: Engine, school_id: str, on: date, clock: Clock) -> 
 
     with session_for(engine) as session:
         school = load_school(session, school_id)
-    with _channels(engine) as channels:
+    with configured_channels(engine) as channels:
         done = await review_after_school(engine, school, on, clock, channels)
     return {
         "cases_opened": done.review.cases_opened,

@@ -85,7 +85,11 @@ def stable_message_id(message: OutboxMessage) -> str:
 
 
 def claim_batch(
-    session: Session, now: datetime, school_id: str | None, limit: int = BATCH
+    session: Session,
+    now: datetime,
+    school_id: str | None,
+    limit: int = BATCH,
+    template: str | None = None,
 ) -> tuple[str, list[OutboxMessage]]:
     """Mark up to `limit` ready rows `sending` and started under a new token, in one commit
     before any send: the whole wave's start mark, as a crash after it is reconciled with the
@@ -99,6 +103,8 @@ def claim_batch(
     )
     if school_id is not None:
         ready = ready.where(OUTBOX.c.school_id == school_id)
+    if template is not None:
+        ready = ready.where(OUTBOX.c.template == template)
     if session.get_bind().dialect.name == "postgresql":
         # Workers share the outbox: each skips rows another is claiming this instant.
         ready = ready.with_for_update(skip_locked=True)

@@ -165,9 +165,11 @@ async def drain_outbox(
     *,
     school_id: str | None = None,
     on_failure: FailureHook | None = None,
+    template: str | None = None,
 ) -> DispatchResult:
-    """Send everything due now, claim by claim, until nothing is ready. Each claim costs two
-    commits however many it holds: the claim with its start mark, then its answers settled."""
+    """Send everything due now (only `template`'s messages if given), claim by claim, until
+    nothing is ready. Each claim costs two commits however many it holds: the claim with its
+    start mark, then its answers settled."""
     result = recover_abandoned(session, clock.now(), on_failure)
     result.returned = 0  # the last run's leftovers are counted there, not here
     found = await reconcile_lost(session, channels, clock.now(), school_id)
@@ -175,7 +177,7 @@ async def drain_outbox(
     result.reconciled = found.reconciled
     gate = ClaimGate()
     while True:
-        token, messages = claim_batch(session, clock.now(), school_id)
+        token, messages = claim_batch(session, clock.now(), school_id, template=template)
         if not messages:
             return result
         checkpoints.reached("dispatch.claimed")

@@ -43,6 +43,8 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
             "link",
         }
     ),
+    # To the attendance lead (or the DSL): a problem the watchdog found, in its stored words.
+    "watchdog_alert": frozenset({"recipient_role", "school_name", "reason", "raised_at"}),
 }
 
 _SCHOOL_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")  # as in policy files; keeps paths inside

@@ -394,6 +394,7 @@ class Letters(_Strict):
 class Safeguarding(_Strict):
     dsl: Person
     deputy: Person | None = None
+    attendance_lead: Person | None = None  # hears of the watchdog's problems; else the DSL
 
 
 class Policy(_Strict):

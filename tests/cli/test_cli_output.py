@@ -116,7 +116,7 @@ def test_every_command_is_documented() -> None:
         "case action", "case carer", "case no-support", "case send-considered", "case decide",
         "case confirm", "case skip", "case override", "letters render", "letters nti",
         "evidence", "chase", "task done", "alert ack", "absence", "init", "policy check",
-        "demo-data", "review", "tasks", "alerts", "outbox",
+        "demo-data", "review", "tasks", "alerts", "outbox", "watchdog",
     }  # fmt: skip
     assert commands <= set(DOCUMENTED), sorted(commands - set(DOCUMENTED))
 

@@ -18,6 +18,7 @@ from school.policy_files import bundled_policy, load_policy, parse_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 LONDON = ZoneInfo("Europe/London")
+MONDAY = date(2026, 11, 23)
 SEEDS = ["emmanuel-middle", "kts-academy", "basildon-lower", "micklefield", "st-john-bosco"]
 
 
@@ -237,3 +238,46 @@ def test_daily_review_runs_an_hour_after_the_last_afternoon_register(
     from flows.deployments import review_time
 
     assert review_time(load_policy(bundled_policy(school_id)).policy) == expected
+
+
+@pytest.mark.parametrize("school_id", SEEDS)
+def test_the_watchdog_looks_every_five_minutes_between_the_chase_ticks(school_id: str) -> None:
+    from flows.deployments import watchdog_times
+
+    policy = seed(school_id)
+    times = watchdog_times(policy)
+    minutes = [t.hour * 60 + t.minute for t in times]
+    assert all(m % 5 == 2 for m in minutes)  # 2 minutes after each catch-up tick
+    assert all(b - a == 5 for a, b in pairwise(minutes))  # lunchtime included
+    first_open = min(w.opens for w in policy.registers)
+    assert (
+        first_open
+        <= times[0]
+        < (datetime.combine(MONDAY, first_open) + timedelta(minutes=7)).time()
+    )
+    last_step = max(chase_schedule_times(policy))
+    end = (datetime.combine(MONDAY, last_step) + timedelta(minutes=30)).time()
+    assert times[-1] <= end < (datetime.combine(MONDAY, times[-1]) + timedelta(minutes=5)).time()
+    assert not set(times) & set(chase_schedule_times(policy) + catch_up_times(policy))
+
+
+def test_the_watchdog_deployments(quiet_prefect_home: None) -> None:
+    from prefect.client.schemas.schedules import CronSchedule
+
+    from flows.deployments import deployments_for
+
+    watching = [d for d in deployments_for([bundled_policy(s) for s in SEEDS])
+                if d.flow_name == "watchdog"]  # fmt: skip
+    assert [d.name for d in watching] == SEEDS
+    emmanuel = watching[0]
+    assert emmanuel.entrypoint == "flows.watchdog.watchdog"
+    assert emmanuel.parameters == {"school_id": "emmanuel-middle"}
+    assert emmanuel.concurrency_limit == 1
+    crons = [s.schedule for s in emmanuel.schedules or []]
+    assert all(isinstance(c, CronSchedule) and c.timezone == "Europe/London" for c in crons)
+    # Emmanuel: registers open 08:40; its last step (afternoon DSL alert) is at 15:00.
+    assert [c.cron for c in crons if isinstance(c, CronSchedule)] == [
+        "42,47,52,57 8 * * 1-5",
+        "2,7,12,17,22,27,32,37,42,47,52,57 9,10,11,12,13,14 * * 1-5",
+        "2,7,12,17,22,27 15 * * 1-5",
+    ]

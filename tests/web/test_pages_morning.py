@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from chase.alerts import alert_views
@@ -204,3 +206,36 @@ def test_the_inbox_lists_alerts_newest_first(
     log_in(web_app, DSL)
     page = web_app.get("/dsl").text
     assert page.index("later alert") < page.index(first.reason.replace("'", "&#39;"))
+
+
+def test_the_watchdogs_open_problems_show_on_the_board(
+    web_app: TestClient,
+    world: dict[str, int],
+    session: Session,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Nobody has taken the afternoon register by 14:10 (its close plus the grace):
+    `attendance watchdog` raises it, and the board shows it as raised, whoever was told."""
+    from html import escape
+
+    from typer.testing import CliRunner
+
+    from chase.models import WatchdogAlert
+    from cli.main import app
+    from school import clock as clock_module
+
+    after_lunch = datetime(2026, 11, 23, 14, 10, tzinfo=UTC)
+    monkeypatch.setattr(clock_module.SystemClock, "now", lambda self: after_lunch)
+    monkeypatch.setenv("ATTENDANCE_OUTBOX_DIR", str(tmp_path / "outbox"))
+    url = engine.url.render_as_string(hide_password=False)
+    said = CliRunner().invoke(app, ["--database", url, "watchdog", "--school", "emmanuel-middle"])
+    assert said.exit_code == 0, said.output
+    raised = session.scalars(select(WatchdogAlert)).all()
+    assert raised and {a.kind for a in raised} == {"register_not_taken"}
+    log_in(web_app, OFFICE)
+    text = web_app.get("/morning").text
+    for alert in raised:
+        assert f"<strong>Watchdog:</strong> {escape(alert.reason)}" in text
+    assert "told Designated Safeguarding Lead" in text

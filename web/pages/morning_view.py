@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from chase.code_confirmation import confirmed_codes
-from chase.models import Note, ParentReply, RegisterAlert, StaffTask, WelfareCheck
+from chase.models import Note, ParentReply, RegisterAlert, StaffTask, WatchdogAlert, WelfareCheck
 from chase.notes import notes_of, task_name
 from chase.register_guard import register_alerts
+from chase.watchdog.service import open_alerts
 from school.clock import SCHOOL_TIME_ZONE
 from school.codes import CODES
 from school.database import id_of
@@ -61,6 +62,7 @@ class Board:
     day: date
     now: datetime
     register_alerts: list[RegisterAlert]
+    watchdog_alerts: list[WatchdogAlert]  # open ones, whatever day they were raised
     counts: list[tuple[str, str, int]]  # state, words, how many
     checks: list[CheckRow]
     to_confirm: list[ToConfirm]
@@ -89,6 +91,7 @@ def morning_board(session: Session, school_id: str, day: date, now: datetime) ->
         day=day,
         now=now,
         register_alerts=register_alerts(session, school_id, day, resolved=False),
+        watchdog_alerts=open_alerts(session, school_id),
         counts=counts,
         checks=checks,
         to_confirm=_to_confirm(session, [(c, p) for c, p in rows], confirmed, day),

@@ -1,0 +1,130 @@
+"""The cases board (pastoral): open cases by stage, filters, and the review's proposals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from sqlmodel import Session
+from starlette.responses import Response
+
+from cases.models import CaseProposal
+from cases.proposals import decide_proposal
+from school.accounts import audit
+from school.clock import school_today
+from school.schools import load_school
+from web.pages.cases_view import FLAGS, STAGE_WORDS, BoardFilter, cases_board
+from web.pages.casework import acting, attempt, back, case_school
+from web.roles import allowed
+from web.staff import Refused, Staff, context_of, open_session, render, school_of
+from web.staff import staff_member as member
+
+router = APIRouter()
+StaffMember = Annotated[Staff, Depends(member)]
+DECIDE = "/proposals/{proposal_id}/decide"
+DECISION_WORDS = {"confirm": "confirmed", "skip": "skipped", "override": "overridden"}
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    if not text.strip().isdigit() or not 0 <= int(text) <= 14:
+        raise Refused(400, "The year group must be a number from 0 (Reception) to 14.")
+    return int(text)
+
+
+def _here(request: Request) -> str:
+    """This board's link with its filters, without the last change's message."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("said", "refused")]
+    return "/cases" + (f"?{urlencode(kept)}" if kept else "")
+
+
+@router.get("/cases")
+def board(
+    request: Request,
+    staff: StaffMember,
+    school: str | None = None,
+    year: str | None = None,
+    band: str | None = None,
+    flag: Annotated[list[str] | None, Query()] = None,
+    said: str | None = None,
+    refused: str | None = None,
+) -> Response:
+    """Open cases in columns by stage; `?year=9&flag=send&band=persistent` narrows them."""
+    ctx = context_of(request)
+    school_id = school_of(staff, school)
+    flags = frozenset(flag or [])
+    if not flags <= set(FLAGS):
+        raise Refused(400, f"Filter by {', '.join(FLAGS)} only.")
+    with open_session(request) as session:
+        loaded = load_school(session, school_id)
+        band_ids = [b.id for b in loaded.policy.policy.band]
+        if band and band not in band_ids:
+            raise Refused(400, f"{band[:40]!r} is not one of the school's bands.")
+        wanted = BoardFilter(_year(year), flags, band or None)
+        shown = cases_board(session, loaded, school_today(ctx.clock), wanted)
+    return render(
+        request,
+        "cases.html",
+        staff,
+        school=loaded,
+        board=shown,
+        wanted=wanted,
+        flags=FLAGS,
+        stages=STAGE_WORDS,
+        here=_here(request),
+        said=said,
+        refused=refused,
+        may_decide=allowed("POST", DECIDE, staff.role),
+    )
+
+
+@router.post(DECIDE)
+def decide(
+    request: Request,
+    staff: StaffMember,
+    proposal_id: int,
+    decision: Annotated[Literal["confirm", "skip", "override"], Form()],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    to: Annotated[str, Form(max_length=12)] = "",
+    back_to: Annotated[str, Form(max_length=300)] = "/cases",
+) -> Response:
+    """Confirm, skip or override with the reason: the same service as `attendance case
+    decide`, the person taken from the session."""
+    ctx = context_of(request)
+    with open_session(request) as session:
+        proposal = session.get(CaseProposal, proposal_id)
+        case_id = proposal.case_id if proposal is not None else None
+    if case_id is None:
+        raise Refused(404, f"There is no proposal {proposal_id} for your schools.")
+    school_id = case_school(request, staff, case_id)
+    if not reason.strip():
+        return back(back_to, refused=f"Proposal {proposal_id}: say why you {decision} it.")
+
+    def change(session: Session) -> CaseProposal:
+        audit(
+            session,
+            staff.name,
+            "proposal_decided",
+            ctx.clock,
+            school_id,
+            proposal=proposal_id,
+            decision=decision,
+            reason=reason.strip(),
+            to=to or None,
+        )
+        return decide_proposal(
+            session,
+            proposal_id,
+            decision,
+            acting(staff),
+            reason.strip(),
+            ctx.clock,
+            to_stage=to or None,
+        )
+
+    def said(done: CaseProposal) -> str:
+        return f"Proposal {proposal_id} {DECISION_WORDS[decision]}: {done.summary}."
+
+    return attempt(request, back_to, change, said)

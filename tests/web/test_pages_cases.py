@@ -43,7 +43,7 @@ def test_pastoral_staff_land_on_the_board_of_cases_by_stage(
     page = web_app.get("/cases").text
     for stage in ("Expect", "Monitor", "Listen and understand", "Facilitate support",
                   "Formalise support", "Enforce"):  # fmt: skip
-        assert f">{stage} <span class=\"count\">" in page
+        assert f'>{stage} <span class="count">' in page
     assert '<span class="n">2</span> Expect' in page and '<span class="n">0</span> Enforce' in page
     assert "Pupil1 Test" in page and "Pupil2 Test" in page
     assert "Move to Monitor: attendance is below 95%" in page
@@ -104,9 +104,7 @@ def test_confirming_a_proposal_records_the_person_and_reason_and_moves_the_case(
     assert proposal.status == "confirmed" and proposal.decided_by == SIGNED
     assert proposal.decision_reason == "Spoke to mum; monitoring for four weeks"
     assert case_of(session, cases["case"]).stage == "monitor"
-    move = session.scalars(
-        select(CaseEvent).where(col(CaseEvent.to_stage) == "monitor")
-    ).one()
+    move = session.scalars(select(CaseEvent).where(col(CaseEvent.to_stage) == "monitor")).one()
     assert (move.actor_name, move.actor_position) == ("Pat Pastoral", "Head of Year")
     entry = session.scalars(
         select(AuditEntry).where(col(AuditEntry.action) == "proposal_decided")
@@ -186,7 +184,8 @@ def test_a_move_the_law_refuses_shows_the_rule_and_changes_nothing(
               "csrf_token": _token(web_app, here)},
     )  # fmt: skip
     page = web_app.get(answer.headers["location"]).text
-    assert 'role="alert"><strong>Refused:</strong>' in page and "support" in page.lower()
+    assert 'role="alert"><strong>Refused:</strong> no support has been offered' in page
+    assert "before moving to formalise (spec §5)" in page
     assert case_of(session, cases["case"]).stage == "expect"
 
 

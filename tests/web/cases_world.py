@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from cases.models import AttendanceCase, CaseAction, CaseProposal, StoredLetter
-from cases.service import open_case
+from cases.service import move_case, open_case
 from cases.support import record_support
 from school.amender import Amender
 from school.clock import FixedClock
@@ -18,6 +18,7 @@ from school.database import id_of
 from school.models import Pupil
 from school.policy_files import bundled_policy, load_policy
 from school.schools import set_up_school
+from school.upn import make_upn
 from tests.conftest import CALENDAR
 from tests.web.pages_world import OTHER_SCHOOL
 
@@ -35,7 +36,7 @@ def _other_schools_case(session: Session, clock: FixedClock) -> int:
     )
     pupil = Pupil(
         school_id=OTHER_SCHOOL,
-        upn="A123456789012",
+        upn=make_upn(835, 4001, 25, 1),
         given_name="Olly",
         family_name="Elsewhere",
         date_of_birth=date(2013, 1, 5),
@@ -118,3 +119,43 @@ def case_of(session: Session, case_id: int) -> AttendanceCase:
     found = session.get(AttendanceCase, case_id)
     assert found is not None
     return found
+
+
+# More open cases for the screenshots: (given, family, year, flags, stage, offered support).
+MORE = [
+    ("Amira", "Khan", 7, {"send_support": True}, "monitor", False),
+    ("Jake", "Osei", 8, {"fsm": True}, "monitor", False),
+    ("Lily", "Evans", 8, {}, "listen", False),
+    ("Noah", "Brown", 7, {"looked_after": True, "social_worker": True}, "facilitate", False),
+    ("Maya", "Patel", 8, {"fsm": True}, "formalise", True),
+]
+
+
+def more_cases(session: Session, school: str, clock: FixedClock) -> None:
+    """Cases at most stages, moved through the same services and guards as the pages."""
+    for n, (given, family, year, flags, stage, offered) in enumerate(MORE, start=10):
+        pupil = Pupil(
+            school_id=school,
+            upn=make_upn(835, 4000, 25, n),
+            given_name=given,
+            family_name=family,
+            date_of_birth=date(2026 - 11 - year, 4, 1),
+            year_group=year,
+            admission_date=date(2025, 9, 3),
+            **flags,
+        )
+        session.add(pupil)
+        session.commit()
+        case_id = id_of(open_case(session, id_of(pupil), SETUP, "Attendance below 95%", clock))
+        if offered:
+            record_support(
+                session,
+                case_id,
+                "support_plan",
+                "Attendance support plan agreed with dad",
+                SETUP,
+                clock,
+                status="offered",
+                offered_on=date(2026, 11, 2),
+            )
+        move_case(session, case_id, stage, SETUP, "Reviewed at the pastoral meeting", clock)

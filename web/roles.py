@@ -28,6 +28,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/proposals/{proposal_id}/decide"): CASEWORK,
     ("POST", "/cases/{case_id}/move"): CASEWORK,
     ("POST", "/cases/{case_id}/support"): CASEWORK,
+    ("POST", "/cases/{case_id}/key-worker"): CASEWORK,
     ("POST", "/support/{action_id}/status"): CASEWORK,
     ("POST", "/actions/{action_id}/outcome"): CASEWORK,
 }

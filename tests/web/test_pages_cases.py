@@ -316,3 +316,26 @@ def test_a_change_without_the_csrf_token_is_refused(
         assert answer.status_code == 403 and "form has expired" in answer.text, path
     assert _proposal(session, cases["proposal"]).status == "proposed"
     assert case_of(session, cases["case"]).stage == "expect"
+
+
+def test_a_key_worker_is_named_on_the_case_and_the_board_filters_by_them(
+    web_app: TestClient, cases: dict[str, int], session: Session
+) -> None:
+    log_in(web_app, PASTORAL)
+    here = f"/cases/{cases['case']}"
+    page = web_app.get(here).text
+    assert "nobody named yet" in page and f'<option value="{SIGNED}">' in page
+    token = csrf_of(page)
+    bad = web_app.post(f"{here}/key-worker", data={"worker": "Pat", "csrf_token": token})
+    assert 'must be "Name, Position"' in _said(bad)
+    named = web_app.post(f"{here}/key-worker", data={"worker": SIGNED, "csrf_token": token})
+    assert f"key worker is {SIGNED}" in _said(named)
+    assert case_of(session, cases["case"]).key_worker == SIGNED
+    event = session.scalars(select(CaseEvent).where(col(CaseEvent.trigger) == "key_worker")).one()
+    assert event.reason == f"key worker: {SIGNED}" and event.actor_name == "Pat Pastoral"
+    board = web_app.get("/cases").text
+    assert f'<option value="{SIGNED}" >' in board and "Key worker: Pat Pastoral" in board
+    mine = web_app.get("/cases", params={"key_worker": SIGNED}).text
+    assert "Pupil1 Test" in mine and "Pupil2 Test" not in mine
+    nobody = web_app.get("/cases?key_worker=none").text
+    assert "Pupil2 Test" in nobody and "Pupil1 Test" not in nobody

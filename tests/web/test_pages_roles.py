@@ -64,6 +64,7 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
         "kind": "mentoring",
         "title": "Weekly mentoring",
         "status": "attended",
+        "worker": "Pat Pastoral, Head of Year",
     }
     return client.post(url, data=data)
 

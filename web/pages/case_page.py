@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
+from cases.key_worker import record_key_worker
 from cases.models import AttendanceCase, CaseAction
 from cases.service import move_case
 from cases.support import move_support, record_action_outcome, record_support
 from cases.support_law import SUPPORT_STATUSES, status_words
-from school.accounts import audit
+from school.accounts import accounts, audit, signature
 from school.clock import school_today
 from school.database import id_of
 from school.models import Pupil
@@ -22,7 +23,7 @@ from school.statistics import statistics_for
 from web.pages.case_view import OUTCOMES, case_page
 from web.pages.cases_view import STAGE_WORDS, pupil_flags
 from web.pages.casework import acting, attempt, back, case_school
-from web.roles import allowed
+from web.roles import CASES, allowed
 from web.staff import Refused, Staff, context_of, open_session, render
 from web.staff import staff_member as member
 
@@ -58,6 +59,11 @@ def case(
             None,
         )
         shown = case_page(session, found, pupil, figures)
+        staff_names = [
+            signature(a)
+            for a in accounts(session)
+            if school_id in (a.schools or []) and a.role in CASES and not a.disabled
+        ]
     return render(
         request,
         "case.html",
@@ -73,6 +79,7 @@ def case(
         refused=refused,
         may_act=allowed("POST", MOVE, staff.role),
         today=school_today(ctx.clock),
+        staff_names=staff_names,
     )
 
 
@@ -145,6 +152,27 @@ def add_support(
         return f"Recorded support #{action.id} ({status_words(action)})."
 
     return attempt(request, here, change, said)
+
+
+@router.post("/cases/{case_id}/key-worker")
+def key_worker(
+    request: Request,
+    staff: StaffMember,
+    case_id: int,
+    worker: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Name who holds the case: the same service as `attendance case key-worker`."""
+    ctx = context_of(request)
+    school_id = case_school(request, staff, case_id)
+
+    def change(session: Session) -> AttendanceCase:
+        audit(session, staff.name, "key_worker", ctx.clock, school_id, case=case_id)
+        return record_key_worker(session, case_id, worker, acting(staff), ctx.clock)
+
+    def said(named: AttendanceCase) -> str:
+        return f"Case {case_id}'s key worker is {named.key_worker}."
+
+    return attempt(request, f"/cases/{case_id}", change, said)
 
 
 def _action_case(request: Request, staff: Staff, action_id: int, support: bool) -> tuple[int, str]:

@@ -14,7 +14,13 @@ from cases.proposals import decide_proposal
 from school.accounts import audit
 from school.clock import school_today
 from school.schools import load_school
-from web.pages.cases_view import FLAGS, STAGE_WORDS, BoardFilter, cases_board
+from web.pages.cases_view import (
+    FLAGS,
+    NO_KEY_WORKER,
+    STAGE_WORDS,
+    BoardFilter,
+    cases_board,
+)
 from web.pages.casework import acting, attempt, back, case_school
 from web.roles import allowed
 from web.staff import Refused, Staff, context_of, open_session, render, school_of
@@ -47,11 +53,13 @@ def board(
     school: str | None = None,
     year: str | None = None,
     band: str | None = None,
+    key_worker: Annotated[str | None, Query(max_length=200)] = None,
     flag: Annotated[list[str] | None, Query()] = None,
     said: str | None = None,
     refused: str | None = None,
 ) -> Response:
-    """Open cases in columns by stage; `?year=9&flag=send&band=persistent` narrows them."""
+    """Open cases in columns by stage; `?year=9&flag=send&band=...&key_worker=...` narrows
+    them (a key worker not on any case shows none, as a filter should)."""
     ctx = context_of(request)
     school_id = school_of(staff, school)
     flags = frozenset(flag or [])
@@ -62,7 +70,7 @@ def board(
         band_ids = [b.id for b in loaded.policy.policy.band]
         if band and band not in band_ids:
             raise Refused(400, f"{band[:40]!r} is not one of the school's bands.")
-        wanted = BoardFilter(_year(year), flags, band or None)
+        wanted = BoardFilter(_year(year), flags, band or None, key_worker or None)
         shown = cases_board(session, loaded, school_today(ctx.clock), wanted)
     return render(
         request,
@@ -77,6 +85,7 @@ def board(
         said=said,
         refused=refused,
         may_decide=allowed("POST", DECIDE, staff.role),
+        no_key_worker=NO_KEY_WORKER,
     )
 
 

@@ -36,6 +36,10 @@ FLAGS = {
 }
 
 
+# A name is always "Name, Position", so this word can never be one.
+NO_KEY_WORKER = "none"
+
+
 @dataclass(frozen=True)
 class BoardFilter:
     """What the person asked to see: every part optional, so a filtered board is a link."""
@@ -43,9 +47,12 @@ class BoardFilter:
     year_group: int | None = None
     flags: frozenset[str] = frozenset()
     band: str | None = None
+    key_worker: str | None = None  # a name, or NO_KEY_WORKER
 
-    def keeps(self, pupil: Pupil, pupil_bands: set[str]) -> bool:
+    def keeps(self, case: AttendanceCase, pupil: Pupil, pupil_bands: set[str]) -> bool:
         if self.year_group is not None and pupil.year_group != self.year_group:
+            return False
+        if self.key_worker is not None and (case.key_worker or NO_KEY_WORKER) != self.key_worker:
             return False
         if self.band is not None and self.band not in pupil_bands:
             return False
@@ -53,7 +60,9 @@ class BoardFilter:
 
     @property
     def active(self) -> bool:
-        return self.year_group is not None or bool(self.flags) or self.band is not None
+        return any(
+            (self.year_group is not None, self.flags, self.band, self.key_worker is not None)
+        )
 
 
 @dataclass
@@ -79,6 +88,7 @@ class Board:
     shown: int
     total: int
     band_words: dict[str, str] = field(default_factory=dict)
+    key_workers: list[str] = field(default_factory=list)  # on the school's open cases
 
 
 def pupil_flags(pupil: Pupil) -> list[str]:
@@ -113,7 +123,7 @@ def cases_board(session: Session, school: LoadedSchool, as_of: date, wanted: Boa
     for case, pupil in rows:
         f = figures.get(pupil.upn)
         in_bands = bands(policy, f) if f is not None else set()
-        if not wanted.keeps(pupil, in_bands):
+        if not wanted.keeps(case, pupil, in_bands):
             continue
         ordered = [b.id for b in policy.band if b.id in in_bands]
         cards[case.id or 0] = CaseCard(
@@ -129,4 +139,5 @@ def cases_board(session: Session, school: LoadedSchool, as_of: date, wanted: Boa
         shown=len(cards),
         total=len(rows),
         band_words={b.id: b.label for b in policy.band},
+        key_workers=sorted({c.key_worker for c, _ in rows if c.key_worker}),
     )

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from cases.key_worker import record_key_worker
 from cases.models import AttendanceCase, CaseAction, CaseProposal, StoredLetter
 from cases.service import move_case, open_case
 from cases.support import record_support
@@ -159,3 +160,5 @@ def more_cases(session: Session, school: str, clock: FixedClock) -> None:
                 offered_on=date(2026, 11, 2),
             )
         move_case(session, case_id, stage, SETUP, "Reviewed at the pastoral meeting", clock)
+        if n % 2:
+            record_key_worker(session, case_id, "Pat Pastoral, Head of Year", SETUP, clock)

@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cases.legal.proposals import LEGAL_KEYS
 from cases.models import CaseAction, CaseEvent, CaseProposal
 from school.accounts import AuditEntry
+from school.database import id_of
 from tests.web.cases_world import case_of, cases
 from tests.web.pages_world import ROLE_NAMES, csrf_of, log_in, web_app, world
 
@@ -339,3 +341,60 @@ def test_a_key_worker_is_named_on_the_case_and_the_board_filters_by_them(
     assert "Pupil1 Test" in mine and "Pupil2 Test" not in mine
     nobody = web_app.get("/cases?key_worker=none").text
     assert "Pupil2 Test" in nobody and "Pupil1 Test" not in nobody
+
+
+def test_a_legal_proposal_is_skipped_with_the_reason_never_confirmed(
+    web_app: TestClient, cases: dict[str, int], session: Session
+) -> None:
+    legal = CaseProposal(
+        case_id=cases["quiet_case"],
+        trigger_key=f"{LEGAL_KEYS[0]}2026-11-20",
+        kind="legal",
+        summary="Consider legal action: the national threshold was met",
+        created_at=case_of(session, cases["quiet_case"]).opened_at,
+    )
+    session.add(legal)
+    session.commit()
+    log_in(web_app, PASTORAL)
+    page = web_app.get(f"/cases/{cases['quiet_case']}").text
+    assert "Decided by acting on it" in page
+    group = page[page.index(f'aria-label="Decision on proposal {legal.id}"') :]
+    assert 'value="confirm"' not in group[: group.index("</div>")]
+    confirm = web_app.post(
+        f"/proposals/{legal.id}/decide",
+        data={"decision": "confirm", "reason": "Go ahead", "csrf_token": csrf_of(page)},
+    )
+    assert "is decided by acting on it" in _said(confirm)
+    skip = web_app.post(
+        f"/proposals/{legal.id}/decide",
+        data={"decision": "skip", "reason": "Illness evidenced by the GP", "csrf_token":
+              csrf_of(page)},
+    )  # fmt: skip
+    assert "said=" in skip.headers["location"]
+    assert _proposal(session, id_of(legal)).status == "skipped"
+
+
+def test_a_proposal_on_facts_that_have_changed_is_refused_and_marked_stale(
+    web_app: TestClient, cases: dict[str, int], session: Session
+) -> None:
+    stale = CaseProposal(
+        case_id=cases["quiet_case"],
+        trigger_key="test:stale",
+        kind="stage_move",
+        to_stage="listen",
+        summary="Move to Listen and understand",
+        evidence={"case_stage": "monitor"},
+        created_at=case_of(session, cases["quiet_case"]).opened_at,
+    )
+    session.add(stale)
+    session.commit()
+    log_in(web_app, PASTORAL)
+    answer = web_app.post(
+        f"/proposals/{stale.id}/decide",
+        data={"decision": "confirm", "reason": "Agreed at the meeting", "csrf_token":
+              _token(web_app)},
+    )  # fmt: skip
+    said = _said(answer)
+    assert "rests on facts that have changed" in said and "from monitor to expect" in said
+    assert _proposal(session, id_of(stale)).status == "stale"
+    assert case_of(session, cases["quiet_case"]).stage == "expect"

@@ -15,14 +15,13 @@ from cases.service import move_case
 from cases.support import move_support, record_action_outcome, record_support
 from cases.support_law import SUPPORT_STATUSES, status_words
 from school.accounts import accounts, audit, signature
-from school.clock import school_today
 from school.database import id_of
 from school.models import Pupil
 from school.schools import load_school
 from school.statistics import statistics_for
 from web.pages.case_view import OUTCOMES, case_page
 from web.pages.cases_view import STAGE_WORDS, pupil_flags
-from web.pages.casework import acting, attempt, back, case_school
+from web.pages.casework import acting, attempt, back, case_school, figures_day
 from web.roles import CASES, allowed
 from web.staff import Refused, Staff, context_of, open_session, render
 from web.staff import staff_member as member
@@ -42,7 +41,6 @@ def case(
     refused: str | None = None,
 ) -> Response:
     """One case as `attendance case show` has it, with the forms that move it on."""
-    ctx = context_of(request)
     school_id = case_school(request, staff, case_id)
     with open_session(request) as session:
         loaded = load_school(session, school_id)
@@ -53,7 +51,7 @@ def case(
         figures = next(
             (
                 f
-                for f in statistics_for(session, loaded, school_today(ctx.clock))
+                for f in statistics_for(session, loaded, figures_day(request))
                 if f.upn == pupil.upn
             ),
             None,
@@ -78,7 +76,7 @@ def case(
         said=said,
         refused=refused,
         may_act=allowed("POST", MOVE, staff.role),
-        today=school_today(ctx.clock),
+        today=figures_day(request),
         staff_names=staff_names,
     )
 

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from cases.models import CaseProposal
 from cases.proposals import decide_proposal
 from school.accounts import audit
-from school.clock import school_today
 from school.schools import load_school
 from web.pages.cases_view import (
     FLAGS,
@@ -21,7 +20,7 @@ from web.pages.cases_view import (
     BoardFilter,
     cases_board,
 )
-from web.pages.casework import acting, attempt, back, case_school
+from web.pages.casework import acting, attempt, back, case_school, figures_day
 from web.roles import allowed
 from web.staff import Refused, Staff, context_of, open_session, render, school_of
 from web.staff import staff_member as member
@@ -60,7 +59,6 @@ def board(
 ) -> Response:
     """Open cases in columns by stage; `?year=9&flag=send&band=...&key_worker=...` narrows
     them (a key worker not on any case shows none, as a filter should)."""
-    ctx = context_of(request)
     school_id = school_of(staff, school)
     flags = frozenset(flag or [])
     if not flags <= set(FLAGS):
@@ -71,7 +69,7 @@ def board(
         if band and band not in band_ids:
             raise Refused(400, f"{band[:40]!r} is not one of the school's bands.")
         wanted = BoardFilter(_year(year), flags, band or None, key_worker or None)
-        shown = cases_board(session, loaded, school_today(ctx.clock), wanted)
+        shown = cases_board(session, loaded, figures_day(request), wanted)
     return render(
         request,
         "cases.html",

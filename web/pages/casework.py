@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -11,10 +12,12 @@ from fastapi import Request
 from sqlmodel import Session
 from starlette.responses import RedirectResponse
 
+from cases.legal.proposals import is_legal_decision
 from cases.models import AttendanceCase
 from school.amender import Amender
+from school.clock import school_today
 from state_machines.attendance_case import CaseRefused
-from web.staff import Refused, Staff, open_session
+from web.staff import TEMPLATES, Refused, Staff, context_of, open_session
 
 # Where a form may send the browser back to: the board (with its filters) or a case page.
 T = TypeVar("T")
@@ -24,6 +27,18 @@ _BACK = re.compile(r"^/cases(/\d+)?(\?[A-Za-z0-9_=&%+.\-]*)?$")
 def acting(staff: Staff) -> Amender:
     """The person deciding, as the case history records them: their name and position."""
     return Amender(staff.name, staff.account.position)
+
+
+# A legal proposal is decided by acting on it, never by confirming (cases/proposals.py): the
+# forms offer skip and override only.
+TEMPLATES.env.globals["legal_decision"] = is_legal_decision
+
+
+def figures_day(request: Request) -> date:
+    """The day the pages count attendance to: today, or the demo's day (`attendance web
+    --day`), as the morning board does."""
+    ctx = context_of(request)
+    return ctx.settings.board_day or school_today(ctx.clock)
 
 
 def case_school(request: Request, staff: Staff, case_id: int) -> str:

@@ -25,7 +25,7 @@ from cli.output import (
     stored,
     when_words,
 )
-from cli.parsing import parse_date, parse_person, parse_upn
+from cli.parsing import parse_date, parse_person, parse_upn, school_named
 from school.clock import SystemClock, school_today
 
 case_app = typer.Typer(
@@ -56,6 +56,36 @@ def show(
         print_json(shown)
     else:
         print_case(shown, wide)
+
+
+@case_app.command("board")
+def board(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    year: Annotated[int | None, typer.Option(help="Only this year group (0: Reception).")] = None,
+    flag: Annotated[
+        list[str] | None, typer.Option(help="send, fsm, social_worker or looked_after; repeat.")
+    ] = None,
+    band: Annotated[str | None, typer.Option(help="Only pupils in this band (policy id).")] = None,
+    key_worker: Annotated[
+        str | None, typer.Option(help='"Name, Position", or none for cases without one.')
+    ] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
+) -> None:
+    """Open cases by stage and the proposals waiting, as the web app's cases board."""
+    today = school_today(SystemClock())
+    from cases.board import STAGE_WORDS, BoardFilter, cases_board
+    from cli.case_board import board_shown, print_board
+    from school.database import session_for
+
+    with refused_by_law(), session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        wanted = BoardFilter.asked(loaded.policy.policy, year, flag or [], band, key_worker)
+        shown = board_shown(loaded.id, cases_board(session, loaded, today, wanted), today)
+    if format is Format.json:
+        print_json(shown)
+    else:
+        print_board(shown, STAGE_WORDS, wide)
 
 
 @case_app.command("open")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
+from cases.board import STAGE_WORDS, pupil_flags
 from cases.key_worker import record_key_worker
 from cases.models import AttendanceCase, CaseAction
 from cases.service import move_case
@@ -20,7 +21,6 @@ from school.models import Pupil
 from school.schools import load_school
 from school.statistics import statistics_for
 from web.pages.case_view import OUTCOMES, case_page
-from web.pages.cases_view import STAGE_WORDS, pupil_flags
 from web.pages.casework import acting, attempt, back, case_school, figures_day
 from web.roles import CASES, allowed
 from web.staff import Refused, Staff, context_of, open_session, render

@@ -9,17 +9,17 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from cases.models import CaseProposal
-from cases.proposals import decide_proposal
-from school.accounts import audit
-from school.schools import load_school
-from web.pages.cases_view import (
+from cases.board import (
     FLAGS,
     NO_KEY_WORKER,
     STAGE_WORDS,
     BoardFilter,
     cases_board,
 )
+from cases.models import CaseProposal
+from cases.proposals import decide_proposal
+from school.accounts import audit
+from school.schools import load_school
 from web.pages.casework import acting, attempt, back, case_school, figures_day
 from web.roles import allowed
 from web.staff import Refused, Staff, context_of, open_session, render, school_of
@@ -29,14 +29,6 @@ router = APIRouter()
 StaffMember = Annotated[Staff, Depends(member)]
 DECIDE = "/proposals/{proposal_id}/decide"
 DECISION_WORDS = {"confirm": "confirmed", "skip": "skipped", "override": "overridden"}
-
-
-def _year(text: str | None) -> int | None:
-    if not text:
-        return None
-    if not text.strip().isdigit() or not 0 <= int(text) <= 14:
-        raise Refused(400, "The year group must be a number from 0 (Reception) to 14.")
-    return int(text)
 
 
 def _here(request: Request) -> str:
@@ -60,15 +52,12 @@ def board(
     """Open cases in columns by stage; `?year=9&flag=send&band=...&key_worker=...` narrows
     them (a key worker not on any case shows none, as a filter should)."""
     school_id = school_of(staff, school)
-    flags = frozenset(flag or [])
-    if not flags <= set(FLAGS):
-        raise Refused(400, f"Filter by {', '.join(FLAGS)} only.")
     with open_session(request) as session:
         loaded = load_school(session, school_id)
-        band_ids = [b.id for b in loaded.policy.policy.band]
-        if band and band not in band_ids:
-            raise Refused(400, f"{band[:40]!r} is not one of the school's bands.")
-        wanted = BoardFilter(_year(year), flags, band or None, key_worker or None)
+        try:
+            wanted = BoardFilter.asked(loaded.policy.policy, year, flag or [], band, key_worker)
+        except ValueError as exc:
+            raise Refused(400, f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
         shown = cases_board(session, loaded, figures_day(request), wanted)
     return render(
         request,

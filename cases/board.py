@@ -1,7 +1,8 @@
-"""What the cases board shows: open cases by stage, filtered, and proposals waiting for a person."""
+"""The cases board: open cases by stage, filtered, and the proposals waiting for a person."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col
 from cases.models import AttendanceCase, CaseProposal
 from cases.review.rules import bands
 from school.models import Pupil
+from school.policy import Policy
 from school.schools import LoadedSchool
 from school.statistics import PupilStatistics, statistics_for
 from state_machines.attendance_case import STAGES
@@ -57,6 +59,30 @@ class BoardFilter:
         if self.band is not None and self.band not in pupil_bands:
             return False
         return all(any(getattr(pupil, f) for f in FLAGS[flag][1]) for flag in self.flags)
+
+    @classmethod
+    def asked(
+        cls,
+        policy: Policy,
+        year: int | str | None = None,
+        flags: Iterable[str] = (),
+        band: str | None = None,
+        key_worker: str | None = None,
+    ) -> BoardFilter:
+        """The filter a person asked for, checked: a wrong value is a ValueError saying so."""
+        if isinstance(year, str):
+            year = int(year) if year.strip().isdigit() else -1
+        if year is not None and not 0 <= year <= 14:
+            raise ValueError("the year group must be a number from 0 (Reception) to 14")
+        wanted = frozenset(flags)
+        if not wanted <= set(FLAGS):
+            raise ValueError(f"filter by {', '.join(FLAGS)} only")
+        band_ids = [b.id for b in policy.band]
+        if band and band not in band_ids:
+            raise ValueError(
+                f"{band[:40]!r} is not one of the school's bands ({', '.join(band_ids)})"
+            )
+        return cls(year, wanted, band or None, key_worker or None)
 
     @property
     def active(self) -> bool:

@@ -29,6 +29,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/cases/{case_id}/move"): CASEWORK,
     ("POST", "/cases/{case_id}/support"): CASEWORK,
     ("POST", "/cases/{case_id}/key-worker"): CASEWORK,
+    ("POST", "/cases/{case_id}/no-support"): CASEWORK,
+    ("POST", "/cases/{case_id}/send-considered"): CASEWORK,
     ("POST", "/support/{action_id}/status"): CASEWORK,
     ("POST", "/actions/{action_id}/outcome"): CASEWORK,
 }

@@ -29,6 +29,13 @@ def _said(answer: object) -> str:
     return unquote_plus(answer.headers["location"])  # type: ignore[attr-defined]
 
 
+def _on_the_case_page(client: TestClient, cases: dict[str, int]) -> tuple[str, str]:
+    """Logged in as pastoral staff: the case page's path and its form token."""
+    log_in(client, PASTORAL)
+    here = f"/cases/{cases['case']}"
+    return here, _token(client, here)
+
+
 def _proposal(session: Session, proposal_id: int) -> CaseProposal:
     session.expire_all()
     found = session.get(CaseProposal, proposal_id)
@@ -194,9 +201,7 @@ def test_a_move_the_law_refuses_shows_the_rule_and_changes_nothing(
 def test_a_case_moves_with_a_reason_and_a_stale_page_is_refused(
     web_app: TestClient, cases: dict[str, int], session: Session
 ) -> None:
-    log_in(web_app, PASTORAL)
-    here = f"/cases/{cases['case']}"
-    token = _token(web_app, here)
+    here, token = _on_the_case_page(web_app, cases)
     version = case_of(session, cases["case"]).version
     form = {"to": "monitor", "reason": "Below 95% for a half term", "csrf_token": token}
     moved = web_app.post(f"{here}/move", data={**form, "version": version})
@@ -213,9 +218,7 @@ def test_a_case_moves_with_a_reason_and_a_stale_page_is_refused(
 def test_support_is_recorded_and_moved_on_through_its_statuses(
     web_app: TestClient, cases: dict[str, int], session: Session
 ) -> None:
-    log_in(web_app, PASTORAL)
-    here = f"/cases/{cases['case']}"
-    token = _token(web_app, here)
+    here, token = _on_the_case_page(web_app, cases)
     added = web_app.post(
         f"{here}/support",
         data={"kind": "Early help", "title": "Early help assessment", "csrf_token": token},
@@ -398,3 +401,29 @@ def test_a_proposal_on_facts_that_have_changed_is_refused_and_marked_stale(
     assert "rests on facts that have changed" in said and "from monitor to expect" in said
     assert _proposal(session, id_of(stale)).status == "stale"
     assert case_of(session, cases["quiet_case"]).stage == "expect"
+
+
+def test_what_the_law_asks_before_formalise_is_recorded_on_the_page_then_the_move_is_allowed(
+    web_app: TestClient, cases: dict[str, int], session: Session
+) -> None:
+    here, token = _on_the_case_page(web_app, cases)
+    blank = web_app.post(f"{here}/no-support", data={"reason": " ", "csrf_token": token})
+    assert "needs a reason" in _said(blank)
+    recorded = web_app.post(
+        f"{here}/no-support",
+        data={"reason": "Unauthorised term-time holiday", "csrf_token": token},
+    )
+    assert "support is not appropriate" in _said(recorded)
+    considered = web_app.post(
+        f"{here}/send-considered",
+        data={"reason": "No SEND; SENCo agreed", "csrf_token": token},
+    )
+    assert "barriers linked to SEND were considered" in _said(considered)
+    page = web_app.get(here).text
+    assert "Support recorded as not appropriate: Unauthorised term-time holiday" in page
+    assert f"considered 23 Nov 2026 by {SIGNED}" in page
+    moved = web_app.post(
+        f"{here}/move", data={"to": "formalise", "reason": "Holiday taken", "csrf_token": token}
+    )
+    assert "now at Formalise support" in _said(moved), _said(moved)
+    assert case_of(session, cases["case"]).stage == "formalise"

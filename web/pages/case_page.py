@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -13,9 +14,17 @@ from cases.board import STAGE_WORDS, pupil_flags
 from cases.key_worker import record_key_worker
 from cases.models import AttendanceCase, CaseAction
 from cases.service import move_case
-from cases.support import move_support, record_action_outcome, record_support
+from cases.support import (
+    move_support,
+    record_action_outcome,
+    record_send_barriers_considered,
+    record_support,
+    record_support_not_appropriate,
+)
 from cases.support_law import SUPPORT_STATUSES, status_words
 from school.accounts import accounts, audit, signature
+from school.amender import Amender
+from school.clock import Clock
 from school.database import id_of
 from school.models import Pupil
 from school.schools import load_school
@@ -171,6 +180,47 @@ def key_worker(
         return f"Case {case_id}'s key worker is {named.key_worker}."
 
     return attempt(request, f"/cases/{case_id}", change, said)
+
+
+def _gate_record(
+    request: Request,
+    staff: Staff,
+    case_id: int,
+    record: Callable[[Session, int, Amender, Clock], AttendanceCase],
+    words: str,
+) -> Response:
+    """One of the two records the law's gates before Formalise and Enforce read (spec §5,
+    seed 004 §5.2), made through its service with the reason given."""
+    ctx = context_of(request)
+    school_id = case_school(request, staff, case_id)
+
+    def change(session: Session) -> AttendanceCase:
+        audit(session, staff.name, "case_record", ctx.clock, school_id, case=case_id, what=words)
+        return record(session, case_id, acting(staff), ctx.clock)
+
+    return attempt(request, f"/cases/{case_id}", change, lambda _: f"Recorded: {words}.")
+
+
+@router.post("/cases/{case_id}/no-support")
+def no_support(request: Request, staff: StaffMember, case_id: int, reason: Reason = "") -> Response:
+    """Why support is not appropriate: the same service as `attendance case no-support`."""
+
+    def record(session: Session, case: int, by: Amender, clock: Clock) -> AttendanceCase:
+        return record_support_not_appropriate(session, case, reason, by, clock)
+
+    return _gate_record(request, staff, case_id, record, "support is not appropriate")
+
+
+@router.post("/cases/{case_id}/send-considered")
+def send_considered(
+    request: Request, staff: StaffMember, case_id: int, reason: Reason = ""
+) -> Response:
+    """SEND-related barriers considered: the same service as `attendance case send-considered`."""
+
+    def record(session: Session, case: int, by: Amender, clock: Clock) -> AttendanceCase:
+        return record_send_barriers_considered(session, case, by, reason, clock)
+
+    return _gate_record(request, staff, case_id, record, "barriers linked to SEND were considered")
 
 
 def _action_case(request: Request, staff: Staff, action_id: int, support: bool) -> tuple[int, str]:

@@ -4,9 +4,9 @@ cases, against the floor of the same data read by hand in the same run (issue 11
 The school is `attendance demo-data` imported into SQLite (a year of marks); 200 cases are
 spread over the six stages with 100 proposals waiting and a support item each. Each page is
 fetched in-process through the app (session cookie, role check, queries, template), interleaved
-with its floor: the statements the page cannot do without (the school's statistics statement
-and the open cases with their pupils, or one case's rows), run on the same engine with no
-template.
+with its floor: the statements the page cannot do without (the open cases with their pupils
+and those pupils' figures from the statistics statement, or one case's rows and its pupil's
+figures), run on the same engine with no template.
 
     python -m bench.pages_cases [--pupils 1000] [--cases 200] [--repeat 15] [--data FOLDER]
 """
@@ -118,22 +118,24 @@ def _measure(url: str, args: argparse.Namespace) -> int:
     clock = FixedClock(datetime(2026, 7, 20, 9, 0, tzinfo=UTC))
     app = create_app(engine, None, clock, StaffSettings("bench-secret"))
     with session_for(engine) as session:
-        case_id = session.scalars(select(col(AttendanceCase.id)).limit(1)).one()
+        case_id, pupil_id = session.execute(
+            select(col(AttendanceCase.id), col(AttendanceCase.pupil_id)).limit(1)
+        ).one()
 
     def board_floor() -> None:
         with session_for(engine) as session:
             school = load_school(session, SCHOOL)
-            statistics_for(session, school, AS_OF)
-            session.execute(
+            rows = session.execute(
                 select(AttendanceCase, Pupil)
                 .join(Pupil, col(Pupil.id) == AttendanceCase.pupil_id)
                 .where(col(AttendanceCase.school_id) == SCHOOL)
             ).all()
+            statistics_for(session, school, AS_OF, [case.pupil_id for case, _ in rows])
 
     def case_floor() -> None:
         with session_for(engine) as session:
             school = load_school(session, SCHOOL)
-            statistics_for(session, school, AS_OF)
+            statistics_for(session, school, AS_OF, [pupil_id])
             for table in (CaseEvent, CaseAction, CaseProposal):
                 session.scalars(select(table).where(col(table.case_id) == case_id)).all()
 

@@ -122,15 +122,17 @@ def pupil_flags(pupil: Pupil) -> list[str]:
 
 
 def cases_board(session: Session, school: LoadedSchool, as_of: date, wanted: BoardFilter) -> Board:
-    """Every open case of the school in three statements: cases with pupils, the school's
-    figures (one statement, school/statistics.py) and the proposals waiting."""
+    """Every open case of the school in three statements: cases with pupils, their figures
+    (one statement, school/statistics.py) and the proposals waiting."""
     rows = session.execute(
         select(AttendanceCase, Pupil)
         .join(Pupil, col(Pupil.id) == AttendanceCase.pupil_id)
         .where(col(AttendanceCase.school_id) == school.id, col(AttendanceCase.closed_at).is_(None))
         .order_by(col(Pupil.family_name), col(Pupil.given_name), col(AttendanceCase.id))
     ).all()
-    figures = {f.upn: f for f in statistics_for(session, school, as_of)}
+    # Only the pupils with an open case are counted: the board shows nobody else.
+    counted = [case.pupil_id for case, _ in rows]
+    figures = {f.upn: f for f in statistics_for(session, school, as_of, counted)}
     policy = school.policy.policy
     proposals = session.scalars(
         select(CaseProposal)

@@ -57,14 +57,8 @@ def case(
         pupil = session.get(Pupil, found.pupil_id) if found else None
         if found is None or pupil is None:
             raise Refused(404, f"There is no case {case_id} for your schools.")
-        figures = next(
-            (
-                f
-                for f in statistics_for(session, loaded, figures_day(request))
-                if f.upn == pupil.upn
-            ),
-            None,
-        )
+        counted = statistics_for(session, loaded, figures_day(request), [id_of(pupil)])
+        figures = counted[0] if counted else None
         shown = case_page(session, found, pupil, figures)
         staff_names = [
             signature(a)

@@ -19,8 +19,8 @@ from school.clock import school_today
 from state_machines.attendance_case import CaseRefused
 from web.staff import TEMPLATES, Refused, Staff, context_of, open_session
 
-# Where a form may send the browser back to: the board (with its filters) or a case page.
 T = TypeVar("T")
+# Where a form may send the browser back to: the board (with its filters) or a case page.
 _BACK = re.compile(r"^/cases(/\d+)?(\?[A-Za-z0-9_=&%+.\-]*)?$")
 
 

@@ -270,13 +270,21 @@ def test_what_happened_at_a_meeting_is_recorded_by_name(
 def test_a_wrong_id_or_another_schools_case_is_a_404_with_a_sentence(
     web_app: TestClient, cases: dict[str, int], session: Session
 ) -> None:
+    elsewhere = CaseProposal(
+        case_id=cases["other_case"], trigger_key="test:other", kind="review",
+        summary="Review the plan", created_at=case_of(session, cases["other_case"]).opened_at,
+    )  # fmt: skip
+    session.add(elsewhere)
+    session.commit()
     log_in(web_app, PASTORAL)
     token = _token(web_app)
+    assert "Review the plan" not in web_app.get("/cases").text
     for path in ("/cases/999999", f"/cases/{cases['other_case']}"):
         page = web_app.get(path)
         assert page.status_code == 404 and "There is no case" in page.text, path
     posts = {
         "/proposals/999999/decide": {"decision": "skip", "reason": "x y"},
+        f"/proposals/{id_of(elsewhere)}/decide": {"decision": "skip", "reason": "x y"},
         f"/cases/{cases['other_case']}/move": {"to": "monitor", "reason": "x y"},
         f"/cases/{cases['other_case']}/support": {"kind": "a", "title": "b"},
         "/support/999999/status": {"status": "offered"},
@@ -286,7 +294,9 @@ def test_a_wrong_id_or_another_schools_case_is_a_404_with_a_sentence(
     for path, form in posts.items():
         answer = web_app.post(path, data={**form, "csrf_token": token})
         assert answer.status_code == 404 and "There is no" in answer.text, path
+        assert "proposal" in answer.text or "/proposals/" not in path, path
     assert case_of(session, cases["other_case"]).stage == "expect"
+    assert _proposal(session, id_of(elsewhere)).status == "proposed"
 
 
 def test_the_dsl_reads_cases_but_the_decisions_stay_with_pastoral_staff(

@@ -16,11 +16,11 @@ from cases.board import (
     BoardFilter,
     cases_board,
 )
-from cases.models import CaseProposal
+from cases.models import AttendanceCase, CaseProposal
 from cases.proposals import decide_proposal
 from school.accounts import audit
 from school.schools import load_school
-from web.pages.casework import acting, attempt, back, case_school, figures_day
+from web.pages.casework import acting, attempt, back, figures_day
 from web.roles import allowed
 from web.staff import Refused, Staff, context_of, open_session, render, school_of
 from web.staff import staff_member as member
@@ -91,10 +91,10 @@ def decide(
     ctx = context_of(request)
     with open_session(request) as session:
         proposal = session.get(CaseProposal, proposal_id)
-        case_id = proposal.case_id if proposal is not None else None
-    if case_id is None:
+        case = session.get(AttendanceCase, proposal.case_id) if proposal is not None else None
+    if case is None or case.school_id not in staff.schools:
         raise Refused(404, f"There is no proposal {proposal_id} for your schools.")
-    school_id = case_school(request, staff, case_id)
+    school_id = case.school_id
     if not reason.strip():
         return back(back_to, refused=f"Proposal {proposal_id}: say why you {decision} it.")
 

@@ -171,6 +171,7 @@ def test_the_case_page_shows_timeline_plan_support_meetings_and_letters(
     text = page.text
     assert "Pupil1 Test" in text and "At Expect" in text
     assert "Opened → Expect" in text and "Attendance below 95%" in text
+    assert "attendance then 0.0% to 2026-11-23" in text  # the figures stored with the move
     assert "Sam Setup, Head of Year" in text
     assert "Weekly mentoring" in text and "Meeting with parents" in text
     assert f'href="/letters/{cases["letter"]}"' in text

@@ -46,6 +46,9 @@ class AttendanceCase(SQLModel, table=True):
     # When and by whom barriers linked to special educational needs were considered (KTS).
     send_barriers_considered_at: dt.datetime | None = _utc(nullable=True)
     send_barriers_considered_by: str | None = None
+    # The member of staff who holds the case ("Name, Position"): the family's named contact
+    # and who the cases board is filtered by. Set by a person, kept in the case's history.
+    key_worker: str | None = Field(default=None, max_length=200)
     version: int = Field(default=0, sa_column=_case_version)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -24,7 +25,7 @@ from cli.output import (
     stored,
     when_words,
 )
-from cli.parsing import parse_date, parse_person, parse_upn
+from cli.parsing import parse_date, parse_person, parse_upn, school_named
 from school.clock import SystemClock, school_today
 
 case_app = typer.Typer(
@@ -55,6 +56,36 @@ def show(
         print_json(shown)
     else:
         print_case(shown, wide)
+
+
+@case_app.command("board")
+def board(
+    school: Annotated[str, typer.Option(help="The school's id.")],
+    year: Annotated[int | None, typer.Option(help="Only this year group (0: Reception).")] = None,
+    flag: Annotated[
+        list[str] | None, typer.Option(help="send, fsm, social_worker or looked_after; repeat.")
+    ] = None,
+    band: Annotated[str | None, typer.Option(help="Only pupils in this band (policy id).")] = None,
+    key_worker: Annotated[
+        str | None, typer.Option(help='"Name, Position", or none for cases without one.')
+    ] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
+) -> None:
+    """Open cases by stage and the proposals waiting, as the web app's cases board."""
+    today = school_today(SystemClock())
+    from cases.board import STAGE_WORDS, BoardFilter, cases_board
+    from cli.case_board import board_shown, print_board
+    from school.database import session_for
+
+    with refused_by_law(), session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        wanted = BoardFilter.asked(loaded.policy.policy, year, flag or [], band, key_worker)
+        shown = board_shown(loaded.id, cases_board(session, loaded, today, wanted), today)
+    if format is Format.json:
+        print_json(shown)
+    else:
+        print_board(shown, STAGE_WORDS, wide)
 
 
 @case_app.command("open")
@@ -213,6 +244,49 @@ def carer(
     print_result(format, line, {"carer": stored(recorded)})
 
 
+def _record_on_the_case(
+    upn: str,
+    school: str | None,
+    by: str,
+    format: Format,
+    record: Callable[..., Any],
+    line: Callable[[Any], str],
+) -> None:
+    """One record on the pupil's open case: `record(session, case_id, by, clock)` is the
+    service, `line` what the table format says of the case it returns."""
+    upn = parse_upn("UPN", upn)  # refused before anything is opened
+    person = parse_person("--by", by)
+    from school.database import id_of, session_for
+
+    with refused_by_law(), session_for(open_database()) as session:
+        case = open_case_of(session, pupil_by_upn(session, school, upn))
+        case = record(session, id_of(case), person, SystemClock())
+    print_result(format, line(case), {"case": stored(case)})
+
+
+@case_app.command("key-worker")
+def key_worker(
+    upn: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option(help='"Name, Position" of who holds the case.')],
+    by: By,
+    school: MaybeSchool = None,
+    format: FormatOption = Format.table,
+) -> None:
+    """Name the member of staff who holds the pupil's case (its key worker)."""
+    from cases.key_worker import record_key_worker
+
+    _record_on_the_case(
+        upn,
+        school,
+        by,
+        format,
+        lambda session, case_id, person, clock: record_key_worker(
+            session, case_id, name, person, clock
+        ),
+        lambda case: f"Case {case.id}'s key worker is {case.key_worker}.",
+    )
+
+
 @case_app.command("no-support")
 def no_support(
     upn: Annotated[str, typer.Argument()],
@@ -222,17 +296,18 @@ def no_support(
     format: FormatOption = Format.table,
 ) -> None:
     """Record why support is not appropriate (e.g. an unauthorised term-time holiday)."""
-    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.support import record_support_not_appropriate
-    from school.database import id_of, session_for
 
-    with refused_by_law(), session_for(open_database()) as session:
-        case = open_case_of(session, pupil_by_upn(session, school, upn))
-        case = record_support_not_appropriate(
-            session, id_of(case), reason, parse_person("--by", by), SystemClock()
-        )
-    line = f"Recorded on case {case.id}: support is not appropriate ({reason})."
-    print_result(format, line, {"case": stored(case)})
+    _record_on_the_case(
+        upn,
+        school,
+        by,
+        format,
+        lambda session, case_id, person, clock: record_support_not_appropriate(
+            session, case_id, reason, person, clock
+        ),
+        lambda case: f"Recorded on case {case.id}: support is not appropriate ({reason}).",
+    )
 
 
 @case_app.command("send-considered")
@@ -244,17 +319,18 @@ def send_considered(
     format: FormatOption = Format.table,
 ) -> None:
     """Record that barriers linked to special educational needs were considered."""
-    upn = parse_upn("UPN", upn)  # refused before anything is opened
     from cases.support import record_send_barriers_considered
-    from school.database import id_of, session_for
 
-    with refused_by_law(), session_for(open_database()) as session:
-        case = open_case_of(session, pupil_by_upn(session, school, upn))
-        case = record_send_barriers_considered(
-            session, id_of(case), parse_person("--by", by), note, SystemClock()
-        )
-    line = f"Recorded on case {case.id}: barriers linked to SEND were considered."
-    print_result(format, line, {"case": stored(case)})
+    _record_on_the_case(
+        upn,
+        school,
+        by,
+        format,
+        lambda session, case_id, person, clock: record_send_barriers_considered(
+            session, case_id, person, note, clock
+        ),
+        lambda case: f"Recorded on case {case.id}: barriers linked to SEND were considered.",
+    )
 
 
 @case_app.command("decide")

@@ -5,6 +5,8 @@ from __future__ import annotations
 EVERY_ROLE = frozenset({"office", "pastoral", "dsl", "head", "admin"})
 MORNING = frozenset({"office", "dsl", "head"})
 SAFEGUARDING = frozenset({"dsl", "head"})
+CASES = frozenset({"pastoral", "dsl", "head"})
+CASEWORK = frozenset({"pastoral", "head"})
 
 # (method, path as routed) -> the roles allowed. A staff route missing here is refused to
 # everyone (tests/web/test_pages_roles.py checks every route of the app is listed).
@@ -18,13 +20,32 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/alerts/{alert_id}/ack"): SAFEGUARDING,
     ("POST", "/alerts/{alert_id}/action"): SAFEGUARDING,
     ("GET", "/users"): frozenset({"admin"}),
+    # Cases board and case page (issue 11, page 2): pastoral staff do the casework with the
+    # head; the DSL reads cases (a child with a social worker is often both) but the
+    # decisions on a case stay with the people who hold it.
+    ("GET", "/cases"): CASES,
+    ("GET", "/cases/{case_id}"): CASES,
+    ("POST", "/proposals/{proposal_id}/decide"): CASEWORK,
+    ("POST", "/cases/{case_id}/move"): CASEWORK,
+    ("POST", "/cases/{case_id}/support"): CASEWORK,
+    ("POST", "/cases/{case_id}/key-worker"): CASEWORK,
+    ("POST", "/cases/{case_id}/no-support"): CASEWORK,
+    ("POST", "/cases/{case_id}/send-considered"): CASEWORK,
+    ("POST", "/support/{action_id}/status"): CASEWORK,
+    ("POST", "/actions/{action_id}/outcome"): CASEWORK,
 }
 
 # Open to anyone: the login form, and the files every page needs.
 PUBLIC_PATHS = frozenset({"/login", "/static"})
 
 # Each role's first page after logging in; pages still to come are said to be so.
-HOME = {"office": "/morning", "dsl": "/dsl", "head": "/morning", "admin": "/users"}
+HOME = {
+    "office": "/morning",
+    "pastoral": "/cases",
+    "dsl": "/dsl",
+    "head": "/morning",
+    "admin": "/users",
+}
 
 
 def allowed(method: str, path: str, role: str) -> bool:

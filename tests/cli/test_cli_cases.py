@@ -308,3 +308,20 @@ def test_legal_notices_name_only_people_on_file(
     ]
     code, out = invoke("case", "carer", holiday_pupil, "--name", " ", *BY, "--reason", "x")
     assert code == 1 and "--name" in out
+
+
+def test_a_case_is_given_a_key_worker_by_name_and_position(engine, holiday_pupil: str) -> None:
+    invoke = door(engine)
+    invoke("case", "open", holiday_pupil, *BY, "--reason", "Holiday refused, taken anyway")
+    code, out = invoke("case", "key-worker", holiday_pupil, "--name", "Jo Bloggs", *BY)
+    assert code == 1 and 'must be "Name, Position"' in out
+    code, out = invoke(
+        "case", "key-worker", holiday_pupil, "--name", "Jo  Bloggs, Head of Year 8", *BY,
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["case"]["key_worker"] == "Jo Bloggs, Head of Year 8"
+    code, out = invoke("case", "show", holiday_pupil, "--format", "json")
+    history = json.loads(out)["history"]
+    assert history[-1]["trigger"] == "key_worker"
+    assert history[-1]["reason"] == "key worker: Jo Bloggs, Head of Year 8"
+    assert history[-1]["actor_name"] == "Ann Lee"

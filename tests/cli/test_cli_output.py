@@ -112,7 +112,7 @@ def _today(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
 
 def test_every_command_is_documented() -> None:
     commands = {
-        "case show", "case open", "case move", "case support", "case support-status",
+        "case show", "case board", "case open", "case move", "case support", "case support-status",
         "case action", "case carer", "case no-support", "case send-considered", "case decide",
         "case confirm", "case skip", "case override", "letters render", "letters nti",
         "evidence", "chase", "task done", "alert ack", "absence", "init", "policy check",
@@ -160,6 +160,16 @@ def test_casework_at_a_primary_school_fits_80_columns_and_says_it_in_json(
     ).all()
     assert len(proposals) >= 3
     first, second, third = (str(p.id) for p in proposals[:3])
+
+    # The cases board, as the web app's: every open case, the proposals waiting.
+    board = door.json("case board", *at)
+    assert board["shown"] == board["total"] == len(board["cases"]) >= 3
+    assert sorted(p["id"] for p in board["proposals"]) == sorted(int(p.id) for p in proposals)
+    assert door.json("case board", *at, "--year", "4")["cases"] == []
+    said = door.table("case", "board", *at)
+    assert f"{board['total']} open cases at micklefield" in said and "Proposals to decide" in said
+    refused = door.run("case", "board", *at, "--flag", "wizard", code=1)
+    assert "filter by send, fsm, social_worker, looked_after only" in refused.output
 
     said = door.table("case", "show", upn(1), *at)
     assert said.startswith(f"Pupil1 Test, Y5 ({upn(1)}): case ")

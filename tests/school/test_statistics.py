@@ -488,3 +488,31 @@ def cal_text() -> str:
     from tests.conftest import CALENDAR
 
     return CALENDAR.read_text()
+
+
+def test_figures_for_some_pupils_are_the_same_as_for_the_whole_school(
+    session, school, clock, tmp_path
+) -> None:
+    """A page about a few pupils counts only them (`pupil_ids`), and gets the same figures."""
+    from sqlalchemy import select
+
+    from school.models import Pupil
+    from school.schools import load_school
+    from school.statistics import attendance_statistics, statistics_for
+
+    cal = calendar(session, school)
+    days = days_between(cal, D("2025-09-08"), D("2025-10-17"))
+    patterns = {
+        1: present,
+        2: lambda day, sess: "O" if day.date.day % 3 == 0 else present(day, sess),
+        3: lambda day, sess: "I" if day.date.weekday() == 0 else present(day, sess),
+    }
+    build_register(session, school, tmp_path, clock, {n: pupil_row(n) for n in patterns},
+                   patterns, days)  # fmt: skip
+    ids = {p.upn: p.id for p in session.scalars(select(Pupil))}
+    whole = {f.upn: f for f in attendance_statistics(session, school, D("2025-10-17"))}
+    loaded = load_school(session, school)
+    some = statistics_for(session, loaded, D("2025-10-17"), [ids[upn(2)], ids[upn(3)]])
+    assert {f.upn: f for f in some} == {upn(2): whole[upn(2)], upn(3): whole[upn(3)]}
+    assert whole[upn(2)].unauthorised_sessions > 0
+    assert statistics_for(session, loaded, D("2025-10-17"), []) == []

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from school.accounts import AuditEntry
+from tests.web.cases_world import cases
 from tests.web.pages_world import ROLE_NAMES, log_in, page_token, web_app, world
 from web.roles import HOME, PUBLIC_PATHS, ROUTE_ROLES
 
-__all__ = ["web_app", "world"]
+__all__ = ["cases", "web_app", "world"]
 
 
 def _routes(routes: list[Any]) -> Iterator[Any]:
@@ -42,7 +43,11 @@ def test_every_staff_route_is_in_the_role_table(web_app: TestClient) -> None:
 
 
 def _request(client: TestClient, method: str, path: str, ids: dict[str, int], token: str):  # type: ignore[no-untyped-def]
-    url = path.format(task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"])
+    # The cases pages' ids (a case, its proposal, a support item): tests/web/cases_world.py.
+    cases_ids = {"case_id": ids["case"], "proposal_id": ids["proposal"], "action_id": ids["action"]}
+    url = path.format(
+        task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"], **cases_ids
+    )
     if method == "GET":
         return client.get(url)
     data = {
@@ -53,20 +58,27 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
         "school": "emmanuel-middle",
         "action": "police",
         "at": "10:10",
+        "decision": "skip",
+        "reason": "Reviewed with the family",
+        "to": "monitor",
+        "kind": "mentoring",
+        "title": "Weekly mentoring",
+        "status": "attended",
+        "worker": "Pat Pastoral, Head of Year",
     }
     return client.post(url, data=data)
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_NAMES))
 def test_each_route_is_allowed_or_refused_by_role(
-    web_app: TestClient, world: dict[str, int], session: Session, role: str
+    web_app: TestClient, cases: dict[str, int], session: Session, role: str
 ) -> None:
     assert log_in(web_app, ROLE_NAMES[role]) == 303
     token = page_token(web_app, HOME.get(role, "/"))
     # Changing routes last, and logging out at the very end, so every route is tried.
     order = sorted(ROUTE_ROLES, key=lambda r: (r[0] == "POST", r[1] == "/logout"))
     for method, path in order:
-        answer = _request(web_app, method, path, world, token)
+        answer = _request(web_app, method, path, cases, token)
         if role in ROUTE_ROLES[(method, path)]:
             assert answer.status_code in (200, 303), (method, path, answer.status_code)
         else:
@@ -78,9 +90,9 @@ def test_each_route_is_allowed_or_refused_by_role(
     assert {e.actor for e in refused} <= {ROLE_NAMES[role]}
 
 
-def test_nobody_logged_in_is_sent_to_log_in(web_app: TestClient, world: dict[str, int]) -> None:
+def test_nobody_logged_in_is_sent_to_log_in(web_app: TestClient, cases: dict[str, int]) -> None:
     for method, path in ROUTE_ROLES:
-        answer = _request(web_app, method, path, world, "x")
+        answer = _request(web_app, method, path, cases, "x")
         if method == "GET":
             assert answer.status_code == 303
             assert answer.headers["location"].startswith("/login?next=")

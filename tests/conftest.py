@@ -13,6 +13,13 @@ from hypothesis import settings
 from sqlalchemy import Engine, create_engine, delete, text
 from sqlmodel import Session, SQLModel
 
+# Every table's model, so the fixture below empties them all whichever test file runs alone
+# (a table missing from the metadata fails its foreign keys' lookup there).
+import cases.models  # noqa: F401
+import chase.models  # noqa: F401
+import notifications.models  # noqa: F401
+import school.accounts
+import school.models
 from school.clock import FixedClock
 from school.database import make_engine, migrate
 from school.policy_files import bundled_policy, load_policy

@@ -32,7 +32,7 @@ from notifications.claims import (
 )
 from notifications.message import CLAIM_LOST, Channel, OutgoingMessage, SendOutcome
 from notifications.models import DeliveryReport, OutboxMessage
-from notifications.reconcile import reconcile_lost
+from notifications.reconcile import look_for_timeouts, reconcile_lost
 from school import checkpoints
 from school.clock import Clock
 from school.database import insert_ignoring_duplicates
@@ -196,6 +196,7 @@ async def drain_outbox(
             elif key not in gate.answers:
                 # A channel that answered without telling the gate: record its answer now.
                 gate.finish(outgoing(message), answer)
+        await look_for_timeouts(session, messages, channels, gate)
         checkpoints.reached("dispatch.sent")
         gate.store_answers(session, unstarted, clock.now())
         rows = claimed_rows(session, token)

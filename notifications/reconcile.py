@@ -37,6 +37,7 @@ from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 NO_WAY_TO_ASK = "this channel cannot be asked whether it got the message"
+ASKED_AGAIN = "to be looked for again after the settle delay"
 
 
 def take_lost(
@@ -118,7 +119,10 @@ def record_sightings(
             result.by_channel[row.channel] = result.by_channel.get(row.channel, 0) + 1
         elif sighting.delivery is Delivery.UNKNOWN:
             row.status, row.flagged_for_staff = "unknown", True
-            row.last_error = f"{LOST}; {sighting.error}" if sighting.error else LOST
+            # A live run's timeout says so; anything else was left by a run that died.
+            timed_out = (row.last_error or "").endswith(ASKED_AGAIN)
+            cause = (row.last_error or "").split("; ")[0] if timed_out else LOST
+            row.last_error = f"{cause}; {sighting.error}" if sighting.error else cause
             result.unknown += 1
         else:
             # Provably not at the provider (or a copy is harmless): send it again now.
@@ -178,4 +182,4 @@ async def look_for_timeouts(
         else:
             listed = sighting.delivery is Delivery.TRANSIENT
             why = "not listed yet" if listed else (sighting.error or "not asked")
-            gate.leave_unanswered(key, f"{timeout}; {why}: looked for again after the delay")
+            gate.leave_unanswered(key, f"{timeout}; {why}; {ASKED_AGAIN}")

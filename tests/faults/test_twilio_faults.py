@@ -126,3 +126,31 @@ def test_twilio_429_500_invalid_number_and_timeouts_through_a_morning(tmp_path: 
 
 def _first_step() -> time:
     return min(step_times(load_policy(bundled_policy(SCHOOLS[0])).policy, "AM"))
+
+
+def test_a_timed_out_text_twilio_cannot_be_asked_about_is_unknown_and_shown(
+    tmp_path: Path,
+) -> None:
+    """Only when Twilio's list cannot be asked, at once or after the settle delay, is a
+    timed-out text called unknown: flagged, shown to staff with why, and never sent again."""
+    url = f"sqlite:///{tmp_path / 'morning.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    set_up_schools(engine, tmp_path, SCHOOLS, 5)  # SLOW is the fifth pupil's parent
+    with FakeTwilio() as twilio, FakeSmtpServer() as smtp:
+        twilio.hang(SLOW, seconds=2, times=1)
+        twilio.fail_lists(503)  # the list is down all morning
+        channels = _channels(twilio, smtp)
+        asyncio.run(run_morning(engine, SCHOOLS, channels, morning_minutes(SCHOOLS)))
+        channels["sms"].close()  # type: ignore[attr-defined]
+        requests, lists = twilio.messages_to(SLOW), len(twilio.list_requests)
+        twice = duplicates(twilio, smtp)
+
+    slow = next(m for m in outbox_rows(engine) if m.to == SLOW)
+    shown = shown_to_staff(url, SCHOOLS)
+    assert len(requests) == 1 and twice == 0
+    assert lists == 2  # asked at once, and once more after the settle delay
+    assert slow.status == "unknown" and slow.flagged_for_staff
+    assert "twilio no reply" in str(shown[slow.id or 0]["why"])
+    assert late_or_open(engine) == [] and untold(engine, url, SCHOOLS) == []
+    engine.dispose()

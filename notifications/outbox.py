@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
 from notifications.claims import (
@@ -45,6 +45,7 @@ __all__ = [
     "enqueue",
     "recover_abandoned",
     "stable_message_id",
+    "withdraw_unsent",
 ]
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -100,6 +101,22 @@ def enqueue(session: Session, envelopes: list[Envelope], now: datetime) -> int:
             session, OUTBOX, rows, ["idempotency_key"], returning=OUTBOX.c.id
         )
     )
+
+
+def withdraw_unsent(session: Session, check_id: int, why: str) -> int:
+    """A closed check's parent messages still waiting to go (a provider was down) are not
+    sent: "not in school" must not reach a parent after the child is known safe. A message
+    already claimed may be at the provider, so it is left to finish. Returns how many."""
+    waiting = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.check_id == check_id,
+            OUTBOX.c.alert_id.is_(None),
+            OUTBOX.c.status == "pending",
+        )
+        .values(status="withdrawn", last_error=f"not sent: {why} before it could go")
+    )
+    return session.execute(waiting).rowcount  # type: ignore[attr-defined]
 
 
 # --- claiming, sending and recording what happened --------------------------------------------

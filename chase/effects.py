@@ -21,7 +21,7 @@ from chase.notes import add_note
 from chase.plan import due_at
 from chase.rules import year_words
 from chase.timeline import check_timeline
-from notifications.outbox import Envelope, enqueue
+from notifications.outbox import Envelope, enqueue, withdraw_unsent
 from notifications.rendering import TemplateProblem, render_email, render_sms
 from school.clock import SCHOOL_TIME_ZONE
 from school.database import id_of
@@ -128,6 +128,7 @@ class ChaseEffects:
         row: WelfareCheck = check.row
         row.closed_at, row.outcome, row.next_due_at = self.now, outcome, None
         row.suggested_code = suggested_code or row.suggested_code
+        withdraw_unsent(self.session, id_of(row), "the check was closed")  # see its timeline
         for task in self._open_tasks(row, including_escalated=True):
             task.state = "closed"
             self.session.add(task)

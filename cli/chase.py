@@ -369,7 +369,11 @@ def outbox(
             clock_words(m.created_at),
             m.recipient_label,
             m.channel,
-            styled(m.status, (" (check)", "red") if m.flagged_for_staff else ""),
+            styled(
+                m.status,
+                (" (check)", "red") if m.flagged_for_staff else "",
+                f"\n{m.last_error}" if m.status in ("failed", "unknown") and m.last_error else "",
+            ),
             m.subject + "\n" + m.text if m.subject else m.text,
         )
     console.print(table)
@@ -379,7 +383,7 @@ def _message_json(m: OutboxMessage) -> dict[str, object]:
     return {
         "id": m.id, "created_at": m.created_at, "to": m.recipient_label, "channel": m.channel,
         "status": m.status, "flagged_for_staff": m.flagged_for_staff, "subject": m.subject,
-        "text": m.text,
+        "text": m.text, "why": m.last_error,  # what went wrong, for failed and unknown
     }  # fmt: skip
 
 

@@ -45,6 +45,7 @@ LEASE = (
     SEND_LEASE + SETTLE
 )  # the longest a crashed run's rows wait before the next run settles them
 RETRY_DELAYS = [timedelta(seconds=s) for s in (15, 30, 60, 120, 300, 600)]
+ZERO = timedelta(0)
 LOST = "the run sending this stopped after the request may have left, before the answer"
 NOT_STARTED = SendOutcome(Delivery.TRANSIENT, error="not sent: its claim's window had passed")
 
@@ -61,6 +62,7 @@ class DispatchResult:
     unknown: int = 0
     returned: int = 0  # claims that never started, back to pending after a crash
     reconciled: int = 0  # lost sends the provider was asked about after a crash
+    asking: int = 0  # sends that timed out, to be looked for at the provider again
     by_channel: dict[str, int] = field(default_factory=dict)
 
 
@@ -158,6 +160,9 @@ class ClaimGate:
         self._lock = threading.Lock()
         self.answers: dict[str, SendOutcome] = {}
         self.late: set[str] = set()  # refused because the window had passed: never sent
+        # Started, answered by no one (a timeout), not found at the provider yet: left as a
+        # lost send, asked about again after the settle delay. Key -> why.
+        self.unanswered: dict[str, str] = {}
 
     def claim(self, token: str, keys: list[str]) -> None:
         """Send for this claim from now on (called between claims, with no send under way)."""
@@ -166,6 +171,13 @@ class ClaimGate:
         self._deadline = time.monotonic() + self.window
         self.answers = {}
         self.late = set()
+        self.unanswered = {}
+
+    def leave_unanswered(self, key: str, error: str) -> None:
+        """Forget a send's answer: it is a lost send, for `notifications.reconcile`."""
+        with self._lock:
+            self.answers.pop(key, None)
+            self.unanswered[key] = error
 
     def start(self, message: OutgoingMessage) -> bool:
         if message.key not in self._claimed:
@@ -187,7 +199,8 @@ class ClaimGate:
         (in the caller's transaction)."""
         with self._lock:
             answers, self.answers = self.answers, {}
-            unstarted = sorted(set(unstarted) | self.late - set(answers))
+            unanswered, self.unanswered = self.unanswered, {}
+            unstarted = sorted(set(unstarted) | self.late - set(answers) - set(unanswered))
         mine = and_(
             OUTBOX.c.idempotency_key == bindparam("k"),
             OUTBOX.c.claim_token == self.token,
@@ -200,7 +213,7 @@ class ClaimGate:
             if o.delivery is Delivery.SENT
         ]
         other = [
-            {"k": k, "o": o.delivery.value, "e": o.error}
+            {"k": k, "o": o.delivery.value, "e": o.error, "n": now + (o.retry_after or ZERO)}
             for k, o in answers.items()
             if o.delivery is not Delivery.SENT
         ]
@@ -220,7 +233,14 @@ class ClaimGate:
                 sent,
             )
         if other:
-            session.execute(update(OUTBOX).where(mine).values(**answered), other)
+            # The provider's own wait, if it gave one, is the earliest the retry may be.
+            retry: dict[str, Any] = {"next_attempt_at": bindparam("n")}
+            session.execute(update(OUTBOX).where(mine).values(**answered, **retry), other)
+        if unanswered:
+            session.execute(
+                update(OUTBOX).where(mine).values(last_error=bindparam("e")),
+                [{"k": k, "e": e} for k, e in unanswered.items()],
+            )
         if unstarted:
             session.execute(
                 update(OUTBOX).where(mine).values(send_started_at=None),
@@ -248,13 +268,20 @@ def settle(
             # Never started: provably not sent, so it simply waits for the next claim.
             message.status, message.attempts = "pending", max(0, message.attempts - 1)
             result.returned += 1
-        elif outcome is None or outcome == Delivery.UNKNOWN:
+        elif outcome is None:
+            # Started with no answer, not found at the provider yet: left `sending` for
+            # `notifications.reconcile`, which asks again once the settle delay is over.
+            result.asking += 1
+            continue
+        elif outcome == Delivery.UNKNOWN:
             message.status, message.flagged_for_staff = "unknown", True
             message.last_error = message.last_error or LOST
             result.unknown += 1
         elif outcome == Delivery.TRANSIENT and message.attempts <= len(RETRY_DELAYS):
             message.status = "pending"
-            message.next_attempt_at = now + RETRY_DELAYS[message.attempts - 1]
+            # Our backoff, or later if the provider asked for longer (stored with the answer).
+            backoff = now + RETRY_DELAYS[message.attempts - 1]
+            message.next_attempt_at = max(backoff, message.next_attempt_at)
             result.retrying += 1
         else:  # permanent, or transient too many times
             message.status = "failed"

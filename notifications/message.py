@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal, Protocol
 
@@ -39,6 +39,8 @@ class SendOutcome:
     delivery: Delivery
     provider_id: str | None = None
     error: str | None = None  # provider code and message, never the message body
+    # A provider that says when to come back (HTTP 429 Retry-After): no retry before then.
+    retry_after: timedelta | None = None
 
 
 class SendGate(Protocol):

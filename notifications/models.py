@@ -31,7 +31,8 @@ class OutboxMessage(SQLModel, table=True):
     html: str | None = None
     # pending -> sending -> sent -> delivered | failed; sending -> pending (transient, retry,
     # or claimed but never started); sending -> failed (permanent); sending -> unknown (the
-    # send started and its outcome was lost: may have been sent, so never retried).
+    # send started and its outcome was lost: may have been sent, so never retried);
+    # pending -> withdrawn (its check closed before a provider took it: never sent).
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0
     next_attempt_at: dt.datetime = _utc()

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
 from notifications.claims import (
@@ -32,7 +32,7 @@ from notifications.claims import (
 )
 from notifications.message import CLAIM_LOST, Channel, OutgoingMessage, SendOutcome
 from notifications.models import DeliveryReport, OutboxMessage
-from notifications.reconcile import reconcile_lost
+from notifications.reconcile import look_for_timeouts, reconcile_lost
 from school import checkpoints
 from school.clock import Clock
 from school.database import insert_ignoring_duplicates
@@ -45,6 +45,7 @@ __all__ = [
     "enqueue",
     "recover_abandoned",
     "stable_message_id",
+    "withdraw_unsent",
 ]
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -100,6 +101,22 @@ def enqueue(session: Session, envelopes: list[Envelope], now: datetime) -> int:
             session, OUTBOX, rows, ["idempotency_key"], returning=OUTBOX.c.id
         )
     )
+
+
+def withdraw_unsent(session: Session, check_id: int, why: str) -> int:
+    """A closed check's parent messages still waiting to go (a provider was down) are not
+    sent: "not in school" must not reach a parent after the child is known safe. A message
+    already claimed may be at the provider, so it is left to finish. Returns how many."""
+    waiting = (
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.check_id == check_id,
+            OUTBOX.c.alert_id.is_(None),
+            OUTBOX.c.status == "pending",
+        )
+        .values(status="withdrawn", last_error=f"not sent: {why} before it could go")
+    )
+    return session.execute(waiting).rowcount  # type: ignore[attr-defined]
 
 
 # --- claiming, sending and recording what happened --------------------------------------------
@@ -198,6 +215,7 @@ async def drain_outbox(
             elif key not in gate.answers:
                 # A channel that answered without telling the gate: record its answer now.
                 gate.finish(outgoing(message), answer)
+        await look_for_timeouts(session, messages, channels, gate)
         checkpoints.reached("dispatch.sent")
         gate.store_answers(session, unstarted, clock.now())
         rows = claimed_rows(session, token)

@@ -26,16 +26,18 @@ from notifications.claims import (
     LEASE,
     LOST,
     OUTBOX,
+    ClaimGate,
     DispatchResult,
     claimed_rows,
     committed_claim,
     outgoing,
 )
-from notifications.message import Channel, Delivery, LostSend, Sighting
+from notifications.message import Channel, Delivery, LostSend, SendOutcome, Sighting
 from notifications.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 NO_WAY_TO_ASK = "this channel cannot be asked whether it got the message"
+ASKED_AGAIN = "to be looked for again after the settle delay"
 
 
 def take_lost(
@@ -117,7 +119,10 @@ def record_sightings(
             result.by_channel[row.channel] = result.by_channel.get(row.channel, 0) + 1
         elif sighting.delivery is Delivery.UNKNOWN:
             row.status, row.flagged_for_staff = "unknown", True
-            row.last_error = f"{LOST}; {sighting.error}" if sighting.error else LOST
+            # A live run's timeout says so; anything else was left by a run that died.
+            timed_out = (row.last_error or "").endswith(ASKED_AGAIN)
+            cause = (row.last_error or "").split("; ")[0] if timed_out else LOST
+            row.last_error = f"{cause}; {sighting.error}" if sighting.error else cause
             result.unknown += 1
         else:
             # Provably not at the provider (or a copy is harmless): send it again now.
@@ -144,3 +149,37 @@ async def reconcile_lost(
             "%d outbox messages have an unknown outcome and are flagged for staff", result.unknown
         )
     return result
+
+
+async def look_for_timeouts(
+    session: Session,
+    messages: list[OutboxMessage],
+    channels: Mapping[str, Channel],
+    gate: ClaimGate,
+) -> None:
+    """Sends this live run got no answer to (a timeout), looked for at once at a provider that
+    lists what it holds (Twilio): found, it is sent; not found (yet) or not asked, it is left
+    as a lost send, asked about again after the settle delay as after a crash, so it is
+    neither sent twice nor called unknown while the provider can still be asked."""
+    waiting = [
+        m
+        for m in messages
+        if (answer := gate.answers.get(m.idempotency_key)) is not None
+        and answer.delivery is Delivery.UNKNOWN
+        and getattr(channels.get(m.channel), "lists_sends", False)
+    ]
+    if not waiting:
+        return
+    sightings = await ask_providers(waiting, channels)
+    taken = held_already(session, sightings)
+    for row in waiting:
+        sighting, key = sightings[row.id or 0], row.idempotency_key
+        timeout = gate.answers[key].error or "no answer"
+        free = [i for i in sighting.provider_ids if i not in taken]
+        if sighting.delivery is Delivery.SENT and free:
+            taken.add(free[0])
+            gate.answers[key] = SendOutcome(Delivery.SENT, free[0], f"{timeout}; found at once")
+        else:
+            listed = sighting.delivery is Delivery.TRANSIENT
+            why = "not listed yet" if listed else (sighting.error or "not asked")
+            gate.leave_unanswered(key, f"{timeout}; {why}; {ASKED_AGAIN}")

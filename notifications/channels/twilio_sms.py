@@ -7,7 +7,9 @@ import logging
 import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -43,10 +45,22 @@ _CREATE_PREFIX = "Unable to create record: "
 CLOCK_SLACK = timedelta(minutes=5)
 # More messages than this to one number since the send started would be a fault of its own.
 LIST_LIMIT = 200
+# The longest a 429's Retry-After is honoured for: the chase's steps are minutes apart.
+MAX_RETRY_AFTER = timedelta(minutes=10)
 
 
 class _QuietHttpClient(TwilioHttpClient):
-    """Twilio's client logs every request's URL and headers at INFO; keep that at DEBUG."""
+    """Twilio's client logs every request's URL and headers at INFO; keep that at DEBUG. It
+    also keeps the last answer's Retry-After, which the SDK's exceptions do not carry."""
+
+    retry_after: timedelta | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        self.retry_after = None
+        response = super().request(*args, **kwargs)
+        if response.status_code == 429 and response.headers is not None:
+            self.retry_after = retry_after(response.headers.get("Retry-After"))
+        return response
 
     def log_request(self, kwargs: dict[str, Any]) -> None:
         self.logger.debug("twilio request %s %s", kwargs["method"], kwargs["url"])
@@ -81,6 +95,8 @@ class TwilioSmsChannel:
     """Sends SMS with the twilio SDK, `concurrency` requests at a time from a thread pool."""
 
     name: ChannelName = "sms"
+    # Twilio lists the messages it holds, so a send that timed out is looked for at once.
+    lists_sends = True
 
     def __init__(
         self,
@@ -223,6 +239,9 @@ class TwilioSmsChannel:
             outcome = self._create(message)
         except (TwilioRestException, TwilioServiceException) as exc:
             outcome = classify_twilio_error(exc)
+            wait = getattr(self._client().http_client, "retry_after", None)
+            if wait is not None and outcome.delivery is Delivery.TRANSIENT:
+                outcome = replace(outcome, retry_after=wait)
         except requests.RequestException as exc:
             never_left = request_never_left(exc)
             outcome = _transport_outcome(exc, never_left)
@@ -244,6 +263,25 @@ class TwilioSmsChannel:
             # Accepted (2xx) but without a SID we cannot match its delivery callbacks.
             return SendOutcome(Delivery.UNKNOWN, error="twilio 2xx without a message sid")
         return SendOutcome(Delivery.SENT, provider_id=str(sid))
+
+
+def retry_after(value: str | None) -> timedelta | None:
+    """A Retry-After header (seconds, or an HTTP date) as a wait, capped at MAX_RETRY_AFTER so
+    a wrong header cannot park a parent's message past the morning; None if absent or bad."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        wait = timedelta(seconds=int(text))
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        wait = max(timedelta(0), when - datetime.now(UTC))
+    return min(wait, MAX_RETRY_AFTER)
 
 
 def classify_twilio_error(exc: TwilioRestException | TwilioServiceException) -> SendOutcome:

@@ -121,21 +121,32 @@ class FakeSmtpServer:
         self._lock = threading.Lock()
         self._received: list[ReceivedEmail] = []
         self._rules: list[_Rule] = []
-        self.controller = _Controller(
+        self.controller = self._controller(port=0)
+        self._stopped = False
+
+    def _controller(self, port: int) -> _Controller:
+        return _Controller(
             _Handler(self),
             hostname="127.0.0.1",
-            port=0,
+            port=port,
             # A fixed name: aiosmtpd would otherwise look up the FQDN (DNS) at start.
             server_hostname="smtp.fake.test",
             ready_timeout=5.0,
         )
 
     def start(self) -> FakeSmtpServer:
+        """Start; after `stop`, start again on the same port (a server back from an outage),
+        keeping what it received before."""
+        if self._stopped:
+            self.controller = self._controller(port=self.port)
         self.controller.start()
+        self._stopped = False
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        if not self._stopped:
+            self.controller.stop()
+            self._stopped = True
 
     def __enter__(self) -> FakeSmtpServer:
         return self.start()

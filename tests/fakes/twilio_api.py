@@ -10,9 +10,8 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.twilio_resources import (
@@ -20,6 +19,7 @@ from tests.fakes.twilio_resources import (
     ERRORS,
     RecordedMessage,
     Reply,
+    Script,
     error_reply,
     list_date,
     listed,
@@ -56,20 +56,6 @@ class _Expectation:
         return f"{self.count} message(s) {what}"
 
 
-@dataclass
-class _Script:
-    to: str | None
-    action: Literal["fail", "hang", "close"]
-    status: int = 0
-    code: int | None = None
-    message: str | None = None
-    seconds: float = 0.0
-    times: int | None = None  # None: every matching request
-
-    def applies(self, to: str) -> bool:
-        return (self.to is None or self.to == to) and (self.times is None or self.times > 0)
-
-
 class FakeTwilio:
     """Twilio's `POST /2010-04-01/Accounts/{sid}/Messages.json` on 127.0.0.1, in a thread.
 
@@ -93,7 +79,7 @@ class FakeTwilio:
         self._unexpected: list[RecordedMessage] = []
         self._stray: list[str] = []
         self._expectations: list[_Expectation] = []
-        self._scripts: list[_Script] = []
+        self._scripts: list[Script] = []
         self._list_failures: list[int] = []  # HTTP statuses for the next list requests
         self.list_requests: list[dict[str, str]] = []
         self._server: _Server | None = None
@@ -165,30 +151,32 @@ class FakeTwilio:
         code: int | None = None,
         message: str | None = None,
         times: int | None = None,
+        retry_after: str | None = None,
     ) -> None:
-        """Answer messages to `to` (None: all) with an error, e.g. 400/21211, 429, 500."""
+        """Answer messages to `to` (None: all) with an error, e.g. 400/21211, 429, 500;
+        `retry_after` is sent as the Retry-After header (Twilio's does, with its 429s)."""
         if code is None:
             code = CODE_FOR_STATUS.get(status, 21211 if status == 400 else status)
         elif code in ERRORS and status == 400:
             status = ERRORS[code][0]
         self._add_script(
-            _Script(to, "fail", status=status, code=code, message=message, times=times)
+            Script(to, "fail", status, code, message, times=times, retry_after=retry_after)
         )
 
     def hang(self, to: str | None = None, *, seconds: float, times: int | None = None) -> None:
         """Accept the message but answer only after `seconds` (past the client's timeout)."""
-        self._add_script(_Script(to, "hang", seconds=seconds, times=times))
+        self._add_script(Script(to, "hang", seconds=seconds, times=times))
 
     def close_connection(self, to: str | None = None, *, times: int | None = None) -> None:
         """Read the request, keep the message, and close the socket without a reply."""
-        self._add_script(_Script(to, "close", times=times))
+        self._add_script(Script(to, "close", times=times))
 
     def fail_lists(self, status: int = 500, *, times: int = 1_000_000) -> None:
         """Answer the next `times` message-list requests with `status` (Twilio unreachable)."""
         with self._lock:
             self._list_failures = [status] * times
 
-    def _add_script(self, script: _Script) -> None:
+    def _add_script(self, script: Script) -> None:
         with self._lock:
             self._scripts.append(script)
 
@@ -326,15 +314,15 @@ class FakeTwilio:
         account_sid: str,
         form: dict[str, str],
         authorised: bool,
-        script: _Script | None,
+        script: Script | None,
     ) -> Reply:
         to = form.get("To", "")
         if not authorised:
             return error_reply(20003, to=to)
         if script is not None and script.action == "fail":
-            return error_reply(
-                script.code or 20500, to=to, status=script.status, text=script.message
-            )
+            code, text = script.code or 20500, script.message
+            reply = error_reply(code, to=to, status=script.status, text=text)
+            return replace(reply, retry_after=script.retry_after)
         if not to:
             return error_reply(21604, to=to)
         if not form.get("From") and not form.get("MessagingServiceSid"):
@@ -392,7 +380,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
-            self._send(*_as_response(reply))
+            self._send(*_as_response(reply), reply.retry_after)
         except OSError:
             # The client gave up (timeout) and closed its end: nothing to answer.
             self.close_connection = True
@@ -424,8 +412,10 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return user, password
 
-    def _send(self, status: int, body: bytes) -> None:
+    def _send(self, status: int, body: bytes, retry_after: str | None = None) -> None:
         self.send_response(status)
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))

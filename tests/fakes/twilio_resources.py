@@ -47,6 +47,24 @@ class Reply:
     payload: dict[str, object]
     action: Literal["reply", "hang", "close"] = "reply"
     seconds: float = 0.0
+    retry_after: str | None = None  # the Retry-After header, if any
+
+
+@dataclass
+class Script:
+    """What the fake does with matching requests instead of accepting them."""
+
+    to: str | None
+    action: Literal["fail", "hang", "close"]
+    status: int = 0
+    code: int | None = None
+    message: str | None = None
+    seconds: float = 0.0
+    times: int | None = None  # None: every matching request
+    retry_after: str | None = None  # sent with a failure as the Retry-After header
+
+    def applies(self, to: str) -> bool:
+        return (self.to is None or self.to == to) and (self.times is None or self.times > 0)
 
 
 def error_reply(code: int, *, to: str, status: int | None = None, text: str | None = None) -> Reply:

@@ -31,8 +31,9 @@ from cli.main import app
 from notifications.models import OutboxMessage
 from school.database import make_engine, migrate
 from school.policy_files import bundled_policy, load_policy
-from tests.chase_helpers import MONDAY, set_up_morning
+from tests.chase_helpers import MONDAY
 from tests.fakes import FakeSmtpServer, FakeTwilio
+from tests.faults.morning import set_up_schools
 
 SEED = 20261123
 KILLS = 20
@@ -65,13 +66,7 @@ def test_twenty_kills_mid_send_strand_only_sends_in_flight_and_send_none_twice(
     url = f"sqlite:///{tmp_path / 'morning.db'}"
     engine = make_engine(url)
     migrate(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        for school in SCHOOLS:
-            years = load_policy(bundled_policy(school)).policy.school.year_groups
-            pupils: dict[int, dict[str, object]] = {
-                n: {"year": years[n % len(years)]} for n in range(1, ABSENT + 1)
-            }
-            set_up_morning(session, school, tmp_path / school, pupils)
+    set_up_schools(engine, tmp_path, SCHOOLS, ABSENT)
 
     rng = random.Random(SEED)
     progress = tmp_path / "progress"

@@ -5,6 +5,7 @@ from __future__ import annotations
 EVERY_ROLE = frozenset({"office", "pastoral", "dsl", "head", "admin"})
 MORNING = frozenset({"office", "dsl", "head"})
 SAFEGUARDING = frozenset({"dsl", "head"})
+PUPIL_RECORD = frozenset({"office", "pastoral", "dsl", "head"})
 
 # (method, path as routed) -> the roles allowed. A staff route missing here is refused to
 # everyone (tests/web/test_pages_roles.py checks every route of the app is listed).
@@ -18,6 +19,16 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/alerts/{alert_id}/ack"): SAFEGUARDING,
     ("POST", "/alerts/{alert_id}/action"): SAFEGUARDING,
     ("GET", "/users"): frozenset({"admin"}),
+    # Pupil page and letters (issue 11 page 3): the office needs the contacts for its calls
+    # and the pupil's record when a parent rings; pastoral staff and the DSL work the case;
+    # the head oversees. Admin runs accounts, not pupils. A letter is part of the record.
+    ("GET", "/pupils/{upn}"): PUPIL_RECORD,
+    ("GET", "/letters/{letter_id}"): PUPIL_RECORD,
+    ("GET", "/letters/{letter_id}.pdf"): PUPIL_RECORD,
+    # Legal actions (issue 11 page 5): pastoral staff prepare notices and the head (or the
+    # senior leader they authorise) decides them (spec §5 "Who can issue"); the office and
+    # the DSL have no part in a sanction, so they do not see parents' fines.
+    ("GET", "/legal"): frozenset({"pastoral", "head"}),
 }
 
 # Open to anyone: the login form, and the files every page needs.

@@ -12,9 +12,10 @@ from sqlmodel import Session, col
 
 from school.accounts import AuditEntry
 from tests.web.pages_world import ROLE_NAMES, log_in, page_token, web_app, world
+from tests.web.pupil_world import pupil_world
 from web.roles import HOME, PUBLIC_PATHS, ROUTE_ROLES
 
-__all__ = ["web_app", "world"]
+__all__ = ["pupil_world", "web_app", "world"]
 
 
 def _routes(routes: list[Any]) -> Iterator[Any]:
@@ -41,8 +42,14 @@ def test_every_staff_route_is_in_the_role_table(web_app: TestClient) -> None:
     assert _staff_routes(web_app) == set(ROUTE_ROLES)
 
 
-def _request(client: TestClient, method: str, path: str, ids: dict[str, int], token: str):  # type: ignore[no-untyped-def]
-    url = path.format(task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"])
+def _request(client: TestClient, method: str, path: str, ids: dict[str, Any], token: str):  # type: ignore[no-untyped-def]
+    url = path.format(
+        task_id=ids["task"],
+        check_id=ids["check"],
+        alert_id=ids["alert"],
+        upn=ids.get("upn", "A835400025001"),
+        letter_id=ids.get("letter", 1),
+    )
     if method == "GET":
         return client.get(url)
     data = {
@@ -59,14 +66,14 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
 
 @pytest.mark.parametrize("role", sorted(ROLE_NAMES))
 def test_each_route_is_allowed_or_refused_by_role(
-    web_app: TestClient, world: dict[str, int], session: Session, role: str
+    web_app: TestClient, pupil_world: dict[str, Any], session: Session, role: str
 ) -> None:
     assert log_in(web_app, ROLE_NAMES[role]) == 303
     token = page_token(web_app, HOME.get(role, "/"))
     # Changing routes last, and logging out at the very end, so every route is tried.
     order = sorted(ROUTE_ROLES, key=lambda r: (r[0] == "POST", r[1] == "/logout"))
     for method, path in order:
-        answer = _request(web_app, method, path, world, token)
+        answer = _request(web_app, method, path, pupil_world, token)
         if role in ROUTE_ROLES[(method, path)]:
             assert answer.status_code in (200, 303), (method, path, answer.status_code)
         else:

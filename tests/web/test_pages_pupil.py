@@ -1,0 +1,114 @@
+"""The pupil page, its letters and the legal actions page over HTTP."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from school.models import AttendanceMark
+from school.statistics import attendance_statistics
+from tests.register_files import upn
+from tests.web.pages_world import ROLE_NAMES, log_in, web_app, world
+from tests.web.pupil_world import LETTER_HTML, pupil_world
+
+__all__ = ["pupil_world", "web_app", "world"]
+OFFICE, PASTORAL, HEAD = ROLE_NAMES["office"], ROLE_NAMES["pastoral"], ROLE_NAMES["head"]
+
+
+def test_the_pupil_page_shows_the_year_figures_contacts_case_letters_and_notices(
+    web_app: TestClient, pupil_world: dict[str, object], session: Session
+) -> None:
+    log_in(web_app, OFFICE)
+    page = web_app.get(f"/pupils/{pupil_world['upn']}")
+    assert page.status_code == 200, page.text
+    text = page.text
+    # The DfE figures are the ones `attendance stats` gives, to the same day.
+    figures = {
+        f.upn: f for f in attendance_statistics(session, "emmanuel-middle", date(2026, 11, 23))
+    }
+    mine = figures[str(pupil_world["upn"])]
+    assert f"{mine.attendance_pct:.1f}%</span> attendance" in text
+    assert f"{mine.possible_sessions}</span> possible sessions" in text
+    assert f"{mine.unauthorised_sessions}</span> unauthorised absence" in text
+    assert mine.persistent_absence and "Persistent absence" in text
+    # Calendar: each half carries its colour key, its code as text, and its meaning.
+    assert re.search(r'class="half k-unauthorised" title="Mon 5 Oct AM: G [^"]+">G', text)
+    assert re.search(r'class="half k-authorised" title="Wed 16 Sep PM: I [^"]+">I', text)
+    assert re.search(r'class="half k-aea" title="Thu 24 Sep AM: P [^"]+">P', text)
+    assert re.search(r'class="half k-not-counted" title="Wed 4 Nov AM: X [^"]+">X', text)
+    assert re.search(r'class="half k-present" title="Wed 11 Nov AM: L [^"]+">L', text)
+    assert 'title="Mon 23 Nov AM: N' in text  # today's N, still to be explained
+    assert "Sat 26: no school" in text and "Approved educational activity</li>" in text
+    # The weekly line: an SVG with its bands, and the last week's figure is the year's.
+    assert '<svg class="chart"' in text and 'class="band low"' in text and ">90%</text>" in text
+    last = re.findall(r"<tr><td>[^<]+</td><td>([\d.]+)%</td></tr>", text)[-1]
+    assert last == f"{mine.attendance_pct:.1f}"
+    # Contacts with parental responsibility said in words.
+    assert re.search(r"Mum One</td><td>Mother</td><td>Yes", text)
+    assert re.search(r"Gran One</td><td>Grandmother</td><td>No", text)
+    # Case timeline, letters, legal actions.
+    assert f'href="/cases/{pupil_world["case"]}"' in text and "A term-time holiday" in text
+    assert f'href="/letters/{pupil_world["letter"]}.pdf"' in text and "88.2%" in text
+    assert "Notice to Improve" in text and "Outcome due 21 Nov 2026" in text
+    assert "£160 (£80 if paid early)" in text and "Payment due by 2 Dec 2026" in text
+
+
+def test_a_wrong_upn_or_school_is_a_clear_refusal(
+    web_app: TestClient, pupil_world: dict[str, object]
+) -> None:
+    log_in(web_app, OFFICE)
+    missing = web_app.get(f"/pupils/{upn(99)}")
+    assert missing.status_code == 404 and f"no pupil {upn(99)}" in missing.text
+    garbled = web_app.get("/pupils/not-a-upn")
+    assert garbled.status_code == 404 and "is not 13 characters" in garbled.text
+    elsewhere = web_app.get(f"/pupils/{pupil_world['upn']}?school=kts-academy")
+    assert elsewhere.status_code == 403 and "does not cover that school" in elsewhere.text
+
+
+def test_a_letter_is_shown_as_stored_and_printed_from_the_stored_copy(
+    web_app: TestClient, pupil_world: dict[str, object], session: Session
+) -> None:
+    # The register changes after the letter was decided: the letter does not.
+    for mark in session.scalars(
+        select(AttendanceMark).where(col(AttendanceMark.pupil_id) == pupil_world["pupil"])
+    ):
+        mark.code = "/"
+        session.add(mark)
+    session.commit()
+    log_in(web_app, PASTORAL)
+    html = web_app.get(f"/letters/{pupil_world['letter']}")
+    assert html.status_code == 200 and html.text == LETTER_HTML
+    assert "sandbox" in html.headers["content-security-policy"]
+    assert "script-src" not in html.headers["content-security-policy"]
+    pdf = web_app.get(f"/letters/{pupil_world['letter']}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "88.2% as of 13 November 2026" in words and "Dear Mum One" in words
+    for path in ("/letters/99999", "/letters/99999.pdf"):
+        gone = web_app.get(path)
+        assert gone.status_code == 404 and "no letter 99999" in gone.text
+
+
+def test_the_legal_page_shows_notices_their_dates_amounts_and_decisions_due(
+    web_app: TestClient, pupil_world: dict[str, object]
+) -> None:
+    log_in(web_app, HEAD)
+    page = web_app.get("/legal")
+    assert page.status_code == 200
+    text = page.text
+    assert 'aria-current="page">Legal actions' in text
+    assert 'Notices to Improve and penalty notices <span class="count">(2)' in text
+    assert "In its improvement period" in text and "Improvement period to 20 Nov 2026" in text
+    assert "Issued, awaiting payment" in text and "Received 4 Nov 2026" in text
+    assert "Payment due by 2 Dec 2026" in text and "Not paid" in text
+    assert "issue by Bedford Borough Council: Issued by the local authority" in text
+    # The NTI's period ended on Friday: its outcome is due (as `attendance legal due`).
+    assert 'Decisions due on Monday 23 November 2026 <span class="count">(1)' in text
+    assert "NTI outcome due: Notice to Improve" in text
+    assert f'href="/pupils/{pupil_world["upn"]}?school=emmanuel-middle"' in text

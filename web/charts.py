@@ -50,7 +50,7 @@ class LinePoint:
 
 
 WIDTH, HEIGHT = 640, 220
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 12, 12, 30
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 24, 12, 30  # room for the last week's label
 _FLOOR = 50.0  # the y axis runs 50-100%: below half the line sits on the floor, labelled
 
 

@@ -68,7 +68,7 @@ def _half(year: PupilYear, day: date, session: str, as_of: date) -> Half:
     code = year.marks.get((day, session))
     if code is None:
         words = "not yet taken" if day <= as_of else "to come"
-        return Half(session, "", "not-counted", f"{session}: {words}")
+        return Half(session, "", "none", f"{session}: {words}")
     meaning = CODES[code].meaning if code in CODES else "unknown code"
     return Half(session, code, calendar_key(code), f"{session}: {code} {meaning}")
 

@@ -14,6 +14,7 @@ from cases.models import (
     LaDuty,
     LegalAction,
     LegalActionEvent,
+    LegalRefusal,
     PupilCarer,
     StoredLetter,
 )
@@ -95,6 +96,9 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "legal_events": [
             _plain(r)
             for r in _rows(session, LegalActionEvent, LegalActionEvent.legal_action_id, legal_ids)
+        ],
+        "legal_refusals": [
+            _plain(r) for r in _rows(session, LegalRefusal, LegalRefusal.pupil_id, one)
         ],
         "la_duties": [_plain(r) for r in _rows(session, LaDuty, LaDuty.pupil_id, one)],
         "letters": [

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from html import escape
 
+import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cases.legal.notice_to_improve import issue_notice_to_improve
+from cases.legal.refusals import LegalActionRefused
+from cases.models import LegalAction, LegalRefusal
+from school.clock import FixedClock
 from school.models import AttendanceMark
 from school.statistics import attendance_statistics
 from tests.register_files import upn
@@ -113,3 +119,27 @@ def test_the_legal_page_shows_notices_their_dates_amounts_and_decisions_due(
     assert 'Decisions due on Monday 23 November 2026 <span class="count">(1)' in text
     assert "NTI outcome due: Notice to Improve" in text
     assert f'href="/pupils/{pupil_world["upn"]}?school=emmanuel-middle"' in text
+
+
+def test_a_refused_notice_is_kept_with_its_rule_and_shown(
+    web_app: TestClient, pupil_world: dict[str, object], session: Session
+) -> None:
+    """Asking for a second Notice to Improve while the first is in its improvement period is
+    refused by the law; the refusal is kept and shown on the legal and pupil pages."""
+    pupil_id = int(str(pupil_world["pupil"]))
+    clock = FixedClock(datetime(2026, 11, 23, 12, tzinfo=UTC))
+    with pytest.raises(LegalActionRefused) as refused:
+        issue_notice_to_improve(
+            session, pupil_id, "Mum One", "Hal Head, Headteacher", date(2026, 11, 23), clock=clock
+        )
+    kept = session.scalars(select(LegalRefusal)).one()
+    assert kept.reason == refused.value.reason and kept.kind == "notice_to_improve"
+    assert (kept.pupil_id, kept.parent, kept.asked_for) == (pupil_id, "Mum One", date(2026, 11, 23))
+    # Nothing else of the refused notice was written.
+    assert len(session.scalars(select(LegalAction)).all()) == 2
+    log_in(web_app, HEAD)
+    for path in ("/legal", f"/pupils/{pupil_world['upn']}"):
+        text = web_app.get(path).text
+        assert "<strong>Notice to Improve</strong> to Mum One" in text, path
+        assert f"<strong>Rule:</strong> {escape(kept.reason)}" in text, path
+    assert 'Refused <span class="count">(1)' in web_app.get("/legal").text

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from cases.legal.agenda import legal_decisions_due
-from cases.legal.register import legal_entries
+from cases.legal.kept_refusals import legal_refusals
+from cases.legal.register import KIND_WORDS, legal_entries
 from school.clock import school_today
 from school.schools import load_school
 from web.staff import Staff, context_of, open_session, render, school_of
@@ -28,6 +29,16 @@ def legal(request: Request, staff: StaffMember, school: str | None = None) -> Re
         loaded = load_school(session, school_id)
         entries = legal_entries(session, school_id)
         due = legal_decisions_due(session, loaded, day)
+        refusals = legal_refusals(session, school_id)
     return render(
-        request, "legal.html", staff, school=loaded, entries=entries, due=due, day=day, page="legal"
+        request,
+        "legal.html",
+        staff,
+        school=loaded,
+        entries=entries,
+        due=due,
+        refusals=refusals,
+        kinds=KIND_WORDS,
+        day=day,
+        page="legal",
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from starlette.responses import Response
 
+from cases.legal.register import KIND_WORDS
 from cases.letters.service import stored_letter_pdf
 from cases.models import StoredLetter
 from school.clock import school_today
@@ -43,7 +44,9 @@ def pupil(request: Request, staff: StaffMember, upn: str, school: str | None = N
             raise Refused(404, f"There is no pupil {upn} at {loaded.name}.")
         day = ctx.settings.board_day or school_today(ctx.clock)
         page = pupil_page(session, loaded, found, day)
-    return render(request, "pupil.html", staff, school=loaded, view=page, page="pupil")
+    return render(
+        request, "pupil.html", staff, school=loaded, view=page, kinds=KIND_WORDS, page="pupil"
+    )
 
 
 def _letter(request: Request, staff: Staff, letter_id: int) -> StoredLetter:

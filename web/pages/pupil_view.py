@@ -9,8 +9,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from cases.legal.kept_refusals import legal_refusals
 from cases.legal.register import LegalEntry, legal_entries
-from cases.models import AttendanceCase, CaseEvent, StoredLetter
+from cases.models import AttendanceCase, CaseEvent, LegalRefusal, StoredLetter
 from school.codes import CODES
 from school.database import id_of
 from school.models import Contact, Pupil
@@ -61,6 +62,7 @@ class PupilPage:
     cases: list[CaseShown]
     letters: list[StoredLetter]
     legal: list[LegalEntry]
+    refusals: list[tuple[LegalRefusal, Pupil]]
     keys: dict[str, str]
 
 
@@ -144,5 +146,6 @@ def pupil_page(session: Session, school: LoadedSchool, pupil: Pupil, as_of: date
         cases=[CaseShown(c, events.get(id_of(c), [])) for c in cases],
         letters=letters,
         legal=legal_entries(session, school.id, pupil_id),
+        refusals=legal_refusals(session, school.id, pupil_id),
         keys=CALENDAR_KEYS,
     )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
+from sqlmodel import Session
 
+from cases.legal.notice_to_improve import issue_notice_to_improve
+from cases.legal.refusals import LegalActionRefused
+from school.clock import FixedClock
 from school.codes import CODES
 from tests.web.browser.test_pages_browser import log_in, serious_violations, shoot
 from tests.web.pages_world import world
@@ -41,14 +47,22 @@ def test_pastoral_reads_the_pupils_year_and_downloads_a_letter_pdf(
 
 
 def test_head_sees_the_legal_actions_and_the_office_is_refused(
-    pupil_world: dict[str, Any], page: Any, live_url: str
+    pupil_world: dict[str, Any], page: Any, live_url: str, session: Session
 ) -> None:
+    # A second Notice to Improve while the first runs: refused, and kept with its rule.
+    clock = FixedClock(datetime(2026, 11, 23, 12, tzinfo=UTC))
+    with pytest.raises(LegalActionRefused):
+        issue_notice_to_improve(
+            session, pupil_world["pupil"], "Mum One", "Hal Head, Headteacher", clock.now().date(),
+            clock=clock,
+        )  # fmt: skip
     log_in(page, live_url, "head")
     page.get_by_role("link", name="Legal actions").click()
     page.get_by_role("heading", name="Notices to Improve and penalty notices").wait_for()
     assert page.get_by_text("Payment due by 2 Dec 2026").count() == 1
     page.get_by_text(f"History of notice {pupil_world['pn']}").click()
     page.get_by_text("Issued by the local authority").wait_for()
+    page.get_by_role("heading", name="Refused (1)").wait_for()
     shoot(page, "legal")
     office = page.context.browser.new_context().new_page()
     log_in(office, live_url, "office")

@@ -111,13 +111,17 @@ def period_for(
     )
 
 
+def _one_pupil(column: Any, pupil_id: int | None) -> list[ColumnElement[bool]]:
+    return [] if pupil_id is None else [column == pupil_id]
+
+
 # Nine marks in ten are / or \: they are only counted (on the mark index), never read. Every
 # figure that needs the code comes from the other marks, read once into `others` from the
 # partial index ix_mark_not_present.
 _NOT_POSSIBLE = sorted(set(CODES) - POSSIBLE_CODES)
 
 
-def statistics_query(school_id: str, period: Period) -> Select[Any]:
+def statistics_query(school_id: str, period: Period, pupil_id: int | None = None) -> Select[Any]:
     """The one statement computing every pupil's figures; kept public so the benchmark runs it.
 
     possible = marks this year - marks of codes that are not possible sessions;
@@ -131,7 +135,7 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
     )
     roll = (
         select(pupil.id, pupil.upn, pupil.date_of_birth, marks_this_year.label("marks"))
-        .where(on_roll(school_id, period.as_of))
+        .where(on_roll(school_id, period.as_of), *_one_pupil(pupil.id, pupil_id))
         .cte("roll")
         .prefix_with("MATERIALIZED")
     )
@@ -260,11 +264,14 @@ def attendance_statistics(session: Session, school_id: str, as_of: date) -> list
     return statistics_for(session, load_school(session, school_id), as_of)
 
 
-def statistics_for(session: Session, school: LoadedSchool, as_of: date) -> list[PupilStatistics]:
-    """`attendance_statistics` for a school a door has already loaded."""
+def statistics_for(
+    session: Session, school: LoadedSchool, as_of: date, pupil_id: int | None = None
+) -> list[PupilStatistics]:
+    """`attendance_statistics` for a school a door has already loaded (or for one of its
+    pupils: the same statement, its roll narrowed to that pupil, for the pupil page)."""
     window = school.policy.policy.la_duties.n_code_resolution_school_days
     period = period_for(school.calendar, as_of, window)
-    rows = session.execute(statistics_query(school.id, period)).mappings()
+    rows = session.execute(statistics_query(school.id, period, pupil_id)).mappings()
     return [_figures(row, as_of) for row in rows]
 
 

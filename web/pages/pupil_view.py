@@ -100,7 +100,7 @@ def calendar_months(school: LoadedSchool, year: PupilYear) -> list[MonthRow]:
 def pupil_page(session: Session, school: LoadedSchool, pupil: Pupil, as_of: date) -> PupilPage:
     """Everything on the page, in a handful of queries whatever the school's size."""
     pupil_id = id_of(pupil)
-    figures = by_upn(statistics_for(session, school, as_of)).get(pupil.upn)
+    figures = by_upn(statistics_for(session, school, as_of, pupil_id)).get(pupil.upn)
     year = pupil_year(session, school.calendar, pupil_id, as_of)
     weeks = [(f"{w.monday:%-d %b}", w.pct) for w in year.weeks(school.calendar)]
     name = f"{pupil.given_name} {pupil.family_name}"

@@ -27,7 +27,8 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/letters/{letter_id}.pdf"): PUPIL_RECORD,
     # Legal actions (issue 11 page 5): pastoral staff prepare notices and the head (or the
     # senior leader they authorise) decides them (spec §5 "Who can issue"); the office and
-    # the DSL have no part in a sanction, so they do not see parents' fines.
+    # the DSL have no part in a sanction, so they do not see parents' fines (nor the legal
+    # section of the pupil page, which web/pages/pupil.py shows by this same entry).
     ("GET", "/legal"): frozenset({"pastoral", "head"}),
 }
 

@@ -30,7 +30,7 @@ OFFICE, PASTORAL, HEAD = ROLE_NAMES["office"], ROLE_NAMES["pastoral"], ROLE_NAME
 def test_the_pupil_page_shows_the_year_figures_contacts_case_letters_and_notices(
     web_app: TestClient, pupil_world: dict[str, object], session: Session
 ) -> None:
-    log_in(web_app, OFFICE)
+    log_in(web_app, PASTORAL)
     page = web_app.get(f"/pupils/{pupil_world['upn']}")
     assert page.status_code == 200, page.text
     text = page.text
@@ -64,6 +64,15 @@ def test_the_pupil_page_shows_the_year_figures_contacts_case_letters_and_notices
     assert f'href="/letters/{pupil_world["letter"]}.pdf"' in text and "88.2%" in text
     assert "Notice to Improve" in text and "Outcome due 21 Nov 2026" in text
     assert "£160 (£80 if paid early)" in text and "Payment due by 2 Dec 2026" in text
+
+
+def test_the_office_sees_the_pupil_and_contacts_but_not_the_parents_notices(
+    web_app: TestClient, pupil_world: dict[str, object]
+) -> None:
+    log_in(web_app, OFFICE)
+    text = web_app.get(f"/pupils/{pupil_world['upn']}").text
+    assert "Mum One" in text and "+447700900101" in text and "Attendance concern" in text
+    assert "Legal actions" not in text and "£160" not in text and "Notice to Improve" not in text
 
 
 def test_a_wrong_upn_or_school_is_a_clear_refusal(

@@ -17,6 +17,7 @@ from school.models import Pupil
 from school.schools import load_school
 from school.upn import upn_problem
 from web.pages.pupil_view import pupil_page
+from web.roles import allowed
 from web.staff import Refused, Staff, context_of, open_session, render, school_of
 from web.staff import staff_member as member
 
@@ -43,7 +44,9 @@ def pupil(request: Request, staff: StaffMember, upn: str, school: str | None = N
         if found is None:
             raise Refused(404, f"There is no pupil {upn} at {loaded.name}.")
         day = ctx.settings.board_day or school_today(ctx.clock)
-        page = pupil_page(session, loaded, found, day)
+        # A pupil's notices are shown to whoever may open the legal actions page, no wider.
+        legal = allowed("GET", "/legal", staff.role)
+        page = pupil_page(session, loaded, found, day, legal)
     return render(
         request, "pupil.html", staff, school=loaded, view=page, kinds=KIND_WORDS, page="pupil"
     )

@@ -61,7 +61,7 @@ class PupilPage:
     contacts: list[Contact]
     cases: list[CaseShown]
     letters: list[StoredLetter]
-    legal: list[LegalEntry]
+    legal: list[LegalEntry] | None  # None: not for this person's role
     refusals: list[tuple[LegalRefusal, Pupil]]
     keys: dict[str, str]
 
@@ -97,8 +97,11 @@ def calendar_months(school: LoadedSchool, year: PupilYear) -> list[MonthRow]:
     return rows
 
 
-def pupil_page(session: Session, school: LoadedSchool, pupil: Pupil, as_of: date) -> PupilPage:
-    """Everything on the page, in a handful of queries whatever the school's size."""
+def pupil_page(
+    session: Session, school: LoadedSchool, pupil: Pupil, as_of: date, legal: bool
+) -> PupilPage:
+    """Everything on the page, in a handful of queries whatever the school's size; the legal
+    actions only when `legal` (the person's role may see the legal actions page)."""
     pupil_id = id_of(pupil)
     figures = by_upn(statistics_for(session, school, as_of, pupil_id)).get(pupil.upn)
     year = pupil_year(session, school.calendar, pupil_id, as_of)
@@ -145,7 +148,7 @@ def pupil_page(session: Session, school: LoadedSchool, pupil: Pupil, as_of: date
         contacts=contacts,
         cases=[CaseShown(c, events.get(id_of(c), [])) for c in cases],
         letters=letters,
-        legal=legal_entries(session, school.id, pupil_id),
-        refusals=legal_refusals(session, school.id, pupil_id),
+        legal=legal_entries(session, school.id, pupil_id) if legal else None,
+        refusals=legal_refusals(session, school.id, pupil_id) if legal else [],
         keys=CALENDAR_KEYS,
     )

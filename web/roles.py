@@ -22,6 +22,7 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     # Pupil page and letters (issue 11 page 3): the office needs the contacts for its calls
     # and the pupil's record when a parent rings; pastoral staff and the DSL work the case;
     # the head oversees. Admin runs accounts, not pupils. A letter is part of the record.
+    ("GET", "/pupils"): PUPIL_RECORD,
     ("GET", "/pupils/{upn}"): PUPIL_RECORD,
     ("GET", "/letters/{letter_id}"): PUPIL_RECORD,
     ("GET", "/letters/{letter_id}.pdf"): PUPIL_RECORD,

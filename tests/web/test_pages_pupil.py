@@ -152,3 +152,22 @@ def test_a_refused_notice_is_kept_with_its_rule_and_shown(
         assert "<strong>Notice to Improve</strong> to Mum One" in text, path
         assert f"<strong>Rule:</strong> {escape(kept.reason)}" in text, path
     assert 'Refused <span class="count">(1)' in web_app.get("/legal").text
+
+
+def test_a_pupil_is_found_by_part_of_a_name_or_by_upn(
+    web_app: TestClient, pupil_world: dict[str, object]
+) -> None:
+    log_in(web_app, OFFICE)
+    link = f'href="/pupils/{pupil_world["upn"]}?school=emmanuel-middle"'
+    for asked in ("pupil1", "PUPIL1 test", "  test   pupil1 ", str(pupil_world["upn"])):
+        page = web_app.get("/pupils", params={"q": asked})
+        assert page.status_code == 200 and link in page.text, asked
+        assert "1 found for" in page.text, asked
+    both = web_app.get("/pupils", params={"q": "test"}).text
+    assert "2 found for" in both and both.index("Pupil1") < both.index("Pupil2")
+    for asked in ("nobody", "%", "_upil1"):  # wildcards are letters here, not patterns
+        page = web_app.get("/pupils", params={"q": asked})
+        assert page.status_code == 200 and "No pupil's name or UPN matches" in page.text
+    assert "found for" not in web_app.get("/pupils").text
+    too_long = web_app.get("/pupils", params={"q": "pupil1" + "x" * 500})
+    assert too_long.status_code == 200 and "0 found for" in too_long.text

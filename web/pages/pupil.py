@@ -14,6 +14,7 @@ from cases.letters.service import stored_letter_pdf
 from cases.models import StoredLetter
 from school.clock import school_today
 from school.models import Pupil
+from school.pupil_search import MOST, find_pupils
 from school.schools import load_school
 from school.upn import upn_problem
 from web.pages.pupil_view import pupil_page
@@ -27,6 +28,25 @@ StaffMember = Annotated[Staff, Depends(member)]
 # A stored letter is served exactly as stored, in a sandbox: no script, no form, nothing
 # loaded from anywhere (letters are plain HTML that fpdf2 can also draw).
 LETTER_POLICY = "default-src 'none'; img-src data:; sandbox; frame-ancestors 'none'"
+
+
+@router.get("/pupils")
+def pupils(
+    request: Request,
+    staff: StaffMember,
+    school: str | None = None,
+    q: str = "",
+) -> Response:
+    """Find a pupil by name or UPN: a parent on the phone gives a name, not a UPN."""
+    q = q[:100]  # no name is longer; a longer paste is cut, not refused with a 422
+    school_id = school_of(staff, school)
+    with open_session(request) as session:
+        loaded = load_school(session, school_id)
+        found = find_pupils(session, school_id, q)
+    return render(
+        request, "pupils.html", staff, school=loaded, q=q, found=found[:MOST],
+        more=len(found) > MOST, page="pupils",
+    )  # fmt: skip
 
 
 @router.get("/pupils/{upn}")

@@ -26,7 +26,11 @@ def test_pastoral_reads_the_pupils_year_and_downloads_a_letter_pdf(
     pupil_world: dict[str, Any], page: Any, live_url: str, tmp_path: Path
 ) -> None:
     log_in(page, live_url, "pastoral")
-    page.goto(f"{live_url}/pupils/{pupil_world['upn']}")
+    page.get_by_role("link", name="Pupils").click()
+    page.get_by_label("Name or UPN").fill("pupil1")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Test, Pupil1").click()
+    assert page.url.startswith(f"{live_url}/pupils/{pupil_world['upn']}")
     page.get_by_role("heading", name="Calendar").wait_for()
     # The code is in the cell as text, its meaning on hover (title) and for screen readers.
     half = page.locator('.half[title^="Mon 5 Oct AM"]')
@@ -75,5 +79,10 @@ def test_head_sees_the_legal_actions_and_the_office_is_refused(
 def test_the_pupil_and_legal_pages_have_no_serious_accessibility_problems(
     pupil_world: dict[str, Any], browser: Any, live_url: str
 ) -> None:
-    for role, path in (("office", f"/pupils/{pupil_world['upn']}"), ("pastoral", "/legal")):
+    pages = (
+        ("office", f"/pupils/{pupil_world['upn']}"),
+        ("pastoral", "/legal"),
+        ("dsl", "/pupils?q=test"),
+    )
+    for role, path in pages:
         assert serious_violations(browser, live_url, role, path) == [], path

@@ -16,11 +16,15 @@ from sqlmodel import Session, col
 from cases.legal.notice_to_improve import issue_notice_to_improve
 from cases.legal.refusals import LegalActionRefused
 from cases.models import LegalAction, LegalRefusal
+from school.accounts import add_account
 from school.clock import FixedClock
 from school.models import AttendanceMark
+from school.policy_files import bundled_policy, load_policy
+from school.schools import set_up_school
 from school.statistics import attendance_statistics
+from tests.conftest import CALENDAR
 from tests.register_files import upn
-from tests.web.pages_world import ROLE_NAMES, log_in, web_app, world
+from tests.web.pages_world import OTHER_SCHOOL, PASSWORD, ROLE_NAMES, log_in, web_app, world
 from tests.web.pupil_world import LETTER_HTML, pupil_world
 
 __all__ = ["pupil_world", "web_app", "world"]
@@ -171,3 +175,25 @@ def test_a_pupil_is_found_by_part_of_a_name_or_by_upn(
     assert "found for" not in web_app.get("/pupils").text
     too_long = web_app.get("/pupils", params={"q": "pupil1" + "x" * 500})
     assert too_long.status_code == 200 and "0 found for" in too_long.text
+
+
+def test_staff_of_another_school_see_none_of_this_schools_pupils_letters_or_notices(
+    web_app: TestClient, pupil_world: dict[str, object], session: Session
+) -> None:
+    when = FixedClock(datetime(2026, 11, 23, 10, tzinfo=UTC))
+    set_up_school(
+        session, OTHER_SCHOOL, load_policy(bundled_policy(OTHER_SCHOOL)), CALENDAR.read_text(),
+        str(CALENDAR), when,
+    )  # fmt: skip
+    session.commit()
+    add_account(session, "Kit Other", "head", [OTHER_SCHOOL], PASSWORD, "test", when)
+    log_in(web_app, "Kit Other")
+    upn_here = pupil_world["upn"]
+    assert web_app.get(f"/pupils/{upn_here}").status_code == 404
+    assert web_app.get(f"/pupils/{upn_here}?school=emmanuel-middle").status_code == 403
+    assert "found for" in (found := web_app.get("/pupils", params={"q": "pupil"}).text)
+    assert "Pupil1" not in found
+    for path in (f"/letters/{pupil_world['letter']}", f"/letters/{pupil_world['letter']}.pdf"):
+        assert web_app.get(path).status_code == 404, path
+    legal = web_app.get("/legal").text
+    assert "Mum One" not in legal and "Dad Two" not in legal and "(0)" in legal

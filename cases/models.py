@@ -265,3 +265,21 @@ class RetentionRun(SQLModel, table=True):
     policy_version: str = Field(max_length=64)
     cutoffs: dict[str, Any] = _json()  # {"register_before": "2019-12-04", ...}
     counts: dict[str, int] = _json()  # {"marks_deleted": 120, ...}
+
+
+class LegalRefusal(SQLModel, table=True):
+    """A notice the engine refused, with the rule that refused it, kept when refused: the
+    legal actions page shows it, and a subject access request includes it."""
+
+    __tablename__ = "legal_refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(foreign_key="school.id", max_length=64, index=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    kind: str = Field(max_length=30)  # the notice asked for: notice_to_improve, penalty_notice
+    parent: str  # as the person asking named them
+    asked_by: str
+    asked_for: dt.date  # the date the notice would have been issued or requested on
+    refused_at: dt.datetime = _utc()
+    reason: str  # the refusal's words, naming the rule (spec §5 ...)
+    alternatives: list[str] = _json()  # what the law says to consider instead, if anything

@@ -14,6 +14,7 @@ from cases.models import (
     LaDuty,
     LegalAction,
     LegalActionEvent,
+    LegalRefusal,
     PupilCarer,
     StoredLetter,
 )
@@ -120,6 +121,9 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "legal_events": [
             _plain(r)
             for r in _rows(session, LegalActionEvent, LegalActionEvent.legal_action_id, legal_ids)
+        ],
+        "legal_refusals": [
+            _plain(r) for r in _rows(session, LegalRefusal, LegalRefusal.pupil_id, one)
         ],
         "la_duties": [_plain(r) for r in _rows(session, LaDuty, LaDuty.pupil_id, one)],
         "letters": [{k: v for k, v in _plain(r).items() if k != "html"} for r in letters],

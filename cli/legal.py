@@ -343,3 +343,28 @@ def due(
         return
     console.print(f"{len(items)} legal decisions due at {loaded.id} on {day}.")
     print_due(items, wide)
+
+
+@legal_app.command("list")
+def list_(
+    school: School,
+    upn: Annotated[str | None, typer.Option(help="Only this pupil's.")] = None,
+    format: FormatOption = Format.table,
+    wide: WideOption = False,
+) -> None:
+    """Every notice with its state and next date, then the notices refused and why."""
+    from cases.legal.kept_refusals import legal_refusals
+    from cases.legal.register import legal_entries
+    from cli.legal_output import entry_json, print_register, refusal_json
+    from school.database import id_of, session_for
+
+    with refused_by_law(), session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        pupil_id = id_of(pupil_by_upn(session, loaded.id, upn)) if upn else None
+        actions = [entry_json(e) for e in legal_entries(session, loaded.id, pupil_id)]
+        refusals = [refusal_json(r, p) for r, p in legal_refusals(session, loaded.id, pupil_id)]
+    if format is Format.json:
+        print_json({"school": loaded.id, "actions": actions, "refusals": refusals})
+        return
+    console.print(f"{len(actions)} legal actions and {len(refusals)} refusals at {loaded.id}.")
+    print_register(actions, refusals, wide)

@@ -9,7 +9,8 @@ from typing import Any
 from sqlmodel import Session
 
 from cases.legal.agenda import LegalDue
-from cases.models import LegalAction, LegalActionEvent
+from cases.legal.register import LegalEntry
+from cases.models import LegalAction, LegalActionEvent, LegalRefusal
 from cli.common import console
 from cli.output import Column, people_table
 from school.database import id_of
@@ -112,3 +113,54 @@ def legal_lines(shown: dict[str, Any]) -> list[str]:
         f"LEGAL DECISION DUE since {d['since']} (for {d['decides']}): {d['what']}"
         for d in shown["legal_decisions_due"]
     ] + list(shown["provisional"])
+
+
+def entry_json(entry: LegalEntry) -> dict[str, Any]:
+    """A legal action as `legal list` gives it: the action, whose, and its next date."""
+    return {
+        **action_json(entry.action, entry.events),
+        "upn": entry.pupil.upn,
+        "pupil": f"{entry.pupil.given_name} {entry.pupil.family_name}",
+        "next_step": entry.next_step or None,
+        "next_on": entry.next_on,
+    }
+
+
+def refusal_json(row: LegalRefusal, pupil: Pupil) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "upn": pupil.upn,
+        "pupil": f"{pupil.given_name} {pupil.family_name}",
+        "parent": row.parent,
+        "asked_by": row.asked_by,
+        "asked_for": row.asked_for,
+        "refused_at": row.refused_at,
+        "reason": row.reason,
+        "alternatives": row.alternatives,
+    }
+
+
+def print_register(
+    actions: Sequence[dict[str, Any]], refusals: Sequence[dict[str, Any]], wide: bool
+) -> None:
+    """The actions (whose, what, state, next date), then each refusal with its rule."""
+    if actions:
+        columns = [
+            Column("#", justify="right"), Column("UPN", essential=False), Column("Pupil"),
+            Column("Notice"), Column("Parent", essential=False), Column("State"), Column("Next"),
+        ]  # fmt: skip
+        rows = [
+            [str(a["id"]), a["upn"], a["pupil"], a["kind"].replace("_", " "), a["parent"]["name"],
+             a["state"].replace("_", " "),
+             f"{a['next_step']} {a['next_on'] or ''}".strip() if a["next_step"] else "finished"]
+            for a in actions
+        ]  # fmt: skip
+        console.print(people_table(f"Legal actions: {len(actions)}", columns, rows, wide))
+    for r in refusals:
+        console.print(
+            f"Refused {r['kind'].replace('_', ' ')} to {r['parent']} for {r['pupil']} "
+            f"({r['asked_for']}, asked by {r['asked_by']}): {r['reason']}",
+            markup=False,
+            highlight=False,
+        )

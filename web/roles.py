@@ -7,6 +7,7 @@ MORNING = frozenset({"office", "dsl", "head"})
 SAFEGUARDING = frozenset({"dsl", "head"})
 CASES = frozenset({"pastoral", "dsl", "head"})
 CASEWORK = frozenset({"pastoral", "head"})
+PUPIL_RECORD = frozenset({"office", "pastoral", "dsl", "head"})
 
 # (method, path as routed) -> the roles allowed. A staff route missing here is refused to
 # everyone (tests/web/test_pages_roles.py checks every route of the app is listed).
@@ -33,6 +34,18 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/cases/{case_id}/send-considered"): CASEWORK,
     ("POST", "/support/{action_id}/status"): CASEWORK,
     ("POST", "/actions/{action_id}/outcome"): CASEWORK,
+    # Pupil page and letters (issue 11 page 3): the office needs the contacts for its calls
+    # and the pupil's record when a parent rings; pastoral staff and the DSL work the case;
+    # the head oversees. Admin runs accounts, not pupils. A letter is part of the record.
+    ("GET", "/pupils"): PUPIL_RECORD,
+    ("GET", "/pupils/{upn}"): PUPIL_RECORD,
+    ("GET", "/letters/{letter_id}"): PUPIL_RECORD,
+    ("GET", "/letters/{letter_id}.pdf"): PUPIL_RECORD,
+    # Legal actions (issue 11 page 5): pastoral staff prepare notices and the head (or the
+    # senior leader they authorise) decides them (spec §5 "Who can issue"); the office and
+    # the DSL have no part in a sanction, so they do not see parents' fines (nor the legal
+    # section of the pupil page, which web/pages/pupil.py shows by this same entry).
+    ("GET", "/legal"): frozenset({"pastoral", "head"}),
 }
 
 # Open to anyone: the login form, and the files every page needs.

@@ -13,7 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from school.accounts import audit
 from school.clock import Clock
-from web.pages import case_page, cases_board, dsl, login, morning, users
+from web.pages import case_page, cases_board, dsl, legal, login, morning, pupil, users
 from web.security import SECURITY_HEADERS
 from web.staff import Refused, StaffContext, StaffSettings, context_of, open_session, render
 
@@ -22,7 +22,7 @@ STATIC = Path(__file__).parent / "static"
 
 def include_staff(app: FastAPI, engine: Engine, clock: Clock, settings: StaffSettings) -> None:
     app.state.staff = StaffContext(engine, clock, settings)
-    for page in (login, morning, dsl, users, cases_board, case_page):
+    for page in (login, morning, dsl, users, cases_board, case_page, pupil, legal):
         app.include_router(page.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from cases.legal.effects import (
     _transaction,
     new_notice,
 )
+from cases.legal.kept_refusals import refusal_kept
 from cases.legal.law import (
     DUTY_TEXT,
     EARLY_GROUNDS,
@@ -66,7 +67,8 @@ def issue_notice_to_improve(
     calendar weeks from the day after issue. `offence_summary` holds the eight elements the
     letter needs, one numbered line each (read them back with `notice_elements`).
     """
-    with _transaction(session):
+    kept = refusal_kept(session, pupil_id, NOTICE_TO_IMPROVE, parent, by, on, clock)
+    with kept, _transaction(session):
         notice = new_notice(session, pupil_id, by, parent, on, clock, "the issue date")
         actor, recipient, pupil, school = notice
         parent_name = recipient.name

@@ -14,6 +14,7 @@ from cases.legal.effects import (
     _transaction,
     new_notice,
 )
+from cases.legal.kept_refusals import refusal_kept
 from cases.legal.law import (
     ALTERNATIVE_ACTION,
     NOTICE_TO_IMPROVE,
@@ -62,7 +63,8 @@ def request_penalty_notice(
     period; and this parent has fewer than two counted penalty notices for this pupil in the
     three years ending with `on`.
     """
-    with _transaction(session):
+    kept = refusal_kept(session, pupil_id, PENALTY_NOTICE, parent, by, on, clock)
+    with kept, _transaction(session):
         notice = new_notice(session, pupil_id, by, parent, on, clock, "the request date")
         actor, recipient, pupil, school = notice
         parent_name = recipient.name

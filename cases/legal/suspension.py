@@ -7,6 +7,7 @@ from datetime import date
 from sqlmodel import Session
 
 from cases.legal.effects import _new_action, _transaction, new_notice
+from cases.legal.kept_refusals import refusal_kept
 from cases.legal.law import (
     SUSPENSION_DUTY_SCHOOL_DAYS,
     SUSPENSION_PENALTY_NOTICE,
@@ -42,7 +43,9 @@ def issue_suspension_penalty_notice(
     first 5 school days of the suspension (EIA 2006 s103/s105): £60 within 21 days of receipt,
     £120 within 28. No support test, and it never counts towards the two-notice limit.
     """
-    with _transaction(session):
+    kind = SUSPENSION_PENALTY_NOTICE
+    kept = refusal_kept(session, pupil_id, kind, parent, by, issued_on, clock)
+    with kept, _transaction(session):
         notice = new_notice(session, pupil_id, by, parent, issued_on, clock, "the issue date")
         actor, recipient, pupil, school = notice
         parent_name = recipient.name

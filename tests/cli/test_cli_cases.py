@@ -325,3 +325,32 @@ def test_a_case_is_given_a_key_worker_by_name_and_position(engine, holiday_pupil
     assert history[-1]["trigger"] == "key_worker"
     assert history[-1]["reason"] == "key worker: Jo Bloggs, Head of Year 8"
     assert history[-1]["actor_name"] == "Ann Lee"
+
+
+def test_legal_list_shows_notices_and_the_refusals_with_their_rule(
+    engine, holiday_pupil: str
+) -> None:
+    invoke = door(engine)
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *BY)
+    assert code == 1 and "has no open attendance case" in out
+    code, out = invoke("legal", "list", "--school", "emmanuel-middle", "--format", "json")
+    assert code == 0, out
+    listed = json.loads(out)
+    assert listed["actions"] == []
+    (refusal,) = listed["refusals"]
+    assert refusal["kind"] == "notice_to_improve" and refusal["parent"] == "Parent 1"
+    assert refusal["upn"] == holiday_pupil and refusal["asked_by"] == "Ann Lee, Attendance Lead"
+    assert "support must be offered first" in refusal["reason"]
+    invoke("case", "open", holiday_pupil, *BY, "--reason", "Holiday refused, taken anyway")
+    invoke("case", "no-support", holiday_pupil, *BY, "--reason", "Term-time holiday")
+    code, out = invoke("legal", "nti", holiday_pupil, "--parent", "Parent 1", *BY)
+    assert code == 0, out
+    code, out = invoke("legal", "list", "--school", "emmanuel-middle", "--upn", holiday_pupil)
+    assert code == 0 and "1 legal actions and 1 refusals at emmanuel-middle." in out
+    assert "Refused notice to improve to Parent 1" in out  # the table's cells may wrap
+    code, out = invoke("legal", "list", "--school", "emmanuel-middle", "--format", "json")
+    (action,) = json.loads(out)["actions"]
+    assert action["state"] == "improvement_period" and action["next_step"] == "Outcome due"
+    assert action["upn"] == holiday_pupil and action["next_on"] is not None
+    code, out = invoke("legal", "list", "--school", "emmanuel-middle", "--upn", upn(9))
+    assert code == 1 and f"no pupil {upn(9)}" in out

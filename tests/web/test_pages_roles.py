@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from school.accounts import AuditEntry
+from tests.register_files import upn
 from tests.web.cases_world import cases
 from tests.web.pages_world import ROLE_NAMES, log_in, page_token, web_app, world
 from web.roles import HOME, PUBLIC_PATHS, ROUTE_ROLES
@@ -43,10 +44,16 @@ def test_every_staff_route_is_in_the_role_table(web_app: TestClient) -> None:
 
 
 def _request(client: TestClient, method: str, path: str, ids: dict[str, int], token: str):  # type: ignore[no-untyped-def]
-    # The cases pages' ids (a case, its proposal, a support item): tests/web/cases_world.py.
+    # The cases pages' ids (a case, its proposal, a support item, a letter) and the pupil's
+    # UPN: tests/web/cases_world.py (pupil 1 holds the case and the letter).
     cases_ids = {"case_id": ids["case"], "proposal_id": ids["proposal"], "action_id": ids["action"]}
     url = path.format(
-        task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"], **cases_ids
+        task_id=ids["task"],
+        check_id=ids["check"],
+        alert_id=ids["alert"],
+        **cases_ids,
+        upn=upn(1),
+        letter_id=ids["letter"],
     )
     if method == "GET":
         return client.get(url)

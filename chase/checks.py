@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, select, update
+from sqlalchemy import and_, bindparam, exists, not_, select, update
 from sqlmodel import Session, col
 
 from chase.effects import ChaseEffects
@@ -221,6 +221,7 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
             reason=reason,
             suggested_code=None if seen else code,
         )
+    effects.write()
     session.commit()
     return len(checks)
 
@@ -280,21 +281,51 @@ def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -
         if not claimed:
             session.commit()
             return steps_run
-        checks = session.scalars(
-            select(WelfareCheck)
-            .where(col(WelfareCheck.id).in_(claimed))
-            .order_by(col(WelfareCheck.vulnerable).desc(), col(WelfareCheck.next_due_at))
-            # Read as claimed: the session may hold older copies from earlier in the tick.
-            .execution_options(populate_existing=True)
-        ).all()
+        # Plain rows, outside the session: the batch's new states are written in one
+        # statement below, not flushed check by check.
+        checks = [
+            WelfareCheck(**row)
+            for row in session.execute(
+                select(CHECKS)
+                .where(CHECKS.c.id.in_(claimed))
+                .order_by(CHECKS.c.vulnerable.desc(), CHECKS.c.next_due_at)
+            ).mappings()
+        ]
         checkpoints.reached("advance.claimed")
         effects = ChaseEffects(session, morning, now)
         effects.load([c.pupil_id for c in checks])
         effects.load_tasks(id_of(c) for c in checks)
         for check in checks:
             steps_run += _run_due_steps(CheckAdapter(check, effects), now)
+        effects.write()
+        _store_progress(session, checks)
         checkpoints.reached("advance.before_commit")
         session.commit()
+
+
+def _store_progress(session: Session, checks: list[WelfareCheck]) -> None:
+    """The claimed checks' new states and timers, in one statement. The claim holds them (it
+    bumped `version` under SKIP LOCKED, or SQLite's write lock), so nobody changed them since."""
+    if not checks:
+        return
+    session.execute(
+        update(CHECKS)
+        .where(CHECKS.c.id == bindparam("check_id"))
+        .values(
+            state=bindparam("state"),
+            next_step=bindparam("next_step"),
+            next_due_at=bindparam("next_due_at"),
+        ),
+        [
+            {
+                "check_id": id_of(c),
+                "state": c.state,
+                "next_step": c.next_step,
+                "next_due_at": c.next_due_at,
+            }
+            for c in checks
+        ],
+    )
 
 
 def _claim_due(session: Session, school_id: str, now: datetime) -> list[int]:

@@ -1,7 +1,8 @@
 """What each chase step writes: event rows, staff tasks, outbox messages and DSL alerts.
 
-The welfare-check machine calls these from its callbacks; everything goes into the caller's
-transaction, so a step and its messages commit together or not at all.
+The welfare-check machine calls these from its callbacks; they are held (`chase.pending`) and
+`write` puts them into the caller's transaction a statement a table, so a batch of steps and
+their messages commit together or not at all.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from transitions import EventData
 
-from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import StaffTask, WelfareCheck
 from chase.morning import SchoolMorning
-from chase.notes import add_note
+from chase.pending import (
+    TASKS,
+    Pending,
+    PendingAlert,
+    insert_alerts,
+    insert_events,
+    write_notes,
+    write_tasks,
+)
 from chase.plan import due_at
 from chase.rules import year_words
-from chase.timeline import check_timeline
+from chase.timeline import check_timelines
 from notifications.outbox import Envelope, enqueue
 from notifications.rendering import TemplateProblem, render_email, render_sms
 from school.clock import SCHOOL_TIME_ZONE
@@ -51,7 +60,8 @@ TASK_SCRIPTS = {
 
 
 class ChaseEffects:
-    """The rows one run writes for the checks it advances (implements CheckEffects)."""
+    """The rows one run writes for the checks it moves (implements CheckEffects); nothing
+    reaches the database until `write`, which the caller calls before it commits."""
 
     def __init__(self, session: Session, morning: SchoolMorning, now: datetime) -> None:
         self.session = session
@@ -62,6 +72,7 @@ class ChaseEffects:
         # Each check's open and escalated tasks, read once per batch and kept up to date here:
         # a query (and a flush) per step was 59% of the advance's time at LA scale.
         self.tasks: dict[int, list[StaffTask]] = {}
+        self.pending = Pending()
 
     def load(self, pupil_ids: Iterable[int]) -> None:
         """Read the pupils and contacts of a batch of checks in two queries."""
@@ -83,11 +94,60 @@ class ChaseEffects:
         for check_id in wanted:
             self.tasks[check_id] = []
         if wanted:
-            query = select(StaffTask).where(
-                col(StaffTask.check_id).in_(wanted), col(StaffTask.state).in_(_LIVE_TASKS)
+            self.session.flush()  # a task the caller has just settled is read as settled
+            # Read as plain rows, not into the session: their changes are written in one
+            # statement by `write`, not flushed one by one.
+            query = select(TASKS).where(
+                TASKS.c.check_id.in_(wanted), TASKS.c.state.in_(_LIVE_TASKS)
             )
-            for task in self.session.scalars(query.order_by(col(StaffTask.id))):
-                self.tasks[task.check_id].append(task)
+            for row in self.session.execute(query.order_by(TASKS.c.id)).mappings():
+                self.tasks[row["check_id"]].append(StaffTask(**row))
+
+    def write(self) -> int:
+        """Write everything decided since the last call, a statement a table (alerts last:
+        their timelines read this run's rows). Returns how many messages the outbox took."""
+        # Rows the caller added to the session first were decided first: they keep their order.
+        self.session.flush()
+        pending, self.pending = self.pending, Pending()
+        event_ids = insert_events(self.session, pending.events)
+        write_tasks(self.session, pending)
+        write_notes(self.session, pending)
+        added = enqueue(self.session, pending.envelopes, self.now)
+        if pending.alerts:
+            added += self._write_alerts(pending.alerts, pending.events, event_ids)
+        insert_events(self.session, self.pending.events)  # notes of alert texts not written
+        self.pending = Pending()
+        return added
+
+    def _write_alerts(
+        self, alerts: list[PendingAlert], events: list[dict[str, Any]], event_ids: list[int]
+    ) -> int:
+        """The alerts with what was known when each was raised, and their messages."""
+        after = {
+            event_ids[i]
+            for alert in alerts
+            for i in range(alert.events_before, len(events))
+            if events[i]["check_id"] == alert.row.id
+        }
+        timelines = check_timelines(self.session, [a.row for a in alerts], leave_out=after)
+        rows = [
+            {
+                "school_id": a.row.school_id,
+                "check_id": id_of(a.row),
+                "raised_at": self.now,
+                "reason": a.reason,
+                "timeline": timelines[id_of(a.row)],
+                "policy_version": a.row.policy_version,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+            }
+            for a in alerts
+        ]
+        ids = insert_alerts(self.session, rows)
+        envelopes = []
+        for alert, row, alert_id in zip(alerts, rows, ids, strict=True):
+            envelopes += self._safeguarding_envelopes(alert.row, alert_id, row)
+        return enqueue(self.session, envelopes, self.now)
 
     # --- CheckEffects ---------------------------------------------------------------------
 
@@ -95,17 +155,14 @@ class ChaseEffects:
         row: WelfareCheck = check.row
         transition = event.transition
         assert transition is not None, "after_state_change always has a transition"
-        self.session.add(
-            WelfareCheckEvent(
-                check_id=id_of(row),
-                at=self.now,
-                from_state=transition.source,
-                to_state=str(transition.dest),
-                trigger=event.event.name,
-                actor=event.kwargs.get("actor", "engine"),
-                reason=event.kwargs.get("reason", ""),
-                policy_version=row.policy_version,
-            )
+        self.pending.event(
+            row,
+            self.now,
+            from_state=transition.source,
+            to_state=str(transition.dest),
+            trigger=event.event.name,
+            actor=event.kwargs.get("actor", "engine"),
+            reason=event.kwargs.get("reason", ""),
         )
 
     def run_step(self, check: CheckAdapter, step: dict[str, Any]) -> None:
@@ -130,16 +187,14 @@ class ChaseEffects:
         row.suggested_code = suggested_code or row.suggested_code
         for task in self._open_tasks(row, including_escalated=True):
             task.state = "closed"
-            self.session.add(task)
-            if task.id is None:
-                self.session.flush()  # a task raised in this very step needs its id
-            add_note(
-                self.session,
+            self.pending.task_changed(task)
+            self.pending.note(
                 id_of(row),
-                "engine",
-                self.now,
-                f"not needed: {outcome}",
-                task_id=task.id,
+                task,
+                recorded_at=self.now,
+                recorded_by="engine",
+                outcome=None,
+                text=f"not needed: {outcome}",
             )
 
     # --- the steps ------------------------------------------------------------------------
@@ -160,7 +215,7 @@ class ChaseEffects:
     def message_contacts(
         self, row: WelfareCheck, step: dict[str, Any], contacts: list[Contact]
     ) -> int:
-        """Text and/or email each contact on the step's channels; returns messages queued."""
+        """Text and/or email each contact on the step's channels; returns messages written."""
         pupil = self.pupils[row.pupil_id]
         reply_by = self._next_step_time(row, step)
         envelopes = []
@@ -189,7 +244,8 @@ class ChaseEffects:
                 )
                 if envelope:
                     envelopes.append(envelope)
-        return enqueue(self.session, envelopes, self.now)
+        self.pending.envelopes += envelopes
+        return len(envelopes)
 
     def _envelope(
         self,
@@ -229,23 +285,17 @@ class ChaseEffects:
             email = render_email(row.school_id, template, context)
         except TemplateProblem as problem:
             log.warning("message %s not written: %s", key, problem)
-            self.session.add(
-                self._note(row, f"the {channel} to {label} could not be written: {problem}")
+            self.pending.event(
+                row,
+                self.now,
+                from_state=row.state,
+                to_state=row.state,
+                trigger="note",
+                actor="engine",
+                reason=f"the {channel} to {label} could not be written: {problem}",
             )
             return None
         return envelope(email.text, email.subject, email.html)
-
-    def _note(self, row: WelfareCheck, reason: str) -> WelfareCheckEvent:
-        return WelfareCheckEvent(
-            check_id=id_of(row),
-            at=self.now,
-            from_state=row.state,
-            to_state=row.state,
-            trigger="note",
-            actor="engine",
-            reason=reason,
-            policy_version=row.policy_version,
-        )
 
     def _call_task(self, row: WelfareCheck, step: dict[str, Any]) -> None:
         contacts = self._contacts_for(
@@ -300,27 +350,18 @@ class ChaseEffects:
             script=f"{script} {step['note']}" if step.get("note") else script,
             by=", ".join(step.get("by") or []) or None,
         )
-        self.session.add(task)
         self.load_tasks([id_of(row)])
+        self.pending.new_tasks.append(task)
         self.tasks[id_of(row)].append(task)
 
-    def raise_alert(self, row: WelfareCheck, reason: str) -> DslAlert:
-        """A DSL alert with the timeline of everything tried, sent by email and SMS."""
-        self.session.flush()  # the timeline reads this run's rows too
-        alert = DslAlert(
-            school_id=row.school_id,
-            check_id=id_of(row),
-            raised_at=self.now,
-            reason=reason,
-            timeline=check_timeline(self.session, row),
-            policy_version=row.policy_version,
-        )
-        self.session.add(alert)
-        self.session.flush()
-        self._message_safeguarding_leads(row, alert)
-        return alert
+    def raise_alert(self, row: WelfareCheck, reason: str) -> None:
+        """A DSL alert with the timeline of everything tried, sent by email and SMS (written,
+        with its timeline as it stands at this moment, by `write`)."""
+        self.pending.alerts.append(PendingAlert(row, reason, len(self.pending.events)))
 
-    def _message_safeguarding_leads(self, row: WelfareCheck, alert: DslAlert) -> None:
+    def _safeguarding_envelopes(
+        self, row: WelfareCheck, alert_id: int, alert: dict[str, Any]
+    ) -> list[Envelope]:
         pupil = self.pupils[row.pupil_id]
         safeguarding = self.morning.policy.policy.safeguarding
         envelopes = []
@@ -334,18 +375,18 @@ class ChaseEffects:
                 f"{year_words(pupil.year_group)}",
                 "session": _session_word(row.session),
                 "deadline": _final_deadline(row),
-                "reason": alert.reason,
-                "timeline": alert.timeline,
+                "reason": alert["reason"],
+                "timeline": alert["timeline"],
                 "link": None,
             }
             for channel, to in (("sms", person.mobile), ("email", person.email)):
-                key = f"alert:{alert.id}:{role_key}:{channel}"
+                key = f"alert:{alert_id}:{role_key}:{channel}"
                 envelope = to and self._envelope(
-                    row, "dsl_alert", channel, to, key, person.role, context, alert_id=alert.id
+                    row, "dsl_alert", channel, to, key, person.role, context, alert_id=alert_id
                 )
                 if envelope:
                     envelopes.append(envelope)
-        enqueue(self.session, envelopes, self.now)
+        return envelopes
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -360,7 +401,7 @@ class ChaseEffects:
             # 'Tell the social worker' stays open until someone records that it was done.
             if task.step >= 0 and task.due_at <= self.now:
                 task.state = "escalated"
-                self.session.add(task)
+                self.pending.task_changed(task)
 
     def _next_step_due(self, row: WelfareCheck, step: dict[str, Any]) -> datetime | None:
         """When the next step later than this one falls due: the deadline for this step's

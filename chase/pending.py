@@ -1,0 +1,99 @@
+"""What a chase run decided to write, held until it writes it all: one statement a table.
+
+A batch of 500 checks once cost ten statements a check (an event, a task, an outbox insert and
+a flush each); held here, the batch writes its events, tasks, notes and messages with one
+multi-row statement each, whatever its size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session
+
+from chase.models import DslAlert, Note, StaffTask, WelfareCheck, WelfareCheckEvent
+from notifications.outbox import Envelope
+
+EVENTS = WelfareCheckEvent.__table__  # type: ignore[attr-defined]
+TASKS = StaffTask.__table__  # type: ignore[attr-defined]
+NOTES = Note.__table__  # type: ignore[attr-defined]
+ALERTS = DslAlert.__table__  # type: ignore[attr-defined]
+_TASK_COLUMNS = [c.name for c in TASKS.columns if c.name != "id"]
+
+
+@dataclass
+class PendingAlert:
+    """An alert decided for a check; `events_before` is how many events the run had decided
+    when it was raised, so its timeline holds what was known then and nothing after."""
+
+    row: WelfareCheck
+    reason: str
+    events_before: int
+
+
+@dataclass
+class Pending:
+    """Rows decided and not yet written, in the order they were decided."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    new_tasks: list[StaffTask] = field(default_factory=list)
+    changed_tasks: dict[int, StaffTask] = field(default_factory=dict)
+    notes: list[tuple[StaffTask | None, dict[str, Any]]] = field(default_factory=list)
+    envelopes: list[Envelope] = field(default_factory=list)
+    alerts: list[PendingAlert] = field(default_factory=list)
+
+    def event(self, row: WelfareCheck, now: datetime, **words: str) -> None:
+        """An event on a check: from_state, to_state, trigger, actor and reason."""
+        self.events.append(
+            {"check_id": row.id, "at": now, "policy_version": row.policy_version, **words}
+        )
+
+    def task_changed(self, task: StaffTask) -> None:
+        if task.id is not None:
+            self.changed_tasks[task.id] = task
+
+    def note(self, check_id: int, task: StaffTask | None, **fields: Any) -> None:
+        """A note, on `task` once it has an id (a task raised in this very run has none yet)."""
+        self.notes.append((task, {"check_id": check_id, "alert_id": None, **fields}))
+
+
+def insert_events(session: Session, events: list[dict[str, Any]]) -> list[int]:
+    """The events in one statement; their ids in the order given."""
+    if not events:
+        return []
+    returning = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(returning, events))
+
+
+def write_tasks(session: Session, pending: Pending) -> None:
+    """New tasks in one statement (their ids set on them), changed states in one more."""
+    if pending.new_tasks:
+        rows = [{c: getattr(t, c) for c in _TASK_COLUMNS} for t in pending.new_tasks]
+        returning = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
+        for task, task_id in zip(pending.new_tasks, session.scalars(returning, rows), strict=True):
+            task.id = task_id
+    if pending.changed_tasks:
+        session.execute(
+            update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(state=bindparam("s")),
+            [{"task_id": i, "s": t.state} for i, t in sorted(pending.changed_tasks.items())],
+        )
+    pending.new_tasks, pending.changed_tasks = [], {}
+
+
+def write_notes(session: Session, pending: Pending) -> None:
+    """Every note in one statement, each naming its task's id (written before the notes)."""
+    if pending.notes:
+        rows = [{**fields, "task_id": task.id if task else None} for task, fields in pending.notes]
+        session.execute(insert(NOTES), rows)
+    pending.notes = []
+
+
+def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """The alerts in one statement; their ids in the order given."""
+    if not rows:
+        return []
+    returning = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
+    return list(session.scalars(returning, rows))

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from transitions import EventData
 
-from chase.models import StaffTask, WelfareCheck
+from chase.models import WelfareCheck
 from chase.morning import SchoolMorning
 from chase.pending import (
     TASKS,
     Pending,
     PendingAlert,
+    TaskRow,
     insert_alerts,
     insert_events,
     write_notes,
@@ -29,6 +30,7 @@ from chase.pending import (
 )
 from chase.plan import due_at
 from chase.rules import year_words
+from chase.task_scripts import TASK_SCRIPTS, WORKER_INVOLVED, contact_card
 from chase.timeline import check_timelines
 from notifications.outbox import Envelope, enqueue
 from notifications.rendering import TemplateProblem, render_email, render_sms
@@ -39,24 +41,6 @@ from state_machines.welfare_check import CheckAdapter
 
 log = logging.getLogger(__name__)
 _LIVE_TASKS = ("open", "escalated")
-
-# Reasonable steps that only make sense when a worker is already involved with the family.
-WORKER_INVOLVED = ("social_worker", "child_protection_plan", "child_in_need_plan", "looked_after")
-TASK_SCRIPTS = {
-    "call": "Call {who} about {child}'s absence this {session}. Ask why {child} is not in school "
-    "and whether they are safe. Record what they say.",
-    "home_visit": "Visit {child}'s home (two members of staff). Record whether {child} was seen.",
-    "siblings_schools": "Ask the schools of {child}'s brothers and sisters whether they are in "
-    "today and whether the family has been in touch.",
-    "social_worker": "Call {child}'s social worker: {child} is absent and the family cannot be "
-    "reached.",
-    "early_help": "Call the family's early help worker: {child} is absent and the family cannot "
-    "be reached.",
-    "police": "Decide with the DSL whether to ask the police for a safe and well check on {child}.",
-    "ewo": "Ask the education welfare officer for a safe and well check on {child}.",
-    "emergency_contacts": "Call every emergency contact on {child}'s file.",
-    "letter_home": "Send a letter home asking the family to contact the school about {child}.",
-}
 
 
 class ChaseEffects:
@@ -71,7 +55,7 @@ class ChaseEffects:
         self.contacts: dict[int, list[Contact]] = {}
         # Each check's open and escalated tasks, read once per batch and kept up to date here:
         # a query (and a flush) per step was 59% of the advance's time at LA scale.
-        self.tasks: dict[int, list[StaffTask]] = {}
+        self.tasks: dict[int, list[TaskRow]] = {}
         self.pending = Pending()
 
     def load(self, pupil_ids: Iterable[int]) -> None:
@@ -101,7 +85,7 @@ class ChaseEffects:
                 TASKS.c.check_id.in_(wanted), TASKS.c.state.in_(_LIVE_TASKS)
             )
             for row in self.session.execute(query.order_by(TASKS.c.id)).mappings():
-                self.tasks[row["check_id"]].append(StaffTask(**row))
+                self.tasks[row["check_id"]].append(TaskRow(**row))
 
     def write(self) -> int:
         """Write everything decided since the last call, a statement a table (alerts last:
@@ -339,14 +323,14 @@ class ChaseEffects:
         script: str,
     ) -> None:
         deadline = self._next_step_due(row, step) or self.now
-        task = StaffTask(
+        task = TaskRow(
             check_id=id_of(row),
             school_id=row.school_id,
             kind=kind,
             step=step["index"],
             due_at=deadline,
             created_at=self.now,
-            contacts=[_contact_card(c) for c in contacts],
+            contacts=[contact_card(c) for c in contacts],
             script=f"{script} {step['note']}" if step.get("note") else script,
             by=", ".join(step.get("by") or []) or None,
         )
@@ -390,7 +374,7 @@ class ChaseEffects:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _open_tasks(self, row: WelfareCheck, including_escalated: bool = False) -> list[StaffTask]:
+    def _open_tasks(self, row: WelfareCheck, including_escalated: bool = False) -> list[TaskRow]:
         self.load_tasks([id_of(row)])
         states = _LIVE_TASKS if including_escalated else ("open",)
         return [t for t in self.tasks[id_of(row)] if t.state in states]
@@ -418,18 +402,6 @@ class ChaseEffects:
 
     def _school_phone(self) -> str | None:
         return self.morning.policy.policy.school.phone
-
-
-def _contact_card(contact: Contact) -> dict[str, Any]:
-    return {
-        "contact_id": contact.id,
-        "priority": contact.priority,
-        "name": contact.name,
-        "relationship": contact.relationship,
-        "mobile": contact.mobile,
-        "email": contact.email,
-        "parental_responsibility": contact.parental_responsibility,
-    }
 
 
 def _session_word(session_name: str) -> str:

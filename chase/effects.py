@@ -93,27 +93,29 @@ class ChaseEffects:
         # Rows the caller added to the session first were decided first: they keep their order.
         self.session.flush()
         pending, self.pending = self.pending, Pending()
-        event_ids = insert_events(self.session, pending.events)
+        # An alert holds what was known when it was raised: a check's events decided after
+        # its alert (the move to dsl_alerted itself) are written after the alert is.
+        later = {
+            i
+            for alert in pending.alerts
+            for i in range(alert.events_before, len(pending.events))
+            if pending.events[i]["check_id"] == alert.row.id
+        }
+        insert_events(self.session, [e for i, e in enumerate(pending.events) if i not in later])
         write_tasks(self.session, pending)
         write_notes(self.session, pending)
         added = enqueue(self.session, pending.envelopes, self.now)
         if pending.alerts:
-            added += self._write_alerts(pending.alerts, pending.events, event_ids)
-        insert_events(self.session, self.pending.events)  # notes of alert texts not written
+            added += self._write_alerts(pending.alerts)
+        # ... then those later events, and notes on alert messages that could not be written.
+        after = [pending.events[i] for i in sorted(later)] + self.pending.events
+        insert_events(self.session, after)
         self.pending = Pending()
         return added
 
-    def _write_alerts(
-        self, alerts: list[PendingAlert], events: list[dict[str, Any]], event_ids: list[int]
-    ) -> int:
+    def _write_alerts(self, alerts: list[PendingAlert]) -> int:
         """The alerts with what was known when each was raised, and their messages."""
-        after = {
-            event_ids[i]
-            for alert in alerts
-            for i in range(alert.events_before, len(events))
-            if events[i]["check_id"] == alert.row.id
-        }
-        timelines = check_timelines(self.session, [a.row for a in alerts], leave_out=after)
+        timelines = check_timelines(self.session, [a.row for a in alerts])
         rows = [
             {
                 "school_id": a.row.school_id,
@@ -129,7 +131,8 @@ class ChaseEffects:
         ]
         ids = insert_alerts(self.session, rows)
         envelopes = []
-        for alert, row, alert_id in zip(alerts, rows, ids, strict=True):
+        for alert, row in zip(alerts, rows, strict=True):
+            alert_id = ids[id_of(alert.row)]
             envelopes += self._safeguarding_envelopes(alert.row, alert_id, row)
         return enqueue(self.session, envelopes, self.now)
 

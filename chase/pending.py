@@ -81,21 +81,26 @@ class Pending:
         self.notes.append((task, {"check_id": check_id, "alert_id": None, **fields}))
 
 
-def insert_events(session: Session, events: list[dict[str, Any]]) -> list[int]:
-    """The events in one statement; their ids in the order given."""
-    if not events:
-        return []
-    returning = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
-    return list(session.scalars(returning, events))
+def insert_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """The events in one statement, numbered in the order given."""
+    if events:
+        session.execute(insert(EVENTS), events)
 
 
+# Ids come back matched by these columns, never by position: asking for RETURNING in the
+# order given makes SQLAlchemy send SQLite one INSERT a row.
 def write_tasks(session: Session, pending: Pending) -> None:
     """New tasks in one statement (their ids set on them), changed states in one more."""
     if pending.new_tasks:
+        # A step raises one task of a kind for a check, so these three name a new task.
         rows = [{c: getattr(t, c) for c in _TASK_COLUMNS} for t in pending.new_tasks]
-        returning = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
-        for task, task_id in zip(pending.new_tasks, session.scalars(returning, rows), strict=True):
-            task.id = task_id
+        key = (TASKS.c.check_id, TASKS.c.kind, TASKS.c.step)
+        ids = {
+            tuple(r[1:]): r[0]
+            for r in session.execute(insert(TASKS).returning(TASKS.c.id, *key), rows)
+        }
+        for task in pending.new_tasks:
+            task.id = ids[task.check_id, task.kind, task.step]
     if pending.changed_tasks:
         session.execute(
             update(TASKS).where(TASKS.c.id == bindparam("task_id")).values(state=bindparam("s")),
@@ -112,9 +117,9 @@ def write_notes(session: Session, pending: Pending) -> None:
     pending.notes = []
 
 
-def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """The alerts in one statement; their ids in the order given."""
+def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """The alerts in one statement (a check has one at most); their ids by check."""
     if not rows:
-        return []
-    returning = insert(ALERTS).returning(ALERTS.c.id, sort_by_parameter_order=True)
-    return list(session.scalars(returning, rows))
+        return {}
+    returning = insert(ALERTS).returning(ALERTS.c.check_id, ALERTS.c.id)
+    return dict(session.execute(returning, rows).tuples().all())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -41,11 +41,9 @@ def timeline_entries(session: Session, check: WelfareCheck) -> list[TimelineEntr
     return timelines(session, [check])[id_of(check)]
 
 
-def timelines(
-    session: Session, checks: Sequence[WelfareCheck], leave_out: Collection[int] = ()
-) -> dict[int, list[TimelineEntry]]:
+def timelines(session: Session, checks: Sequence[WelfareCheck]) -> dict[int, list[TimelineEntry]]:
     """Each check's timeline, read for all of them at once (a query a kind of row, not a
-    query a check); events whose ids are in `leave_out` are left out."""
+    query a check)."""
     ids = [id_of(c) for c in checks]
     entries: dict[int, list[TimelineEntry]] = {i: [] for i in ids}
     for event in session.scalars(
@@ -53,8 +51,6 @@ def timelines(
         .where(col(WelfareCheckEvent.check_id).in_(ids))
         .order_by(col(WelfareCheckEvent.id))
     ):
-        if event.id in leave_out:
-            continue
         what = (
             f"Check opened: {event.reason}"
             if event.trigger == "open"
@@ -136,10 +132,10 @@ def arrival_words(arrival: Arrival) -> str:
 
 
 def check_timelines(
-    session: Session, checks: Sequence[WelfareCheck], leave_out: Collection[int] = ()
+    session: Session, checks: Sequence[WelfareCheck]
 ) -> dict[int, list[dict[str, Any]]]:
     """Each timeline as it is stored on an alert and sent to the DSL: time and words."""
     return {
         check_id: [entry.row() for entry in entries]
-        for check_id, entries in timelines(session, checks, leave_out).items()
+        for check_id, entries in timelines(session, checks).items()
     }

@@ -235,6 +235,29 @@ def test_sms_reply_lost_after_sending_is_unknown(twilio_fake: FakeTwilio) -> Non
     assert {m.to for m in twilio_fake.messages if m.sid} == {MUM, DAD}
 
 
+def test_sms_connections_are_kept_across_batches(twilio_fake: FakeTwilio) -> None:
+    # Each of the channel's threads keeps its client's connection open: three batches of ten
+    # texts travel on at most `concurrency` connections, not one per text or per batch.
+    twilio_fake.expect(body_contains="not in school", count=30)
+    channel = TwilioSmsChannel(twilio_fake.account_sid, twilio_fake.auth_token,
+                               twilio_fake.from_number, base_url=twilio_fake.base_url,
+                               concurrency=2)  # fmt: skip
+
+    async def three_batches() -> list[SendOutcome]:
+        outcomes = []
+        for batch in range(3):
+            texts = [sms(to=f"+4477009{batch}{i:04d}", key=f"b{batch}s{i}") for i in range(10)]
+            outcomes += await channel.send_many(texts, RecordingGate())
+        return outcomes
+
+    outcomes = asyncio.run(three_batches())
+    channel.close()
+
+    assert {o.delivery for o in outcomes} == {Delivery.SENT}
+    assert len(twilio_fake.messages) == 30
+    assert 1 <= len({m.peer_port for m in twilio_fake.messages}) <= 2
+
+
 def test_sms_batch_keeps_order_and_isolates_failures(twilio_fake: FakeTwilio) -> None:
     bad = "+447700900999"
     twilio_fake.expect(to=MUM, count=8)

@@ -206,6 +206,7 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     # then closed here if it is still open, or left alone if that run finished it.
     checks = lock_checks(session, [*codes, *reported])
     effects = ChaseEffects(session, morning, clock.now())
+    effects.load_tasks(id_of(c) for c in checks)  # one query for every check it closes
     for check in checks:
         code = codes.get(id_of(check))
         if code is None:

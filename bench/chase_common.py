@@ -1,13 +1,17 @@
 """The chase benchmark's set-up and references: a local authority's schools and one morning's
-register, the provider fakes in processes of their own, and the aiosmtplib floor."""
+register, the provider fakes in processes of their own, and the floor (the same emails and
+texts sent straight to the fakes with aiosmtplib and the twilio SDK)."""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import queue
 import re
 import resource
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -509,3 +513,67 @@ async def smtp_floor(
 
     await asyncio.gather(*(worker() for _ in range(min(connections, len(emails)))))
     return perf_counter() - start
+
+
+# ---------------------------------------------------------------------------------------------
+# The floor for texts: the twilio SDK sending the same texts to the same fake, and both at once.
+
+
+@dataclass(frozen=True)
+class FloorText:
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    base_url: str
+    account_sid: str
+    auth_token: str
+    from_number: str
+
+
+def twilio_floor(account: TwilioAccount, texts: Sequence[FloorText], concurrency: int) -> float:
+    """Seconds to send every text with the twilio SDK from `concurrency` threads, a client (and
+    so a kept-alive connection) each, made before the clock starts: the channel's own shape."""
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    for _ in range(concurrency):
+        client = Client(account.account_sid, account.auth_token,
+                        http_client=TwilioHttpClient(timeout=10), environment={})  # fmt: skip
+        client.api.base_url = account.base_url.rstrip("/")
+        clients.put(client)
+    local = threading.local()
+
+    def send(text: FloorText) -> None:
+        if not hasattr(local, "client"):
+            local.client = clients.get_nowait()
+        local.client.messages.create(to=text.to, from_=account.from_number, body=text.text)
+
+    start = perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        list(pool.map(send, texts))
+    return perf_counter() - start
+
+
+async def step_floor(
+    smtp: tuple[str, int, int],
+    account: TwilioAccount,
+    emails: Sequence[FloorEmail],
+    texts: Sequence[FloorText],
+    concurrency: int,
+    prebuilt: bool,
+) -> float:
+    """Seconds to send a step's emails and texts straight to the fakes, both at once as the
+    engine's channels do: emails on `smtp`'s (host, port, connections), texts on threads. Each
+    part is timed from its own start (pre-built emails after their bytes are made); the step
+    takes as long as the slower part."""
+    host, port, connections = smtp
+    jobs = []
+    if emails:
+        jobs.append(smtp_floor(host, port, emails, connections, prebuilt))
+    if texts:
+        jobs.append(asyncio.to_thread(twilio_floor, account, texts, concurrency))
+    return max(await asyncio.gather(*jobs), default=0.0)

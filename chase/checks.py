@@ -8,20 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, select, update
-from sqlmodel import Session, col
+from sqlalchemy import and_, bindparam, exists, not_, select, update
+from sqlmodel import Session
 
 from chase.effects import ChaseEffects
 from chase.locks import lock_checks
-from chase.models import ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import ReportedAbsence, WelfareCheck
 from chase.morning import SchoolMorning
+from chase.pending import Pending, TaskRow, insert_events, write_tasks
 from chase.plan import due_at, resolve_plan, start_from
 from chase.register_guard import chased_windows, check_registers
 from school import checkpoints
 from school.clock import Clock
 from school.codes import CODES
 from school.database import id_of, insert_ignoring_duplicates
-from school.models import Pupil
 from school.pupil_flags import PUPIL_FLAGS
 from school.roll import on_roll
 from school.tables import MARKS, PUPILS
@@ -117,48 +117,52 @@ def _record_opening(
     morning: SchoolMorning,
     now: datetime,
 ) -> None:
-    """The opening event for each new check, and the immediate 'tell their worker' tasks."""
-    checks = session.scalars(select(WelfareCheck).where(col(WelfareCheck.id).in_(created))).all()
-    pupils = {
-        p.id: p
-        for p in session.scalars(
-            select(Pupil).where(col(Pupil.id).in_([c.pupil_id for c in checks]))
-        )
-    }
-    for check in checks:
-        pupil = pupils[check.pupil_id]
+    """The opening event for each new check, and the immediate 'tell their worker' tasks: one
+    read, one insert of events and one of tasks, however many checks opened."""
+    notify = [f for f in WORKER_FLAGS if f in morning.policy.policy.chase.notify_worker_flags]
+    opened = session.execute(
+        select(CHECKS.c.id, CHECKS.c.school_id, CHECKS.c.session, CHECKS.c.policy_version,
+               PUPILS.c.given_name, PUPILS.c.year_group, *[PUPILS.c[f] for f in notify])
+        .join(PUPILS, PUPILS.c.id == CHECKS.c.pupil_id)
+        .where(CHECKS.c.id.in_(created))
+        .order_by(CHECKS.c.id)
+    ).mappings()  # fmt: skip
+    pending = Pending()
+    for check in opened:
         when = f"the register closed at {close}"
-        if pupil.year_group in late:
+        if check["year_group"] in late:
             when = f"the register came in, late (it closed at {close})"
-        session.add(
-            WelfareCheckEvent(
-                check_id=id_of(check),
-                at=now,
-                from_state="",
-                to_state="unexplained",
-                trigger="open",
-                actor="engine",
-                reason=f"no mark and no reason given when {when}",
-                policy_version=check.policy_version,
-            )
+        pending.events.append(
+            {
+                "check_id": check["id"],
+                "at": now,
+                "from_state": "",
+                "to_state": "unexplained",
+                "trigger": "open",
+                "actor": "engine",
+                "reason": f"no mark and no reason given when {when}",
+                "policy_version": check["policy_version"],
+            }
         )
-        for flag, worker in WORKER_FLAGS.items():
-            if flag in morning.policy.policy.chase.notify_worker_flags and getattr(pupil, flag):
-                session.add(
-                    StaffTask(
-                        check_id=id_of(check),
-                        school_id=check.school_id,
+        child = check["given_name"]
+        for flag in notify:
+            if check[flag]:
+                pending.new_tasks.append(
+                    TaskRow(
+                        check_id=check["id"],
+                        school_id=check["school_id"],
                         kind=f"notify_{flag}",
                         step=-1,
                         due_at=now,
                         created_at=now,
                         contacts=[],
-                        script=f"Tell {pupil.given_name}'s {worker} now that "
-                        f"{pupil.given_name} is absent this {_session_word(check.session)} "
-                        "and no reason has been given.",
+                        script=f"Tell {child}'s {WORKER_FLAGS[flag]} now that {child} is absent "
+                        f"this {_session_word(check['session'])} and no reason has been given.",
                         by="dsl",
                     )
                 )
+    insert_events(session, pending.events)
+    write_tasks(session, pending)
 
 
 def _session_word(session_name: str) -> str:
@@ -195,6 +199,7 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
     # then closed here if it is still open, or left alone if that run finished it.
     checks = lock_checks(session, [*codes, *reported])
     effects = ChaseEffects(session, morning, clock.now())
+    effects.load_tasks(id_of(c) for c in checks)  # one query for every check it closes
     for check in checks:
         code = codes.get(id_of(check))
         if code is None:
@@ -214,6 +219,7 @@ def close_on_arrival(session: Session, morning: SchoolMorning, clock: Clock) -> 
             reason=reason,
             suggested_code=None if seen else code,
         )
+    effects.write()
     session.commit()
     return len(checks)
 
@@ -273,21 +279,51 @@ def advance_due_checks(session: Session, morning: SchoolMorning, clock: Clock) -
         if not claimed:
             session.commit()
             return steps_run
-        checks = session.scalars(
-            select(WelfareCheck)
-            .where(col(WelfareCheck.id).in_(claimed))
-            .order_by(col(WelfareCheck.vulnerable).desc(), col(WelfareCheck.next_due_at))
-            # Read as claimed: the session may hold older copies from earlier in the tick.
-            .execution_options(populate_existing=True)
-        ).all()
+        # Plain rows, outside the session: the batch's new states are written in one
+        # statement below, not flushed check by check.
+        checks = [
+            WelfareCheck(**row)
+            for row in session.execute(
+                select(CHECKS)
+                .where(CHECKS.c.id.in_(claimed))
+                .order_by(CHECKS.c.vulnerable.desc(), CHECKS.c.next_due_at)
+            ).mappings()
+        ]
         checkpoints.reached("advance.claimed")
         effects = ChaseEffects(session, morning, now)
         effects.load([c.pupil_id for c in checks])
         effects.load_tasks(id_of(c) for c in checks)
         for check in checks:
             steps_run += _run_due_steps(CheckAdapter(check, effects), now)
+        effects.write()
+        _store_progress(session, checks)
         checkpoints.reached("advance.before_commit")
         session.commit()
+
+
+def _store_progress(session: Session, checks: list[WelfareCheck]) -> None:
+    """The claimed checks' new states and timers, in one statement. The claim holds them (it
+    bumped `version` under SKIP LOCKED, or SQLite's write lock), so nobody changed them since."""
+    if not checks:
+        return
+    session.execute(
+        update(CHECKS)
+        .where(CHECKS.c.id == bindparam("check_id"))
+        .values(
+            state=bindparam("state"),
+            next_step=bindparam("next_step"),
+            next_due_at=bindparam("next_due_at"),
+        ),
+        [
+            {
+                "check_id": id_of(c),
+                "state": c.state,
+                "next_step": c.next_step,
+                "next_due_at": c.next_due_at,
+            }
+            for c in checks
+        ],
+    )
 
 
 def _claim_due(session: Session, school_id: str, now: datetime) -> list[int]:

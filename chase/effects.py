@@ -1,7 +1,8 @@
 """What each chase step writes: event rows, staff tasks, outbox messages and DSL alerts.
 
-The welfare-check machine calls these from its callbacks; everything goes into the caller's
-transaction, so a step and its messages commit together or not at all.
+The welfare-check machine calls these from its callbacks; they are held (`chase.pending`) and
+`write` puts them into the caller's transaction a statement a table, so a batch of steps and
+their messages commit together or not at all.
 """
 
 from __future__ import annotations
@@ -15,12 +16,22 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from transitions import EventData
 
-from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import WelfareCheck
 from chase.morning import SchoolMorning
-from chase.notes import add_note
+from chase.pending import (
+    TASKS,
+    Pending,
+    PendingAlert,
+    TaskRow,
+    insert_alerts,
+    insert_events,
+    write_notes,
+    write_tasks,
+)
 from chase.plan import due_at
 from chase.rules import year_words
-from chase.timeline import check_timeline
+from chase.task_scripts import TASK_SCRIPTS, WORKER_INVOLVED, contact_card
+from chase.timeline import check_timelines
 from notifications.outbox import Envelope, enqueue, withdraw_unsent
 from notifications.rendering import TemplateProblem, render_email, render_sms
 from school.clock import SCHOOL_TIME_ZONE
@@ -31,27 +42,10 @@ from state_machines.welfare_check import CheckAdapter
 log = logging.getLogger(__name__)
 _LIVE_TASKS = ("open", "escalated")
 
-# Reasonable steps that only make sense when a worker is already involved with the family.
-WORKER_INVOLVED = ("social_worker", "child_protection_plan", "child_in_need_plan", "looked_after")
-TASK_SCRIPTS = {
-    "call": "Call {who} about {child}'s absence this {session}. Ask why {child} is not in school "
-    "and whether they are safe. Record what they say.",
-    "home_visit": "Visit {child}'s home (two members of staff). Record whether {child} was seen.",
-    "siblings_schools": "Ask the schools of {child}'s brothers and sisters whether they are in "
-    "today and whether the family has been in touch.",
-    "social_worker": "Call {child}'s social worker: {child} is absent and the family cannot be "
-    "reached.",
-    "early_help": "Call the family's early help worker: {child} is absent and the family cannot "
-    "be reached.",
-    "police": "Decide with the DSL whether to ask the police for a safe and well check on {child}.",
-    "ewo": "Ask the education welfare officer for a safe and well check on {child}.",
-    "emergency_contacts": "Call every emergency contact on {child}'s file.",
-    "letter_home": "Send a letter home asking the family to contact the school about {child}.",
-}
-
 
 class ChaseEffects:
-    """The rows one run writes for the checks it advances (implements CheckEffects)."""
+    """The rows one run writes for the checks it moves (implements CheckEffects); nothing
+    reaches the database until `write`, which the caller calls before it commits."""
 
     def __init__(self, session: Session, morning: SchoolMorning, now: datetime) -> None:
         self.session = session
@@ -61,7 +55,8 @@ class ChaseEffects:
         self.contacts: dict[int, list[Contact]] = {}
         # Each check's open and escalated tasks, read once per batch and kept up to date here:
         # a query (and a flush) per step was 59% of the advance's time at LA scale.
-        self.tasks: dict[int, list[StaffTask]] = {}
+        self.tasks: dict[int, list[TaskRow]] = {}
+        self.pending = Pending()
 
     def load(self, pupil_ids: Iterable[int]) -> None:
         """Read the pupils and contacts of a batch of checks in two queries."""
@@ -83,11 +78,63 @@ class ChaseEffects:
         for check_id in wanted:
             self.tasks[check_id] = []
         if wanted:
-            query = select(StaffTask).where(
-                col(StaffTask.check_id).in_(wanted), col(StaffTask.state).in_(_LIVE_TASKS)
+            self.session.flush()  # a task the caller has just settled is read as settled
+            # Read as plain rows, not into the session: their changes are written in one
+            # statement by `write`, not flushed one by one.
+            query = select(TASKS).where(
+                TASKS.c.check_id.in_(wanted), TASKS.c.state.in_(_LIVE_TASKS)
             )
-            for task in self.session.scalars(query.order_by(col(StaffTask.id))):
-                self.tasks[task.check_id].append(task)
+            for row in self.session.execute(query.order_by(TASKS.c.id)).mappings():
+                self.tasks[row["check_id"]].append(TaskRow(**row))
+
+    def write(self) -> int:
+        """Write everything decided since the last call, a statement a table (alerts last:
+        their timelines read this run's rows). Returns how many messages the outbox took."""
+        # Rows the caller added to the session first were decided first: they keep their order.
+        self.session.flush()
+        pending, self.pending = self.pending, Pending()
+        # An alert holds what was known when it was raised: a check's events decided after
+        # its alert (the move to dsl_alerted itself) are written after the alert is.
+        later = {
+            i
+            for alert in pending.alerts
+            for i in range(alert.events_before, len(pending.events))
+            if pending.events[i]["check_id"] == alert.row.id
+        }
+        insert_events(self.session, [e for i, e in enumerate(pending.events) if i not in later])
+        write_tasks(self.session, pending)
+        write_notes(self.session, pending)
+        added = enqueue(self.session, pending.envelopes, self.now)
+        if pending.alerts:
+            added += self._write_alerts(pending.alerts)
+        # ... then those later events, and notes on alert messages that could not be written.
+        after = [pending.events[i] for i in sorted(later)] + self.pending.events
+        insert_events(self.session, after)
+        self.pending = Pending()
+        return added
+
+    def _write_alerts(self, alerts: list[PendingAlert]) -> int:
+        """The alerts with what was known when each was raised, and their messages."""
+        timelines = check_timelines(self.session, [a.row for a in alerts])
+        rows = [
+            {
+                "school_id": a.row.school_id,
+                "check_id": id_of(a.row),
+                "raised_at": self.now,
+                "reason": a.reason,
+                "timeline": timelines[id_of(a.row)],
+                "policy_version": a.row.policy_version,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+            }
+            for a in alerts
+        ]
+        ids = insert_alerts(self.session, rows)
+        envelopes = []
+        for alert, row in zip(alerts, rows, strict=True):
+            alert_id = ids[id_of(alert.row)]
+            envelopes += self._safeguarding_envelopes(alert.row, alert_id, row)
+        return enqueue(self.session, envelopes, self.now)
 
     # --- CheckEffects ---------------------------------------------------------------------
 
@@ -95,17 +142,14 @@ class ChaseEffects:
         row: WelfareCheck = check.row
         transition = event.transition
         assert transition is not None, "after_state_change always has a transition"
-        self.session.add(
-            WelfareCheckEvent(
-                check_id=id_of(row),
-                at=self.now,
-                from_state=transition.source,
-                to_state=str(transition.dest),
-                trigger=event.event.name,
-                actor=event.kwargs.get("actor", "engine"),
-                reason=event.kwargs.get("reason", ""),
-                policy_version=row.policy_version,
-            )
+        self.pending.event(
+            row,
+            self.now,
+            from_state=transition.source,
+            to_state=str(transition.dest),
+            trigger=event.event.name,
+            actor=event.kwargs.get("actor", "engine"),
+            reason=event.kwargs.get("reason", ""),
         )
 
     def run_step(self, check: CheckAdapter, step: dict[str, Any]) -> None:
@@ -131,16 +175,14 @@ class ChaseEffects:
         withdraw_unsent(self.session, id_of(row), "the check was closed")  # see its timeline
         for task in self._open_tasks(row, including_escalated=True):
             task.state = "closed"
-            self.session.add(task)
-            if task.id is None:
-                self.session.flush()  # a task raised in this very step needs its id
-            add_note(
-                self.session,
+            self.pending.task_changed(task)
+            self.pending.note(
                 id_of(row),
-                "engine",
-                self.now,
-                f"not needed: {outcome}",
-                task_id=task.id,
+                task,
+                recorded_at=self.now,
+                recorded_by="engine",
+                outcome=None,
+                text=f"not needed: {outcome}",
             )
 
     # --- the steps ------------------------------------------------------------------------
@@ -161,7 +203,7 @@ class ChaseEffects:
     def message_contacts(
         self, row: WelfareCheck, step: dict[str, Any], contacts: list[Contact]
     ) -> int:
-        """Text and/or email each contact on the step's channels; returns messages queued."""
+        """Text and/or email each contact on the step's channels; returns messages written."""
         pupil = self.pupils[row.pupil_id]
         reply_by = self._next_step_time(row, step)
         envelopes = []
@@ -190,7 +232,8 @@ class ChaseEffects:
                 )
                 if envelope:
                     envelopes.append(envelope)
-        return enqueue(self.session, envelopes, self.now)
+        self.pending.envelopes += envelopes
+        return len(envelopes)
 
     def _envelope(
         self,
@@ -230,23 +273,17 @@ class ChaseEffects:
             email = render_email(row.school_id, template, context)
         except TemplateProblem as problem:
             log.warning("message %s not written: %s", key, problem)
-            self.session.add(
-                self._note(row, f"the {channel} to {label} could not be written: {problem}")
+            self.pending.event(
+                row,
+                self.now,
+                from_state=row.state,
+                to_state=row.state,
+                trigger="note",
+                actor="engine",
+                reason=f"the {channel} to {label} could not be written: {problem}",
             )
             return None
         return envelope(email.text, email.subject, email.html)
-
-    def _note(self, row: WelfareCheck, reason: str) -> WelfareCheckEvent:
-        return WelfareCheckEvent(
-            check_id=id_of(row),
-            at=self.now,
-            from_state=row.state,
-            to_state=row.state,
-            trigger="note",
-            actor="engine",
-            reason=reason,
-            policy_version=row.policy_version,
-        )
 
     def _call_task(self, row: WelfareCheck, step: dict[str, Any]) -> None:
         contacts = self._contacts_for(
@@ -290,38 +327,29 @@ class ChaseEffects:
         script: str,
     ) -> None:
         deadline = self._next_step_due(row, step) or self.now
-        task = StaffTask(
+        task = TaskRow(
             check_id=id_of(row),
             school_id=row.school_id,
             kind=kind,
             step=step["index"],
             due_at=deadline,
             created_at=self.now,
-            contacts=[_contact_card(c) for c in contacts],
+            contacts=[contact_card(c) for c in contacts],
             script=f"{script} {step['note']}" if step.get("note") else script,
             by=", ".join(step.get("by") or []) or None,
         )
-        self.session.add(task)
         self.load_tasks([id_of(row)])
+        self.pending.new_tasks.append(task)
         self.tasks[id_of(row)].append(task)
 
-    def raise_alert(self, row: WelfareCheck, reason: str) -> DslAlert:
-        """A DSL alert with the timeline of everything tried, sent by email and SMS."""
-        self.session.flush()  # the timeline reads this run's rows too
-        alert = DslAlert(
-            school_id=row.school_id,
-            check_id=id_of(row),
-            raised_at=self.now,
-            reason=reason,
-            timeline=check_timeline(self.session, row),
-            policy_version=row.policy_version,
-        )
-        self.session.add(alert)
-        self.session.flush()
-        self._message_safeguarding_leads(row, alert)
-        return alert
+    def raise_alert(self, row: WelfareCheck, reason: str) -> None:
+        """A DSL alert with the timeline of everything tried, sent by email and SMS (written,
+        with its timeline as it stands at this moment, by `write`)."""
+        self.pending.alerts.append(PendingAlert(row, reason, len(self.pending.events)))
 
-    def _message_safeguarding_leads(self, row: WelfareCheck, alert: DslAlert) -> None:
+    def _safeguarding_envelopes(
+        self, row: WelfareCheck, alert_id: int, alert: dict[str, Any]
+    ) -> list[Envelope]:
         pupil = self.pupils[row.pupil_id]
         safeguarding = self.morning.policy.policy.safeguarding
         envelopes = []
@@ -335,22 +363,22 @@ class ChaseEffects:
                 f"{year_words(pupil.year_group)}",
                 "session": _session_word(row.session),
                 "deadline": _final_deadline(row),
-                "reason": alert.reason,
-                "timeline": alert.timeline,
+                "reason": alert["reason"],
+                "timeline": alert["timeline"],
                 "link": None,
             }
             for channel, to in (("sms", person.mobile), ("email", person.email)):
-                key = f"alert:{alert.id}:{role_key}:{channel}"
+                key = f"alert:{alert_id}:{role_key}:{channel}"
                 envelope = to and self._envelope(
-                    row, "dsl_alert", channel, to, key, person.role, context, alert_id=alert.id
+                    row, "dsl_alert", channel, to, key, person.role, context, alert_id=alert_id
                 )
                 if envelope:
                     envelopes.append(envelope)
-        enqueue(self.session, envelopes, self.now)
+        return envelopes
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _open_tasks(self, row: WelfareCheck, including_escalated: bool = False) -> list[StaffTask]:
+    def _open_tasks(self, row: WelfareCheck, including_escalated: bool = False) -> list[TaskRow]:
         self.load_tasks([id_of(row)])
         states = _LIVE_TASKS if including_escalated else ("open",)
         return [t for t in self.tasks[id_of(row)] if t.state in states]
@@ -361,7 +389,7 @@ class ChaseEffects:
             # 'Tell the social worker' stays open until someone records that it was done.
             if task.step >= 0 and task.due_at <= self.now:
                 task.state = "escalated"
-                self.session.add(task)
+                self.pending.task_changed(task)
 
     def _next_step_due(self, row: WelfareCheck, step: dict[str, Any]) -> datetime | None:
         """When the next step later than this one falls due: the deadline for this step's
@@ -378,18 +406,6 @@ class ChaseEffects:
 
     def _school_phone(self) -> str | None:
         return self.morning.policy.policy.school.phone
-
-
-def _contact_card(contact: Contact) -> dict[str, Any]:
-    return {
-        "contact_id": contact.id,
-        "priority": contact.priority,
-        "name": contact.name,
-        "relationship": contact.relationship,
-        "mobile": contact.mobile,
-        "email": contact.email,
-        "parental_responsibility": contact.parental_responsibility,
-    }
 
 
 def _session_word(session_name: str) -> str:

@@ -112,6 +112,19 @@ def _act_on_reply(
     check = lock_checks(session, [id_of(check)], open_only=False)[0]  # as it is now, held
     effects = ChaseEffects(session, school_morning(session, check.school_id, check.date), now)
     effects.load([check.pupil_id])
+    _answer_reply(session, check, effects, meaning, body, who, now)
+    effects.write()
+
+
+def _answer_reply(
+    session: Session,
+    check: WelfareCheck,
+    effects: ChaseEffects,
+    meaning: ReplyMeaning,
+    body: str,
+    who: str,
+    now: datetime,
+) -> None:
     adapter = CheckAdapter(check, effects)
     quoted = body[:300]
     if meaning.meaning == "parent_unaware":
@@ -125,9 +138,8 @@ def _act_on_reply(
             return
         session.add(_note(check, now, who, f"{_UNAWARE_REASON}: {quoted}"))
         if not session.scalars(select(DslAlert).where(col(DslAlert.check_id) == check.id)).first():
-            effects.raise_alert(
-                check, _UNAWARE_REASON
-            )  # an explanation came, but another parent...
+            # An explanation came, but another parent does not know of it: the DSL hears.
+            effects.raise_alert(check, _UNAWARE_REASON)
     elif meaning.meaning == "reason_given":
         fire(
             adapter,
@@ -250,7 +262,9 @@ def message_failed(session: Session, message: OutboxMessage, now: datetime) -> N
     untried = [c for c in effects.contacts[check.pupil_id] if c.id not in tried]
     step = {**check.plan[step_index], "index": step_index}
     for contact in untried:
-        if effects.message_contacts(check, step, [contact]):
+        queued = effects.message_contacts(check, step, [contact])
+        effects.write()  # a message that could not be written leaves a note on the check
+        if queued:
             session.add(
                 _note(
                     check,
@@ -308,6 +322,7 @@ def record_task_outcome(
             reason=reason,
             suggested_code=suggested_code,
         )
+        effects.write()
     elif _no_answer_from_primary(task, outcome, check) and (
         check.next_due_at is None or check.next_due_at > now
     ):
@@ -394,5 +409,6 @@ def report_absence(
             reason=f"reported to staff: {reason}",
             suggested_code=suggested_code,
         )
+        effects.write()
     session.commit()
     return len(checks)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from chase.models import ReportedAbsence, WelfareCheck, WelfareCheckEvent
 from chase.notes import task_and_note_lines
 from notifications.models import OutboxMessage
 from school.clock import SCHOOL_TIME_ZONE
+from school.database import id_of
 from school.models import Arrival
 
 
@@ -36,10 +38,17 @@ class TimelineEntry:
 
 def timeline_entries(session: Session, check: WelfareCheck) -> list[TimelineEntry]:
     """What happened, in order; no phone numbers or message bodies (staff open those)."""
-    entries: list[TimelineEntry] = []
+    return timelines(session, [check])[id_of(check)]
+
+
+def timelines(session: Session, checks: Sequence[WelfareCheck]) -> dict[int, list[TimelineEntry]]:
+    """Each check's timeline, read for all of them at once (a query a kind of row, not a
+    query a check)."""
+    ids = [id_of(c) for c in checks]
+    entries: dict[int, list[TimelineEntry]] = {i: [] for i in ids}
     for event in session.scalars(
         select(WelfareCheckEvent)
-        .where(col(WelfareCheckEvent.check_id) == check.id)
+        .where(col(WelfareCheckEvent.check_id).in_(ids))
         .order_by(col(WelfareCheckEvent.id))
     ):
         what = (
@@ -47,49 +56,66 @@ def timeline_entries(session: Session, check: WelfareCheck) -> list[TimelineEntr
             if event.trigger == "open"
             else f"{event.from_state} → {event.to_state} ({event.actor}: {event.reason})"
         )
-        entries.append(TimelineEntry(event.at, 0, what))
+        entries[event.check_id].append(TimelineEntry(event.at, 0, what))
     for message in session.scalars(
-        select(OutboxMessage).where(
-            col(OutboxMessage.check_id) == check.id, col(OutboxMessage.alert_id).is_(None)
-        )
+        select(OutboxMessage)
+        .where(col(OutboxMessage.check_id).in_(ids), col(OutboxMessage.alert_id).is_(None))
+        .order_by(col(OutboxMessage.id))
     ):
         kind = "Text" if message.channel == "sms" else "Email"
         what = f"{kind} to {message.recipient_label}: {message.status}"
-        entries.append(TimelineEntry(message.created_at, 1, what))
-    for line in task_and_note_lines(session, [check.id]):  # type: ignore[list-item]
-        entries.append(TimelineEntry(line.at, 2, line.what, line.recorded))
+        entries[message.check_id].append(TimelineEntry(message.created_at, 1, what))  # type: ignore[index]
+    for line in task_and_note_lines(session, ids):
+        entries[line.check_id].append(TimelineEntry(line.at, 2, line.what, line.recorded))
+    by_session = {(c.pupil_id, c.date, c.session): id_of(c) for c in checks}
     for reported in session.scalars(
-        select(ReportedAbsence).where(
-            col(ReportedAbsence.pupil_id) == check.pupil_id,
-            col(ReportedAbsence.date) == check.date,
-            col(ReportedAbsence.session) == check.session,
+        select(ReportedAbsence)
+        .where(
+            col(ReportedAbsence.pupil_id).in_({c.pupil_id for c in checks}),
+            col(ReportedAbsence.date).in_({c.date for c in checks}),
         )
+        .order_by(col(ReportedAbsence.id))
     ):
+        check_id = by_session.get((reported.pupil_id, reported.date, reported.session))
+        if check_id is None:
+            continue
         what = (
             f"Absence reported ({reported.source.replace('_', ' ')}, "
             f"recorded by {reported.recorded_by}): {reported.reason}"
         )
-        entries.append(TimelineEntry(reported.recorded_at, 3, what))
-    for arrival in arrivals_that_day(session, check):
-        entries.append(TimelineEntry(arrival_time(arrival), 4, arrival_words(arrival)))
-    return sorted(entries, key=lambda e: (e.at, e.order))
+        entries[check_id].append(TimelineEntry(reported.recorded_at, 3, what))
+    for check_id, arrivals in _arrivals(session, checks).items():
+        for arrival in arrivals:
+            entry = TimelineEntry(arrival_time(arrival), 4, arrival_words(arrival))
+            entries[check_id].append(entry)
+    return {i: sorted(e, key=lambda e: (e.at, e.order)) for i, e in entries.items()}
 
 
 def arrivals_that_day(session: Session, check: WelfareCheck) -> list[Arrival]:
     """The signing-in book's entries for the check's pupil that day, from its session on: a
     child who signs in at lunchtime has been seen, whichever session the check is about."""
-    sessions = ("AM", "PM") if check.session == "AM" else ("PM",)
-    return list(
-        session.scalars(
-            select(Arrival)
-            .where(
-                col(Arrival.pupil_id) == check.pupil_id,
-                col(Arrival.date) == check.date,
-                col(Arrival.session).in_(sessions),
-            )
-            .order_by(col(Arrival.arrived_at))
+    return _arrivals(session, [check])[id_of(check)]
+
+
+def _arrivals(session: Session, checks: Sequence[WelfareCheck]) -> dict[int, list[Arrival]]:
+    """`arrivals_that_day` for each of the checks, in one query."""
+    found: dict[int, list[Arrival]] = {id_of(c): [] for c in checks}
+    by_day: dict[tuple[int, date], list[WelfareCheck]] = {}
+    for check in checks:
+        by_day.setdefault((check.pupil_id, check.date), []).append(check)
+    query = (
+        select(Arrival)
+        .where(
+            col(Arrival.pupil_id).in_({c.pupil_id for c in checks}),
+            col(Arrival.date).in_({c.date for c in checks}),
         )
+        .order_by(col(Arrival.arrived_at), col(Arrival.id))
     )
+    for arrival in session.scalars(query):
+        for check in by_day.get((arrival.pupil_id, arrival.date), []):
+            if arrival.session in (("AM", "PM") if check.session == "AM" else ("PM",)):
+                found[id_of(check)].append(arrival)
+    return found
 
 
 def arrival_time(arrival: Arrival) -> datetime:
@@ -105,6 +131,11 @@ def arrival_words(arrival: Arrival) -> str:
     )
 
 
-def check_timeline(session: Session, check: WelfareCheck) -> list[dict[str, Any]]:
-    """The timeline as it is stored on an alert and sent to the DSL: time and words."""
-    return [entry.row() for entry in timeline_entries(session, check)]
+def check_timelines(
+    session: Session, checks: Sequence[WelfareCheck]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each timeline as it is stored on an alert and sent to the DSL: time and words."""
+    return {
+        check_id: [entry.row() for entry in entries]
+        for check_id, entries in timelines(session, checks).items()
+    }

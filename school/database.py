@@ -130,26 +130,23 @@ def insert_ignoring_duplicates(
     rows: list[dict[str, Any]],
     unique: list[str],
     returning: Any = None,
-    chunk: int = 500,
 ) -> list[Any]:
     """Insert rows, silently skipping any that would break the given unique key.
 
     This is how a second run, or a second worker, can repeat an insert without doing it twice.
-    Returns the `returning` column of the rows actually inserted.
+    Returns the `returning` column of the rows actually inserted (in no particular order).
+    The rows go as one executemany, which SQLAlchemy sends as multi-row INSERTs of a statement
+    compiled once and cached: building one VALUES clause per call cost 25 ms of compiling.
     """
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
     dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted: list[Any] = []
-    for start in range(0, len(rows), chunk):
-        statement = dialect_insert(table).values(rows[start : start + chunk])
-        statement = statement.on_conflict_do_nothing(index_elements=unique)
-        if returning is not None:
-            inserted += [r[0] for r in session.execute(statement.returning(returning))]
-        else:
-            session.execute(statement)
-    return inserted
+    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=unique)
+    if returning is None:
+        session.execute(statement, rows)
+        return []
+    return [r[0] for r in session.execute(statement.returning(returning), rows)]
 
 
 def id_of(row: Any) -> int:

@@ -1,10 +1,11 @@
-"""Email over SMTP with aiosmtplib, on a small pool of reused connections."""
+"""Email over SMTP with aiosmtplib, on a bounded pool of connections reused across batches."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -59,6 +60,60 @@ class _HeaderClasses(HeaderRegistry):
 
 # email.policy.SMTP (CRLF line ends, RFC 2047 headers) with the cached header classes.
 _POLICY = SMTP_POLICY.clone(header_factory=_HeaderClasses())
+# A connection idle longer than this is closed rather than reused: servers drop idle clients
+# (aiosmtpd after 300 s, many after 60 s), and a dropped one costs a failed MAIL to find out.
+IDLE_LIMIT_S = 30.0
+
+
+class _Pool:
+    """Connections kept between batches (at most `size`) on the event loop that opened them:
+    aiosmtplib ties a connection to its loop. When that loop shuts down (asyncio.run cancels
+    its remaining tasks), a keeper task says QUIT on each, so none is left half open."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._idle: list[tuple[float, aiosmtplib.SMTP]] = []
+
+    def take(self) -> aiosmtplib.SMTP | None:
+        """A connection an earlier batch left open on this loop, or None."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._idle = []  # another loop's (its keeper closed them): unusable here
+            self._loop = loop
+            self._keeper = loop.create_task(self._keep(), name="smtp-pool-keeper")
+        while self._idle:
+            since, client = self._idle.pop()
+            if client.is_connected and time.monotonic() - since < IDLE_LIMIT_S:
+                return client
+            client.close()
+        return None
+
+    def give_back(self, client: aiosmtplib.SMTP) -> bool:
+        """Keep a healthy connection for the next batch; False if the pool is full."""
+        if not client.is_connected or len(self._idle) >= self.size:
+            return False
+        self._idle.append((time.monotonic(), client))
+        return True
+
+    async def _keep(self) -> None:
+        try:
+            await asyncio.Event().wait()  # until the loop's owner cancels it at shutdown
+        finally:
+            idle, self._idle = self._idle, []
+            for _, client in idle:
+                await _quit(client)
+
+    def drop(self) -> None:
+        """Close the kept connections now (the keeper says QUIT if its loop still runs)."""
+        keeper, self._keeper, self._loop = self._keeper, None, None
+        if keeper is not None and not keeper.done() and not keeper.get_loop().is_closed():
+            keeper.cancel()
+            return
+        idle, self._idle = self._idle, []
+        for _, client in idle:
+            client.close()
 
 
 class _Batch:
@@ -115,6 +170,7 @@ class SmtpEmailChannel:
         self.connections = connections
         self.timeout_s = timeout_s
         self._local_hostname: str | None = None
+        self._pool = _Pool(connections)
 
     def __repr__(self) -> str:
         return (
@@ -123,7 +179,8 @@ class SmtpEmailChannel:
         )
 
     def close(self) -> None:
-        """Nothing to release between calls; here so every channel can be closed alike."""
+        """Close the connections kept between batches; used again, it connects anew."""
+        self._pool.drop()
 
     async def reconcile(self, lost: list[LostSend]) -> list[Sighting]:
         """Every lost email is sent again with its own Message-ID (see RESEND_SAME_ID)."""
@@ -140,8 +197,8 @@ class SmtpEmailChannel:
         # free, so a slow recipient server holds up one connection, not a fixed share.
         pending = iter(enumerate(messages))
         batch = _Batch(limit=self.connections)
-        # Connections live for one call: aiosmtplib ties them to the running event loop,
-        # and callers may use a new loop per batch.
+        # Each worker takes a connection the last batch left open, if any (connect, EHLO and
+        # the 220 greeting cost as much as a dozen messages on loopback), else opens one.
         workers = min(self.connections, len(messages))
         await asyncio.gather(
             *(self._worker(pending, outcomes, batch, gate) for _ in range(workers))
@@ -158,7 +215,8 @@ class SmtpEmailChannel:
         batch: _Batch,
         gate: SendGate,
     ) -> None:
-        client = self._new_client()
+        client = self._pool.take() or self._new_client()
+        kept = False
         try:
             for index, message in pending:
                 outcome = await self._send_one(client, message, batch, gate)
@@ -166,8 +224,10 @@ class SmtpEmailChannel:
                     gate.finish(message, outcome)  # in memory: no database trip
                 outcomes[index] = outcome
                 log.debug("email %s: %s", message.key, outcome.delivery)
+            kept = self._pool.give_back(client)
         finally:
-            await _quit(client)
+            if not kept:
+                await _quit(client)
 
     def _new_client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(

@@ -240,7 +240,9 @@ class FakeTwilio:
 
     # -- called by the handler ----------------------------------------------------------
 
-    def _record(self, account_sid: str, form: dict[str, str], authorised: bool) -> Reply:
+    def _record(
+        self, account_sid: str, form: dict[str, str], authorised: bool, peer_port: int = 0
+    ) -> Reply:
         to = form.get("To", "")
         body = form.get("Body", "")
         with self._lock:
@@ -263,6 +265,7 @@ class FakeTwilio:
                 response_status=None if reply.action == "close" else reply.status,
                 sid=sid if isinstance(sid, str) else None,
                 from_number=form.get("From", ""),
+                peer_port=peer_port,
             )
             self._messages.append(recorded)
             if expectation is None and script is None:
@@ -372,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake.account_sid,
             fake.auth_token,
         )
-        reply = fake._record(account_sid, form, authorised)
+        reply = fake._record(account_sid, form, authorised, int(self.client_address[1]))
         if reply.action == "close":
             self.close_connection = True
             return

@@ -39,6 +39,7 @@ class RecordedMessage:
     response_status: int | None  # None: the connection was closed without a reply
     sid: str | None  # set when Twilio would hold the message (accepted, or reply lost)
     from_number: str = ""
+    peer_port: int = 0  # the client's end of the connection it came on (keep-alive reuse)
 
 
 @dataclass

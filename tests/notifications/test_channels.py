@@ -235,6 +235,29 @@ def test_sms_reply_lost_after_sending_is_unknown(twilio_fake: FakeTwilio) -> Non
     assert {m.to for m in twilio_fake.messages if m.sid} == {MUM, DAD}
 
 
+def test_sms_connections_are_kept_across_batches(twilio_fake: FakeTwilio) -> None:
+    # Each of the channel's threads keeps its client's connection open: three batches of ten
+    # texts travel on at most `concurrency` connections, not one per text or per batch.
+    twilio_fake.expect(body_contains="not in school", count=30)
+    channel = TwilioSmsChannel(twilio_fake.account_sid, twilio_fake.auth_token,
+                               twilio_fake.from_number, base_url=twilio_fake.base_url,
+                               concurrency=2)  # fmt: skip
+
+    async def three_batches() -> list[SendOutcome]:
+        outcomes = []
+        for batch in range(3):
+            texts = [sms(to=f"+4477009{batch}{i:04d}", key=f"b{batch}s{i}") for i in range(10)]
+            outcomes += await channel.send_many(texts, RecordingGate())
+        return outcomes
+
+    outcomes = asyncio.run(three_batches())
+    channel.close()
+
+    assert {o.delivery for o in outcomes} == {Delivery.SENT}
+    assert len(twilio_fake.messages) == 30
+    assert 1 <= len({m.peer_port for m in twilio_fake.messages}) <= 2
+
+
 def test_sms_batch_keeps_order_and_isolates_failures(twilio_fake: FakeTwilio) -> None:
     bad = "+447700900999"
     twilio_fake.expect(to=MUM, count=8)
@@ -431,6 +454,60 @@ def test_email_pool_delivers_200_messages_exactly_once(smtp_server: FakeSmtpServ
     assert len({o.provider_id for o in outcomes}) == 200
     peers = {r.peer for r in smtp_server.received}
     assert 1 < len(peers) <= 4  # reused connections, not one per message
+
+
+def test_email_connections_are_kept_across_batches(smtp_server: FakeSmtpServer) -> None:
+    # A dispatcher sends claim after claim in one event loop: the pool's connections carry
+    # them all, instead of a connect, greeting and EHLO per connection per claim.
+    channel = smtp_channel(smtp_server, connections=2)
+
+    async def three_batches() -> list[SendOutcome]:
+        outcomes = []
+        for batch in range(3):
+            messages = [
+                email(to=f"p{batch}{i}@home.example", key=f"b{batch}e{i}") for i in range(6)
+            ]
+            outcomes += await channel.send_many(messages, RecordingGate())
+        return outcomes
+
+    outcomes = asyncio.run(three_batches())
+
+    assert {o.delivery for o in outcomes} == {Delivery.SENT}
+    assert len(smtp_server.received) == 18
+    assert len({r.peer for r in smtp_server.received}) <= 2
+
+
+def test_email_kept_connection_dropped_between_batches_is_reopened(
+    smtp_server: FakeSmtpServer,
+) -> None:
+    channel = smtp_channel(smtp_server, connections=1)
+
+    async def two_batches() -> list[SendOutcome]:
+        first = await channel.send_many([email(key="e1")], RecordingGate())
+        smtp_server.drop_at_mail()  # the server hangs up on the kept connection
+        return first + await channel.send_many([email(key="e2")], RecordingGate())
+
+    outcomes = asyncio.run(two_batches())
+
+    assert [o.delivery for o in outcomes] == [Delivery.SENT, Delivery.SENT]
+    assert [r.key for r in smtp_server.received] == ["e1", "e2"]
+    assert len({r.peer for r in smtp_server.received}) == 2
+
+
+def test_email_pool_starts_afresh_in_a_new_event_loop(smtp_server: FakeSmtpServer) -> None:
+    # aiosmtplib ties a connection to its loop: the first loop's are closed as it ends, and a
+    # batch in a new loop opens its own.
+    channel = smtp_channel(smtp_server, connections=2)
+
+    first = send(channel, [email(key="e1"), email(key="e2")])
+    second = send(channel, [email(key="e3"), email(key="e4")])
+
+    assert {o.delivery for o in first + second} == {Delivery.SENT}
+    assert [r.key for r in smtp_server.received].count("e3") == 1
+    first_peers = {r.peer for r in smtp_server.received if r.key in ("e1", "e2")}
+    second_peers = {r.peer for r in smtp_server.received if r.key in ("e3", "e4")}
+    assert not first_peers & second_peers
+    channel.close()
 
 
 def test_email_header_injection_is_permanent(smtp_server: FakeSmtpServer) -> None:

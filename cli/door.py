@@ -43,7 +43,7 @@ class DoorGroup(TyperGroup):
         except BrokenPipeError:
             # The reader stopped reading (`| head`): nothing went wrong, and nothing more can
             # be said to it. Point stdout at /dev/null so the exit's flush is quiet too.
-            _quiet_stdout()
+            quiet_stdout()
             raise typer.Exit(SIGPIPE_EXIT) from None
         except Exception as exc:  # the last door: nothing a user types ends in a traceback
             path = write_crash(exc, _command_of(ctx))
@@ -55,7 +55,7 @@ class DoorGroup(TyperGroup):
 SIGPIPE_EXIT = 141
 
 
-def _quiet_stdout() -> None:
+def quiet_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

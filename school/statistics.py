@@ -36,7 +36,8 @@ __all__ = ["Period", "PupilStatistics", "attendance_statistics", "period_for", "
 
 # Nine marks in ten are / or \: they are only counted (on the mark index), never read. Every
 # figure that needs the code comes from the other marks, read once into `others` from the
-# partial index ix_mark_not_present.
+# partial index ix_mark_not_present. Code sets are listed sorted so the compiled text is the same in
+# every process (a frozenset's order changes with the hash seed).
 _NOT_POSSIBLE = sorted(set(CODES) - POSSIBLE_CODES)
 
 
@@ -86,9 +87,9 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
             count(in_year).label("marks"),
             count(in_year, o.code.in_(_NOT_POSSIBLE)).label("not_possible"),
             count(in_year, o.code == "L").label("late"),
-            count(in_year, o.code.in_(AEA_CODES)).label("aea"),
-            count(in_year, o.code.in_(AUTHORISED_CODES)).label("authorised"),
-            count(in_year, o.code.in_(UNAUTHORISED_CODES)).label("unauthorised"),
+            count(in_year, o.code.in_(sorted(AEA_CODES))).label("aea"),
+            count(in_year, o.code.in_(sorted(AUTHORISED_CODES))).label("authorised"),
+            count(in_year, o.code.in_(sorted(UNAUTHORISED_CODES))).label("unauthorised"),
             count(o.date >= values["half_term_start"], o.code == "L").label("l_half_term"),
             count(o.date >= values["term_start"], o.code == "L").label("l_term"),
             count(o.date >= values["half_term_start"], o.code == "U").label("u_half_term"),
@@ -114,7 +115,7 @@ def statistics_query(school_id: str, period: Period) -> Select[Any]:
             .label("week_back"),
         )
         .select_from(others.join(SCHOOL_DAYS, and_(day.school_id == school, day.date == o.date)))
-        .where(o.code.in_(NATIONAL_THRESHOLD_CODES))
+        .where(o.code.in_(sorted(NATIONAL_THRESHOLD_CODES)))
         .cte("unauthorised")
     )
     u = unauthorised.c

@@ -1,0 +1,69 @@
+"""Writes school/statistics_sql.py: the statistics statement compiled once for SQLite.
+
+    python -m school.statistics_sql_make
+
+Run it after changing `statistics_query`; tests/school/test_statistics_quick.py fails until the
+stored text is the statement the engine compiles today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date
+from pathlib import Path
+from pprint import pformat
+
+from sqlalchemy.dialects import sqlite
+
+from school.statistics import Period, statistics_query
+
+TARGET = Path(__file__).resolve().parent / "statistics_sql.py"
+# The parameters that change between schools and dates; every other one is a constant (a code).
+VARYING = ("school_id", *(f.name for f in fields(Period)))
+
+
+def compiled_for_sqlite() -> tuple[str, dict[str, str | int]]:
+    """The statement's SQL text (named parameters) and the values of its constant parameters."""
+    anyday = date(2000, 1, 1)
+    period = Period(anyday, anyday, anyday, anyday, anyday, 0, anyday)
+    dialect = sqlite.dialect(paramstyle="named")
+    # render_postcompile: each code of an IN list becomes a parameter of its own in the text.
+    compiled = statistics_query("any", period).compile(
+        dialect=dialect, compile_kwargs={"render_postcompile": True}
+    )
+    constants = {k: v for k, v in compiled.params.items() if k not in VARYING}
+    missing = set(VARYING) - set(compiled.params)
+    odd = {k: v for k, v in constants.items() if type(v) not in (str, int)}
+    if missing or odd:
+        raise ValueError(f"statistics statement: missing {missing}, not str/int {odd}")
+    return str(compiled), constants
+
+
+def module_text() -> str:
+    statement, constants = compiled_for_sqlite()
+    pieces = "".join(f"    {piece!r}\n" for piece in _pieces(statement, 80))
+    return (
+        '"""The statistics statement compiled for SQLite (written by `python -m '
+        "school.statistics_sql_make`;\ndo not edit): `stats --format json` runs it with stdlib "
+        'sqlite3 (school/statistics_quick.py)."""\n\n'
+        f"STATEMENT = (\n{pieces})\n\n"
+        f"CONSTANTS: dict[str, str | int] = {pformat(constants, width=90, sort_dicts=True)}\n"
+    )
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """The text cut after spaces and newlines into pieces of about `width` characters."""
+    pieces, start = [], 0
+    while start < len(text):
+        end = start + width
+        if end < len(text):
+            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            end = cut + 1 if cut > start else end
+        pieces.append(text[start:end])
+        start = end
+    return pieces
+
+
+if __name__ == "__main__":
+    TARGET.write_text(module_text(), encoding="utf-8")
+    print(f"wrote {TARGET}")

@@ -23,7 +23,28 @@ def _one_line(message: str) -> None:
     click.echo(visible(" ".join(message.split())), err=True)
 
 
-class DoorGroup(TyperGroup):
+class PlainHelpGroup(TyperGroup):
+    """A command group whose --help lists each command with its whole summary, wrapped to the
+    width, where click would cut it short with "..." (help is plain text: cli/main.py)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, _summary(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _summary(command: click.Command) -> str:
+    """The first paragraph of a command's help (its one-line summary), on one line."""
+    text = command.short_help or (command.help or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
+class DoorGroup(PlainHelpGroup):
     """The root command group: every sub-command runs inside its invoke, so all pass here."""
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from chase.task_outcomes import TASK_OUTCOMES
 from cli.alerts import print_register_alerts, register_alert_json
@@ -356,6 +355,8 @@ def outbox(
     if format is Format.json:
         print_json({"school": school, "messages": [_message_json(m) for m in messages]})
         return
+    from rich.table import Table
+
     table = Table(title=f"Outbox for {school}")
     for heading in ("Time", "To", "By", "Status", "Message"):
         table.add_column(heading)

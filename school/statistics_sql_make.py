@@ -1,4 +1,5 @@
-"""Writes school/statistics_sql.py: the statistics statement compiled once for SQLite.
+"""Writes school/statistics_sql.py: the statistics statement compiled once for SQLite and for
+PostgreSQL (psycopg, with the casts SQLAlchemy's psycopg dialect adds).
 
     python -m school.statistics_sql_make
 
@@ -14,6 +15,8 @@ from pathlib import Path
 from pprint import pformat
 
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.engine import Dialect
 
 from school.statistics import Period, statistics_query
 
@@ -22,11 +25,17 @@ TARGET = Path(__file__).resolve().parent / "statistics_sql.py"
 VARYING = ("school_id", *(f.name for f in fields(Period)))
 
 
-def compiled_for_sqlite() -> tuple[str, dict[str, str | int]]:
+DIALECTS: dict[str, Dialect] = {
+    "sqlite": sqlite.dialect(paramstyle="named"),
+    "postgresql": psycopg.dialect(),  # %(name)s parameters, as SQLAlchemy runs it
+}
+
+
+def compiled_for(name: str) -> tuple[str, dict[str, str | int]]:
     """The statement's SQL text (named parameters) and the values of its constant parameters."""
     anyday = date(2000, 1, 1)
     period = Period(anyday, anyday, anyday, anyday, anyday, 0, anyday)
-    dialect = sqlite.dialect(paramstyle="named")
+    dialect = DIALECTS[name]
     # render_postcompile: each code of an IN list becomes a parameter of its own in the text.
     compiled = statistics_query("any", period).compile(
         dialect=dialect, compile_kwargs={"render_postcompile": True}
@@ -40,14 +49,19 @@ def compiled_for_sqlite() -> tuple[str, dict[str, str | int]]:
 
 
 def module_text() -> str:
-    statement, constants = compiled_for_sqlite()
-    pieces = "".join(f"    {piece!r}\n" for piece in _pieces(statement, 80))
+    parts = []
+    for name in DIALECTS:
+        statement, _ = compiled_for(name)
+        pieces = "".join(f"    {piece!r}\n" for piece in _pieces(statement, 80))
+        parts.append(f"{name.upper()} = (\n{pieces})\n")
+    # The constants (codes and window sizes) are the same for every dialect (a test holds it).
+    constants = pformat(compiled_for("sqlite")[1], width=90, sort_dicts=True)
     return (
-        '"""The statistics statement compiled for SQLite (written by `python -m '
-        "school.statistics_sql_make`;\ndo not edit): `stats --format json` runs it with stdlib "
-        'sqlite3 (school/statistics_quick.py)."""\n\n'
-        f"STATEMENT = (\n{pieces})\n\n"
-        f"CONSTANTS: dict[str, str | int] = {pformat(constants, width=90, sort_dicts=True)}\n"
+        '"""The statistics statement compiled for SQLite and PostgreSQL (written by `python -m\n'
+        "school.statistics_sql_make`; do not edit): `stats --format json` runs it with stdlib "
+        'sqlite3 or\npsycopg (school/statistics_quick.py)."""\n\n'
+        + "\n".join(parts)
+        + f"\nCONSTANTS: dict[str, str | int] = {constants}\n"
     )
 
 

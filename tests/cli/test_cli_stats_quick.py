@@ -1,8 +1,8 @@
 """`attendance stats --format json` by the quick path gives, byte for byte, what the full
 statistics service gives; whatever the quick path cannot read exactly goes to the full command.
 
-The quick path (cli/stats_quick.py, school/statistics_quick.py) runs for plain SQLite files;
-PostgreSQL URLs keep the full path, and these tests hold that they answer the same way.
+The quick path (cli/stats_quick.py, school/statistics_quick.py) reads SQLite files with stdlib
+sqlite3 and PostgreSQL with psycopg; every test runs on both.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from school.policy_files import bundled_policy, load_policy, parse_policy
 from school.register_import import RegisterFiles, import_register
 from school.schools import calendar_of, get_school, set_up_school
 from school.statistics import attendance_statistics
-from school.statistics_sql import CONSTANTS, STATEMENT
-from school.statistics_sql_make import compiled_for_sqlite
+from school.statistics_sql import CONSTANTS, POSTGRESQL, SQLITE
+from school.statistics_sql_make import compiled_for
 from tests.conftest import CALENDAR, NOW
 
 UNTIL = date(2026, 2, 27)
@@ -129,9 +129,10 @@ def _service_json(session: Session, school: str, as_of: date) -> str:
     return json.dumps([f.as_json() for f in figures], indent=1) + "\n"
 
 
-def test_the_stored_statement_is_the_one_the_engine_compiles() -> None:
+def test_the_stored_statements_are_the_ones_the_engine_compiles() -> None:
     """Change `statistics_query` and this fails until `python -m school.statistics_sql_make`."""
-    assert compiled_for_sqlite() == (STATEMENT, CONSTANTS)
+    assert compiled_for("sqlite") == (SQLITE, CONSTANTS)
+    assert compiled_for("postgresql") == (POSTGRESQL, CONSTANTS)
 
 
 def test_quick_path_gives_the_service_figures_on_every_register_and_date(
@@ -143,10 +144,7 @@ def test_quick_path_gives_the_service_figures_on_every_register_and_date(
         for as_of in AS_OF_DATES:
             expected = _service_json(session, school, as_of)
             quick = quick_stats_json(_args(url, school, as_of))
-            if registers.sqlite:
-                assert quick == expected, (school, as_of)
-            else:  # PostgreSQL keeps SQLAlchemy: the quick path steps aside
-                assert quick is None
+            assert quick == expected, (school, as_of)
             code, out, err = door(_args(url, school, as_of))
             assert (code, err, out) == (0, "", expected), (school, as_of)
             seen.extend(json.loads(expected))
@@ -187,13 +185,12 @@ def test_every_form_typer_takes_gives_the_same(
     argv = ["--database", registers.url, *(a.format(school=school, as_of=UNTIL) for a in form)]
     monkeypatch.setenv("ATTENDANCE_DATABASE_URL", "sqlite:////nonexistent/never.db")
     expected = _service_json(registers.session, school, UNTIL)
-    if registers.sqlite:  # taken by the quick path, not only answered by the full one
-        assert quick_stats_json(argv) == expected
+    assert quick_stats_json(argv) == expected  # taken by the quick path, not only the full one
     assert door(argv) == (0, expected, "")
 
 
 def test_what_the_quick_path_cannot_read_goes_to_the_full_command(
-    registers: Registers, door: Door
+    registers: Registers, door: Door, tmp_path: Path
 ) -> None:
     session, url, schools = registers.session, registers.url, registers.schools
     school = schools[0]
@@ -220,9 +217,12 @@ def test_what_the_quick_path_cannot_read_goes_to_the_full_command(
     if not registers.sqlite:
         return
     # A database behind the code: the full command's refusal, not figures from an old schema.
-    with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = '0001'")
-    code, out, err = door(_args(url, OTHER, UNTIL))
+    # (A copy: the test database is shared by the whole run.)
+    behind = tmp_path / "behind.db"
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(behind) as copy:
+        source.backup(copy)
+        copy.execute("UPDATE alembic_version SET version_num = '0001'")
+    code, out, err = door(_args(f"sqlite:///{behind}", OTHER, UNTIL))
     assert (code, out) == (1, "") and "is at schema revision 0001" in " ".join(err.split())
 
 

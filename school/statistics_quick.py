@@ -24,7 +24,7 @@ from school.law import N_CODE_SCHOOL_DAYS
 from school.schema_head import SCHEMA_HEAD
 from school.statistics_figures import figures_from_row
 from school.statistics_period import Period, period_for
-from school.statistics_sql import CONSTANTS, POSTGRESQL, SQLITE
+from school.statistics_sql import CONSTANTS, statement
 
 _PLAIN_FILE = "sqlite:///"
 _POSTGRES = "postgresql+psycopg://"  # what `database_url` makes of every PostgreSQL URL
@@ -32,13 +32,13 @@ _POSTGRES = "postgresql+psycopg://"  # what `database_url` makes of every Postgr
 
 @dataclass(frozen=True)
 class _Driver:
-    statement: str
+    dialect: str  # which stored statement (school/statistics_<dialect>.sql)
     placeholder: str
     dates_as_text: bool  # SQLite stores dates as text (SQLAlchemy's format: ISO 8601)
 
 
-_SQLITE = _Driver(SQLITE, "?", dates_as_text=True)
-_PSYCOPG = _Driver(POSTGRESQL, "%s", dates_as_text=False)
+_SQLITE = _Driver("sqlite", "?", dates_as_text=True)
+_PSYCOPG = _Driver("postgresql", "%s", dates_as_text=False)
 
 
 def sqlite_file(url: str) -> str | None:
@@ -100,7 +100,8 @@ def _read(
     if window is None or calendar is None:
         return None
     period = period_for(calendar, as_of, window)
-    rows = connection.execute(driver.statement, statement_parameters(school_id, period, driver))
+    parameters = statement_parameters(school_id, period, driver)
+    rows = connection.execute(statement(driver.dialect), parameters)
     return [figures_from_row(row, as_of).as_json() for row in rows]
 
 

@@ -49,35 +49,28 @@ def compiled_for(name: str) -> tuple[str, dict[str, str | int]]:
 
 
 def module_text() -> str:
-    parts = []
-    for name in DIALECTS:
-        statement, _ = compiled_for(name)
-        pieces = "".join(f"    {piece!r}\n" for piece in _pieces(statement, 80))
-        parts.append(f"{name.upper()} = (\n{pieces})\n")
+    """school/statistics_sql.py: where the statements are, and their constant parameters."""
     # The constants (codes and window sizes) are the same for every dialect (a test holds it).
     constants = pformat(compiled_for("sqlite")[1], width=90, sort_dicts=True)
     return (
         '"""The statistics statement compiled for SQLite and PostgreSQL (written by `python -m\n'
         "school.statistics_sql_make`; do not edit): `stats --format json` runs it with stdlib "
         'sqlite3 or\npsycopg (school/statistics_quick.py)."""\n\n'
-        + "\n".join(parts)
-        + f"\nCONSTANTS: dict[str, str | int] = {constants}\n"
+        "from pathlib import Path\n\n"
+        "_HERE = Path(__file__).resolve().parent\n\n\n"
+        "def statement(dialect: str) -> str:\n"
+        '    """The SQL text for "sqlite" or "postgresql", with named parameters."""\n'
+        '    return (_HERE / f"statistics_{dialect}.sql").read_text(encoding="utf-8")\n\n\n'
+        f"CONSTANTS: dict[str, str | int] = {constants}\n"
     )
 
 
-def _pieces(text: str, width: int) -> list[str]:
-    """The text cut after spaces and newlines into pieces of about `width` characters."""
-    pieces, start = [], 0
-    while start < len(text):
-        end = start + width
-        if end < len(text):
-            cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
-            end = cut + 1 if cut > start else end
-        pieces.append(text[start:end])
-        start = end
-    return pieces
+def statement_file(dialect: str) -> Path:
+    return TARGET.parent / f"statistics_{dialect}.sql"
 
 
 if __name__ == "__main__":
     TARGET.write_text(module_text(), encoding="utf-8")
-    print(f"wrote {TARGET}")
+    for name in DIALECTS:
+        statement_file(name).write_text(compiled_for(name)[0], encoding="utf-8")
+    print(f"wrote {TARGET} and its statements")

@@ -31,7 +31,7 @@ from school.policy_files import bundled_policy, load_policy, parse_policy
 from school.register_import import RegisterFiles, import_register
 from school.schools import calendar_of, get_school, set_up_school
 from school.statistics import attendance_statistics
-from school.statistics_sql import CONSTANTS, POSTGRESQL, SQLITE
+from school.statistics_sql import CONSTANTS, statement
 from school.statistics_sql_make import compiled_for
 from tests.conftest import CALENDAR, NOW
 
@@ -131,8 +131,8 @@ def _service_json(session: Session, school: str, as_of: date) -> str:
 
 def test_the_stored_statements_are_the_ones_the_engine_compiles() -> None:
     """Change `statistics_query` and this fails until `python -m school.statistics_sql_make`."""
-    assert compiled_for("sqlite") == (SQLITE, CONSTANTS)
-    assert compiled_for("postgresql") == (POSTGRESQL, CONSTANTS)
+    assert compiled_for("sqlite") == (statement("sqlite"), CONSTANTS)
+    assert compiled_for("postgresql") == (statement("postgresql"), CONSTANTS)
 
 
 def test_quick_path_gives_the_service_figures_on_every_register_and_date(

@@ -16,6 +16,7 @@ from cli.casework import (
     refused_by_law,
 )
 from cli.common import open_database
+from cli.door import PlainHelpGroup
 from cli.output import (
     Format,
     FormatOption,
@@ -29,7 +30,9 @@ from cli.parsing import parse_date, parse_person, parse_upn, school_named
 from school.clock import SystemClock, school_today
 
 case_app = typer.Typer(
-    help="A pupil's attendance case through the six stages.", no_args_is_help=True
+    cls=PlainHelpGroup,
+    help="A pupil's attendance case through the six stages.",
+    no_args_is_help=True,
 )
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from chase.task_outcomes import TASK_OUTCOMES
 from cli.alerts import print_register_alerts, register_alert_json
@@ -361,6 +360,8 @@ def outbox(
         which = "needing staff" if flagged else "written"
         console.print(f"Outbox for {school}: no messages {which}.")
         return
+    from rich.table import Table
+
     table = Table(title=f"Outbox for {school}")
     for heading in ("Time", "To", "By", "Status", "Message"):
         table.add_column(heading)

@@ -6,11 +6,10 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import typer
 
-from cli.literal import LiteralConsole
 from school.bundled import POLICY_DIR
 from school.errors import InputError
 
@@ -18,8 +17,39 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from sqlalchemy import Engine
 
-console = LiteralConsole(markup=False, emoji=False)
-errors = LiteralConsole(stderr=True, markup=False, emoji=False)
+    from cli.literal_console import LiteralConsole
+
+
+class _MadeOnFirstUse:
+    """A LiteralConsole made when something is first printed: `--help` never loads rich."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: LiteralConsole | None = None
+
+    def real(self) -> LiteralConsole:
+        if self._console is None:
+            from cli.literal_console import LiteralConsole
+
+            made = LiteralConsole(**self._options)
+            if "width" not in self._options:
+                # rich fixes the width from COLUMNS when a console is made; made at the first
+                # print, that would freeze whatever COLUMNS held then. Left unset, rich reads
+                # COLUMNS (or the terminal) at every print, as a console made at import did.
+                made._width = made._height = None
+            self._console = made
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def _console(**options: Any) -> LiteralConsole:
+    return cast("LiteralConsole", _MadeOnFirstUse(**options))
+
+
+console = _console(markup=False, emoji=False)
+errors = _console(stderr=True, markup=False, emoji=False)
 
 
 class State:
@@ -101,6 +131,6 @@ def progress_bar() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=errors,
+        console=cast("_MadeOnFirstUse", errors).real(),  # rich's own checks see a Console
         transient=True,
     )

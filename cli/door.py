@@ -23,7 +23,28 @@ def _one_line(message: str) -> None:
     click.echo(visible(" ".join(message.split())), err=True)
 
 
-class DoorGroup(TyperGroup):
+class PlainHelpGroup(TyperGroup):
+    """A command group whose --help lists each command with its whole summary, wrapped to the
+    width, where click would cut it short with "..." (help is plain text: cli/main.py)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, _summary(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _summary(command: click.Command) -> str:
+    """The first paragraph of a command's help (its one-line summary), on one line."""
+    text = command.short_help or (command.help or "").split("\n\n", 1)[0]
+    return " ".join(text.split())
+
+
+class DoorGroup(PlainHelpGroup):
     """The root command group: every sub-command runs inside its invoke, so all pass here."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -43,7 +64,7 @@ class DoorGroup(TyperGroup):
         except BrokenPipeError:
             # The reader stopped reading (`| head`): nothing went wrong, and nothing more can
             # be said to it. Point stdout at /dev/null so the exit's flush is quiet too.
-            _quiet_stdout()
+            quiet_stdout()
             raise typer.Exit(SIGPIPE_EXIT) from None
         except Exception as exc:  # the last door: nothing a user types ends in a traceback
             path = write_crash(exc, _command_of(ctx))
@@ -55,7 +76,7 @@ class DoorGroup(TyperGroup):
 SIGPIPE_EXIT = 141
 
 
-def _quiet_stdout() -> None:
+def quiet_stdout() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -9,6 +9,7 @@ import typer
 
 from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.door import PlainHelpGroup
 from cli.output import Format, FormatOption, WideOption, print_json
 from cli.parsing import (
     BadArgument,
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
     from cases.models import LaDuty
 
-duties_app = typer.Typer(help="Duties to the local authority.", no_args_is_help=True)
+duties_app = typer.Typer(
+    cls=PlainHelpGroup, help="Duties to the local authority.", no_args_is_help=True
+)
 
 DutyId = Annotated[int, typer.Argument(help="The duty's number, as `duties list` shows it.")]
 AsOf = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")]

@@ -9,6 +9,7 @@ import typer
 
 from cli.casework import By, MaybeSchool, Reason, School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.door import PlainHelpGroup
 from cli.output import Format, FormatOption, WideOption, print_json
 from cli.parsing import (
     BadArgument,
@@ -33,7 +34,9 @@ Parent = Annotated[
 On = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")]
 
 legal_app = typer.Typer(
-    help="Notices to Improve and penalty notices (spec §5).", no_args_is_help=True
+    cls=PlainHelpGroup,
+    help="Notices to Improve and penalty notices (spec §5).",
+    no_args_is_help=True,
 )
 
 

@@ -8,6 +8,7 @@ import typer
 
 from cli.casework import School, pupil_by_upn, refused_by_law
 from cli.common import console, open_database
+from cli.door import PlainHelpGroup
 from cli.output import (
     Column,
     Format,
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
     from cases.after_school import AfterSchool
 
 letters_app = typer.Typer(
-    help="Letters from the ladders and the Notice to Improve.", no_args_is_help=True
+    cls=PlainHelpGroup,
+    help="Letters from the ladders and the Notice to Improve.",
+    no_args_is_help=True,
 )
 
 

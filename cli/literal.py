@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.console import Console, HighlighterType, JustifyMethod, OverflowMethod
-from rich.style import Style
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 # C0 and C1 controls (but newline and tab), DEL, and the bidirectional overrides that can
 # reorder what a terminal shows (a name could hide or fake text, or colour the screen).
@@ -18,38 +18,10 @@ def visible(text: str) -> str:
     return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
-class LiteralConsole(Console):
-    """A console that prints every string literally: names, notes and policies are data, so
-    `[/]` is not markup, `:100:` is not an emoji and an escape code is shown, not obeyed. Every
-    string rich prints (print, tables' cells and titles, rules) passes through render_str;
-    emphasis is given with style= or `styled`, never with markup."""
-
-    def render_str(
-        self,
-        text: str,
-        *,
-        style: str | Style = "",
-        justify: JustifyMethod | None = None,
-        overflow: OverflowMethod | None = None,
-        emoji: bool | None = None,
-        markup: bool | None = None,
-        highlight: bool | None = None,
-        highlighter: HighlighterType | None = None,
-    ) -> Text:
-        return super().render_str(
-            visible(text),
-            style=style,
-            justify=justify,
-            overflow=overflow,
-            emoji=False,
-            markup=False,
-            highlight=highlight,
-            highlighter=highlighter,
-        )
-
-
 def styled(*parts: str | tuple[str, str]) -> Text:
     """A line with some words emphasised: plain strings and (text, style) pairs, all literal."""
+    from rich.text import Text
+
     return Text.assemble(
         *(visible(p) if isinstance(p, str) else (visible(p[0]), p[1]) for p in parts)
     )

@@ -33,7 +33,7 @@ from cli.common import (
     read_text_file,
     refused,
 )
-from cli.door import DoorGroup
+from cli.door import DoorGroup, PlainHelpGroup
 from cli.output import Format, FormatOption, WideOption, print_json, print_result
 from cli.parsing import (
     date_or_today,
@@ -52,9 +52,14 @@ app = typer.Typer(
     help="Attendance engine for English schools: registers, policies and attendance figures.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Help as click writes it: plain text that fits 80 columns, and no rich help renderer to
+    # load (rich's markdown, syntax and traceback modules were half of `attendance --help`).
+    rich_markup_mode=None,
     cls=DoorGroup,
 )
-policy_app = typer.Typer(help="Work with school policy files.", no_args_is_help=True)
+policy_app = typer.Typer(
+    cls=PlainHelpGroup, help="Work with school policy files.", no_args_is_help=True
+)
 app.add_typer(policy_app, name="policy")
 
 
@@ -247,10 +252,12 @@ app.command()(alerts_cli.alerts)
 app.command()(chase.outbox)
 app.command()(chase.serve)
 app.command()(watchdog_cli.watchdog)
-task_app = typer.Typer(help="Record what happened on a call list task.", no_args_is_help=True)
+task_app = typer.Typer(
+    cls=PlainHelpGroup, help="Record what happened on a call list task.", no_args_is_help=True
+)
 task_app.command("done")(chase.task_done)
 app.add_typer(task_app, name="task")
-alert_app = typer.Typer(help="Act on DSL alerts.", no_args_is_help=True)
+alert_app = typer.Typer(cls=PlainHelpGroup, help="Act on DSL alerts.", no_args_is_help=True)
 alert_app.command("ack")(alerts_cli.alert_ack)
 app.add_typer(alert_app, name="alert")
 app.command("confirm-code")(replies_cli.confirm_code)
@@ -266,6 +273,24 @@ app.command()(retention_cli.retention)
 app.command("export-pupil")(export_cli.export_pupil)
 app.add_typer(users_cli.user_app, name="user")  # accounts for the web app (cli/users.py)
 app.command()(web_cli.web)
+
+
+def _annotations_evaluated(typer_app: typer.Typer) -> None:
+    """Each command's annotations evaluated once, here. They are strings in this code base
+    (`from __future__ import annotations`), and Typer evaluates every one four times while it
+    builds the command line: a sixth of `attendance --help` before this."""
+    from typing import get_type_hints
+
+    infos = [*typer_app.registered_commands, typer_app.registered_callback]
+    for info in infos:
+        if info is not None and info.callback is not None:
+            info.callback.__annotations__ = get_type_hints(info.callback, include_extras=True)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _annotations_evaluated(group.typer_instance)
+
+
+_annotations_evaluated(app)
 
 if __name__ == "__main__":
     app()

@@ -11,13 +11,12 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.table import Table
 
 from cli.common import console
 from school.clock import SCHOOL_TIME_ZONE
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from sqlmodel import SQLModel
 
 
@@ -86,6 +85,9 @@ def people_table(
     title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]], wide: bool
 ) -> Table:
     """A table of what needs a person, the least useful columns left out unless --wide."""
+    from rich import box
+    from rich.table import Table
+
     shown = [i for i, c in enumerate(columns) if wide or c.essential]
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
     for i in shown:

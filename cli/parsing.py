@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date, time
 from typing import TYPE_CHECKING
 
 from school.clock import SystemClock, school_today
-from school.codes import ABSENCE_CODES, CODES, LEGACY_CODES
-from school.upn import upn_problem
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -67,6 +64,10 @@ def parse_time(option: str, text: str) -> time:
 
 def parse_upn(option: str, text: str) -> str:
     """A UPN, upper-cased, with its check letter verified."""
+    # Loaded here, as in the other parsers below: the quick `stats --format json` reads its
+    # date with this module and needs neither the UPN check nor the code tables.
+    from school.upn import upn_problem
+
     upn = text.strip().upper()
     problem = upn_problem(upn)
     if problem:
@@ -76,6 +77,8 @@ def parse_upn(option: str, text: str) -> str:
 
 def parse_absence_code(option: str, text: str) -> str:
     """A DfE 2024 code meaning an absence (reg 10 table 3); a legacy code says what replaced it."""
+    from school.codes import ABSENCE_CODES, CODES, LEGACY_CODES
+
     code = text.strip().upper()
     if code in ABSENCE_CODES:
         return code
@@ -151,6 +154,8 @@ def school_named(session: Session, text: str, option: str = "--school") -> Loade
     ids = list(session.scalars(select(col(School.id)).order_by(col(School.id))))
     if text in ids:
         return load_school(session, text)
+    import difflib
+
     near = difflib.get_close_matches(text, ids, n=3, cutoff=0.5)
     if near:
         raise BadArgument(option, f"no school {shown(text)}; did you mean {' or '.join(near)}?")

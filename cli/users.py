@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import console, fail, open_database
+from cli.door import PlainHelpGroup
 from cli.output import Column, Format, FormatOption, people_table, print_json, print_result
 from cli.parsing import parse_choice, parse_person
 from school.staff_roles import ROLES
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
 from school.clock import SystemClock
 
 user_app = typer.Typer(
-    help="Staff accounts for the web app (attendance web).", no_args_is_help=True
+    cls=PlainHelpGroup,
+    help="Staff accounts for the web app (attendance web).",
+    no_args_is_help=True,
 )
 
 PasswordOption = Annotated[

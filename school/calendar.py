@@ -9,67 +9,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from school.errors import InputError
 
-from school.errors import InputError, pydantic_problems
+if TYPE_CHECKING:
+    from school.calendar_file import CalendarFile
 
 # A register session (morning or afternoon), not a database session.
 RegisterSession = Literal["AM", "PM"]
 SESSIONS: tuple[RegisterSession, RegisterSession] = ("AM", "PM")
-
-
-class TermFile(BaseModel):
-    """One half-term as written in the calendar file."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    start: date
-    end: date
-
-    @model_validator(mode="after")
-    def _in_order(self) -> TermFile:
-        if self.end < self.start:
-            raise ValueError(
-                f"term {self.name!r} ends ({self.end}) before it starts ({self.start})"
-            )
-        return self
-
-
-class CalendarFile(BaseModel):
-    """The documented calendar TOML: closures, optional one-session days, and half-terms."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    closures: list[date] = []
-    # Days on which the school meets for one session only (e.g. an early finish before Christmas).
-    morning_only: list[date] = []
-    afternoon_only: list[date] = []
-    term: list[TermFile]
-
-    @model_validator(mode="after")
-    def _consistent(self) -> CalendarFile:
-        problems = []
-        for i, (earlier, later) in enumerate(zip(self.term, self.term[1:], strict=False), 2):
-            if later.start <= earlier.end:
-                problems.append(
-                    f"term[{i}]: {later.name!r} starts {later.start}, not after {earlier.name!r} "
-                    f"ends {earlier.end}: terms must be in date order and must not overlap"
-                )
-        for key in ("closures", "morning_only", "afternoon_only"):
-            for day in getattr(self, key):
-                if day.weekday() >= 5:
-                    problems.append(f"{key}: {day} is a weekend day")
-                # A closure outside the terms listed is harmless (the documented example has
-                # one in a term it leaves out); a one-session day must be a school day.
-                elif key != "closures" and not any(t.start <= day <= t.end for t in self.term):
-                    problems.append(f"{key}: {day} is not inside any term")
-        both = set(self.morning_only) & set(self.afternoon_only)
-        if both:
-            problems.append(f"morning_only and afternoon_only both list {sorted(both)[0]}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
 
 def academic_year_of(day: date) -> int:
@@ -109,6 +58,46 @@ class Term:
         return term_group(self.name)
 
 
+@dataclass(frozen=True)
+class TermShape:
+    name: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class CalendarShape:
+    """A stored calendar's TOML taken as written, when every value already has the type the
+    validated form (school/calendar_file.py) would give it."""
+
+    term: list[TermShape]
+    closures: list[date]
+    morning_only: list[date]
+    afternoon_only: list[date]
+
+    @classmethod
+    def of(cls, raw: dict[str, object]) -> CalendarShape | None:
+        if not set(raw) <= {"term", "closures", "morning_only", "afternoon_only"}:
+            return None
+        days = {key: raw.get(key, []) for key in ("closures", "morning_only", "afternoon_only")}
+        terms = raw.get("term")
+        if not isinstance(terms, list) or not all(_is_dates(v) for v in days.values()):
+            return None
+        shaped = []
+        for term in terms:
+            if not (isinstance(term, dict) and set(term) == {"name", "start", "end"}):
+                return None
+            name, start, end = term["name"], term["start"], term["end"]
+            if not (type(name) is str and type(start) is date and type(end) is date):
+                return None
+            shaped.append(TermShape(name, start, end))
+        return cls(shaped, **days)  # type: ignore[arg-type]
+
+
+def _is_dates(value: object) -> bool:
+    return isinstance(value, list) and all(type(v) is date for v in value)
+
+
 class SchoolCalendar:
     """Which dates are school days, their sessions, and the school-week numbering.
 
@@ -116,7 +105,7 @@ class SchoolCalendar:
     skipped, so a rolling window of school weeks spans terms and years (spec §5).
     """
 
-    def __init__(self, parsed: CalendarFile, source: str = "calendar") -> None:
+    def __init__(self, parsed: CalendarFile | CalendarShape, source: str = "calendar") -> None:
         self.source = source
         self.terms = [Term(t.name, t.start, t.end, academic_year_of(t.start)) for t in parsed.term]
         self.closures = frozenset(parsed.closures)
@@ -128,6 +117,13 @@ class SchoolCalendar:
     @classmethod
     def from_toml(cls, text: str, source: str = "calendar.toml") -> SchoolCalendar:
         """Parse and validate the documented calendar form; errors name the file and key."""
+        # pydantic is loaded here, not at the top: `stats --format json` reads a stored
+        # calendar with `stored_as_written` and never pays for it.
+        from pydantic import ValidationError
+
+        from school.calendar_file import CalendarFile
+        from school.errors import pydantic_problems
+
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -137,6 +133,14 @@ class SchoolCalendar:
         except ValidationError as exc:
             raise InputError(source, pydantic_problems(exc)) from exc
         return cls(parsed, source)
+
+    @classmethod
+    def stored_as_written(cls, text: str) -> SchoolCalendar | None:
+        """A stored calendar (validated when it was set up) read without pydantic, or None
+        when its TOML is not already in the exact types validation gives (a date written as a
+        quoted string, say): the caller then uses `from_toml`, so the two never differ."""
+        shape = CalendarShape.of(tomllib.loads(text))
+        return cls(shape, "stored calendar") if shape else None
 
     @cached_property
     def days(self) -> list[SchoolDay]:

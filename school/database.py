@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,24 +10,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+# Both kept importable from here too: they live apart so the quick statistics path reads them
+# without loading SQLAlchemy.
+from school.database_url import database_url as database_url
 from school.private_files import private_file
+from school.schema_head import SCHEMA_HEAD as SCHEMA_HEAD
 
 if TYPE_CHECKING:  # alembic costs half a second to import: only commands that migrate pay it
     from alembic.config import Config
 
-DEFAULT_URL = "sqlite:///attendance.db"
-# The newest migration in migrations/versions (a test keeps the two in step).
-SCHEMA_HEAD = "0017"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def database_url(url: str | None = None) -> str:
-    """The URL to use: given, else ATTENDANCE_DATABASE_URL, else an SQLite file here."""
-    chosen = url or os.environ.get("ATTENDANCE_DATABASE_URL") or DEFAULT_URL
-    # psycopg 3 is the driver we ship; a bare postgresql:// URL would look for psycopg2.
-    if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
-        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
-    return chosen
 
 
 def _create_private(url: str) -> None:

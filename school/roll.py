@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session
 
 from school.tables import PUPILS
@@ -33,8 +33,11 @@ def roll_by_upn(session: Session, school_id: str) -> dict[str, RollEntry]:
     return {upn: RollEntry(upn, f"{given} {family}", year) for upn, given, family, year in rows}
 
 
-def on_roll(school_id: str, as_of: date) -> ColumnElement[bool]:
-    """A pupil of the school on its roll on the date: admitted by then and not yet left."""
+def on_roll(
+    school_id: str | BindParameter[str], as_of: date | BindParameter[date]
+) -> ColumnElement[bool]:
+    """A pupil of the school on its roll on the date: admitted by then and not yet left (either
+    may be a named parameter, as in the compiled statistics statement)."""
     return and_(
         PUPILS.c.school_id == school_id,
         PUPILS.c.admission_date <= as_of,

@@ -7,15 +7,14 @@ read figures from `attendance_statistics`, so they always agree.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, distinct, func, literal, select, text
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Select, and_, bindparam, case, distinct, func, select, text
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session
 
-from school.calendar import SchoolCalendar
 from school.codes import (
     AEA_CODES,
     AUTHORISED_CODES,
@@ -24,96 +23,21 @@ from school.codes import (
     POSSIBLE_CODES,
     UNAUTHORISED_CODES,
 )
-from school.law import (
-    N_CODE_SCHOOL_DAYS,
-    NATIONAL_THRESHOLD_SESSIONS,
-    NATIONAL_THRESHOLD_WEEKS,
-    persistent_absence,
-    severe_absence,
-)
+from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import NOT_PRESENT
 from school.roll import on_roll
-from school.school_age import is_compulsory_school_age
 from school.schools import LoadedSchool, load_school
+from school.statistics_figures import PupilStatistics, figures_from_row
+from school.statistics_period import Period, period_for
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
 
-
-@dataclass(frozen=True, slots=True)
-class PupilStatistics:
-    """The figures for one pupil as of a date; field names are the JSON keys."""
-
-    upn: str
-    possible_sessions: int
-    present_sessions: int
-    aea_sessions: int
-    authorised_sessions: int
-    unauthorised_sessions: int
-    attendance_pct: float | None
-    persistent_absence: bool
-    severe_absence: bool
-    unauthorised_sessions_rolling_10_school_weeks: int
-    national_threshold_met: bool
-    national_threshold_first_met_on: date | None
-    consecutive_unauthorised_school_days: int
-    illness_school_days: int
-    late_before_close_half_term: int
-    late_before_close_term: int
-    late_after_close_half_term: int
-    late_after_close_term: int
-    overdue_n_codes: int
-    compulsory_school_age: bool
-
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        first = self.national_threshold_first_met_on
-        data["national_threshold_first_met_on"] = first.isoformat() if first else None
-        return data
-
-
-@dataclass(frozen=True)
-class Period:
-    """The dates the figures are counted over, worked out once from the calendar."""
-
-    as_of: date
-    year_start: date
-    half_term_start: date
-    term_start: date
-    window_start: date  # Monday of the first of the 10 school weeks ending with as_of's week
-    last_school_day_index: int  # -1 when no school day has happened yet
-    overdue_n_before: date  # an N on or before this date is older than the N-code window
-
-
-def period_for(
-    calendar: SchoolCalendar, as_of: date, n_code_school_days: int = N_CODE_SCHOOL_DAYS
-) -> Period:
-    """The counting period for an as-of date (holiday dates count back to the last school day).
-
-    `n_code_school_days` is the school's window for replacing an N: the law's 5 school days, or
-    fewer where its policy says so.
-    """
-    year_start = calendar.academic_year_start(as_of)
-    last = calendar.last_school_day_on_or_before(as_of)
-    half_term = calendar.half_term_span(as_of)
-    term = calendar.term_span(as_of)
-    if last is None:
-        return Period(as_of, year_start, as_of, as_of, as_of, -1, date.min)
-    first_week = max(last.school_week - (NATIONAL_THRESHOLD_WEEKS - 1), 0)
-    first_day = next(d for d in calendar.days if d.school_week == first_week)
-    overdue_index = last.day_index - n_code_school_days
-    return Period(
-        as_of=as_of,
-        year_start=year_start,
-        half_term_start=half_term[0] if half_term else as_of,
-        term_start=term[0] if term else as_of,
-        window_start=first_day.date - timedelta(days=first_day.date.weekday()),
-        last_school_day_index=last.day_index,
-        overdue_n_before=calendar.days[overdue_index].date if overdue_index >= 0 else date.min,
-    )
+__all__ = ["Period", "PupilStatistics", "attendance_statistics", "period_for", "statistics_for"]
 
 
 # Nine marks in ten are / or \: they are only counted (on the mark index), never read. Every
 # figure that needs the code comes from the other marks, read once into `others` from the
-# partial index ix_mark_not_present.
+# partial index ix_mark_not_present. Code sets are listed sorted so the compiled text is the same in
+# every process (a frozenset's order changes with the hash seed).
 _NOT_POSSIBLE = sorted(set(CODES) - POSSIBLE_CODES)
 
 
@@ -127,13 +51,20 @@ def statistics_query(
     present  = marks this year - marks other than / and \\ + L marks.
     """
     mark, pupil, day = MARKS.c, PUPILS.c, SCHOOL_DAYS.c
+    # Every value that changes between schools and dates is a named parameter, so the compiled
+    # text is one statement for all of them (school/statistics_sql.py keeps it for the quick
+    # `stats --format json`, which fills these names from `statement_parameters`).
+    school: BindParameter[str] = bindparam("school_id", school_id)
+    values: dict[str, BindParameter[Any]] = {
+        name: bindparam(name, value) for name, value in asdict(period).items()
+    }
     marks_this_year = (
         select(func.count())
-        .where(mark.pupil_id == pupil.id, mark.date.between(period.year_start, period.as_of))
+        .where(mark.pupil_id == pupil.id, mark.date.between(values["year_start"], values["as_of"]))
         .scalar_subquery()
     )
     on_it = select(pupil.id, pupil.upn, pupil.date_of_birth, marks_this_year.label("marks")).where(
-        on_roll(school_id, period.as_of)
+        on_roll(school, values["as_of"])
     )
     if pupil_ids is not None:
         on_it = on_it.where(pupil.id.in_(list(pupil_ids)))
@@ -143,12 +74,12 @@ def statistics_query(
         .select_from(MARKS.join(roll, roll.c.id == mark.pupil_id))
         # Written as NOT IN (/, \\) so both databases can read it from the partial index
         # ix_mark_not_present, which holds only these marks (about one in ten).
-        .where(text(f"attendance_mark.{NOT_PRESENT}"), mark.date <= period.as_of)
+        .where(text(f"attendance_mark.{NOT_PRESENT}"), mark.date <= values["as_of"])
         .cte("others")
         .prefix_with("MATERIALIZED")
     )
     o = others.c
-    in_year = o.date >= period.year_start
+    in_year = o.date >= values["year_start"]
 
     def count(*conditions: ColumnElement[bool]) -> Any:
         return func.count().filter(and_(*conditions))
@@ -159,13 +90,13 @@ def statistics_query(
             count(in_year).label("marks"),
             count(in_year, o.code.in_(_NOT_POSSIBLE)).label("not_possible"),
             count(in_year, o.code == "L").label("late"),
-            count(in_year, o.code.in_(AEA_CODES)).label("aea"),
-            count(in_year, o.code.in_(AUTHORISED_CODES)).label("authorised"),
-            count(in_year, o.code.in_(UNAUTHORISED_CODES)).label("unauthorised"),
-            count(o.date >= period.half_term_start, o.code == "L").label("l_half_term"),
-            count(o.date >= period.term_start, o.code == "L").label("l_term"),
-            count(o.date >= period.half_term_start, o.code == "U").label("u_half_term"),
-            count(o.date >= period.term_start, o.code == "U").label("u_term"),
+            count(in_year, o.code.in_(sorted(AEA_CODES))).label("aea"),
+            count(in_year, o.code.in_(sorted(AUTHORISED_CODES))).label("authorised"),
+            count(in_year, o.code.in_(sorted(UNAUTHORISED_CODES))).label("unauthorised"),
+            count(o.date >= values["half_term_start"], o.code == "L").label("l_half_term"),
+            count(o.date >= values["term_start"], o.code == "L").label("l_term"),
+            count(o.date >= values["half_term_start"], o.code == "U").label("u_half_term"),
+            count(o.date >= values["term_start"], o.code == "U").label("u_term"),
             # A day counts once however many of its sessions were illness (spec §8.19).
             func.count(distinct(o.date)).filter(and_(in_year, o.code == "I")).label("ill_days"),
         )
@@ -186,16 +117,16 @@ def statistics_query(
             .over(partition_by=o.pupil_id, order_by=(o.date, o.session))
             .label("week_back"),
         )
-        .select_from(others.join(SCHOOL_DAYS, and_(day.school_id == school_id, day.date == o.date)))
-        .where(o.code.in_(NATIONAL_THRESHOLD_CODES))
+        .select_from(others.join(SCHOOL_DAYS, and_(day.school_id == school, day.date == o.date)))
+        .where(o.code.in_(sorted(NATIONAL_THRESHOLD_CODES)))
         .cte("unauthorised")
     )
     u = unauthorised.c
     threshold = (
         select(
             u.pupil_id,
-            count(u.date >= period.window_start).label("rolling"),
-            count(u.code == "N", u.date <= period.overdue_n_before).label("overdue_n"),
+            count(u.date >= values["window_start"]).label("rolling"),
+            count(u.code == "N", u.date <= values["overdue_n_before"]).label("overdue_n"),
             func.min(case((u.school_week - u.week_back < NATIONAL_THRESHOLD_WEEKS, u.date))).label(
                 "first_met"
             ),
@@ -219,9 +150,7 @@ def statistics_query(
     )
     run = (
         select(full_days.c.pupil_id, func.count().label("run"))
-        .where(
-            full_days.c.day_index + full_days.c.back - 1 == literal(period.last_school_day_index)
-        )
+        .where(full_days.c.day_index + full_days.c.back - 1 == values["last_school_day_index"])
         .group_by(full_days.c.pupil_id)
         .cte("run")
     )
@@ -274,39 +203,7 @@ def statistics_for(
     window = school.policy.policy.la_duties.n_code_resolution_school_days
     period = period_for(school.calendar, as_of, window)
     rows = session.execute(statistics_query(school.id, period, pupil_ids)).mappings()
-    return [_figures(row, as_of) for row in rows]
-
-
-def _figures(row: Any, as_of: date) -> PupilStatistics:
-    possible = row["possible"]
-    attended = row["present"] + row["aea"]
-    absent = row["authorised"] + row["unauthorised"]
-    first_met = row["first_met"]
-    if isinstance(first_met, str):  # SQLite hands MIN() over a date column back as text
-        first_met = date.fromisoformat(first_met)
-    return PupilStatistics(
-        upn=row["upn"],
-        possible_sessions=possible,
-        present_sessions=row["present"],
-        aea_sessions=row["aea"],
-        authorised_sessions=row["authorised"],
-        unauthorised_sessions=row["unauthorised"],
-        attendance_pct=100.0 * attended / possible if possible else None,
-        # Classified on exact integers: the DfE classifies on the unrounded rate (spec §2).
-        persistent_absence=persistent_absence(absent, possible),
-        severe_absence=severe_absence(absent, possible),
-        unauthorised_sessions_rolling_10_school_weeks=row["rolling"],
-        national_threshold_met=row["rolling"] >= NATIONAL_THRESHOLD_SESSIONS,
-        national_threshold_first_met_on=first_met,
-        consecutive_unauthorised_school_days=row["run"],
-        illness_school_days=row["illness_days"],
-        late_before_close_half_term=row["l_half_term"],
-        late_before_close_term=row["l_term"],
-        late_after_close_half_term=row["u_half_term"],
-        late_after_close_term=row["u_term"],
-        overdue_n_codes=row["overdue_n"],
-        compulsory_school_age=is_compulsory_school_age(row["date_of_birth"], as_of),
-    )
+    return [figures_from_row(row, as_of) for row in rows]
 
 
 def by_upn(figures: Iterable[PupilStatistics]) -> dict[str, PupilStatistics]:

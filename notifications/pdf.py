@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from collections.abc import Sequence
 from functools import cache
 from html import unescape
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import FontFace, TextStyle
+from fpdf.fonts import FontFace, SubsetMap, TextStyle, TTFFont
 
 # Letters carry names as families write them ("Zoë Ó Súilleabháin", "Łukasz Wójcik",
 # "Nguyễn Thị Hoa"), so the PDF embeds a Unicode font (subset to the glyphs used) rather
@@ -63,6 +66,42 @@ def _font_files() -> dict[str, Path]:
     return {style: font_path(style) for style in FONT_FILES}
 
 
+# Tables fpdf2 drops from every embedded subset anyway (fpdf/output.py): leaving them out of the
+# font it subsets saves reading them for every letter, and changes nothing in the PDF.
+_UNEMBEDDED = ("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern")
+
+
+@cache
+def _font_prototype(style: str) -> tuple[TTFFont, bytes]:
+    """A style's parsed font (metrics, character map) and its file without the tables never
+    embedded, read once per process: parsing DejaVu took ~20 ms a style for every letter."""
+    scratch = FPDF()
+    scratch.add_font(FONT, style, str(_font_files()[style]))
+    prototype = scratch.fonts[FONT + style]
+    assert isinstance(prototype, TTFFont)
+    font = ttLib.TTFont(str(_font_files()[style]), recalcTimestamp=False)
+    for tag in _UNEMBEDDED:
+        if tag in font:
+            del font[tag]
+    stripped = BytesIO()
+    font.save(stripped)
+    return prototype, stripped.getvalue()
+
+
+def _fresh_font(document: FPDF, style: str) -> TTFFont:
+    """The style's cached font for one document: shared read-only metrics, and its own
+    subset map and font tables (fpdf2 subsets the tables in place when it writes the PDF)."""
+    prototype, data = _font_prototype(style)
+    font = copy.copy(prototype)
+    font.i = len(document.fonts) + 1
+    font.ttfont = ttLib.TTFont(BytesIO(data), recalcTimestamp=False, lazy=True)
+    font.subset = SubsetMap(font)
+    font.missing_glyphs = []
+    font.biggest_size_pt = 0
+    font._hbfont = None
+    return font
+
+
 def spell(c: str) -> str:
     """A character the font cannot draw, spelled in letters it can (ś → s, 李 → ?)."""
     if c in _SPELLINGS:
@@ -95,9 +134,17 @@ class Document(FPDF):
         # Metadata is stored as UTF-16, so the title keeps the name exactly as written.
         self.set_title(title)
         self.set_creator("attendance-engine")
-        for style, path in _font_files().items():
-            self.add_font(FONT, style, str(path))
         self.set_font(FONT, size=TEXT_PT)
+
+    def set_font(self, family: str | None = None, style: Any = "", size: float = 0) -> None:
+        # Each style is embedded only once it is used (a letter rarely sets italics), from
+        # the process's parsed copy of the font rather than the file.
+        wanted = (family or self.font_family or "").lower()
+        letters = style.style if hasattr(style, "style") else str(style)
+        key = wanted + "".join(sorted(c for c in letters.upper() if c in "BI"))
+        if wanted == FONT and key not in self.fonts:
+            self.fonts[key] = _fresh_font(self, key[len(FONT) :])
+        super().set_font(family, style, size)
 
     def normalize_text(self, text: str) -> str:
         # Every string fpdf2 writes passes through here (cells, write_html, headers): names

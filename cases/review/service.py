@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from cases.legal.agenda import LegalDue, legal_decisions_due
+from cases.letters.service import LettersSent, send_planned_letters
 from cases.models import CaseProposal
 from cases.review import queries, rules
 from cases.review.ladder import ladder_steps
@@ -45,6 +46,8 @@ class ReviewResult:
     provisional: tuple[ProvisionalNote, ...] = ()
     # Every legal decision waiting for a person, made at this review or before.
     legal_due: tuple[LegalDue, ...] = ()
+    # The letters planned (now or before) decided, stored and queued in the same transaction.
+    letters: LettersSent = field(default_factory=lambda: LettersSent(0, 0))
 
 
 def run_daily_review(
@@ -56,9 +59,11 @@ def run_daily_review(
     proposals. Each rung of the school's ladder is evaluated on the last school day of its
     cadence's period (daily, weekly, fortnightly, half-term, term): automatic rungs are
     applied at once (actions planned with due dates, a proposal kept as "applied"), the rest
-    are proposed to staff. A trigger key per cause means a second run, or a run for a missed
-    day, never makes the same proposal twice. A run that loses a race with another worker
-    (the same case opened or moved meanwhile) is rolled back and tried once more.
+    are proposed to staff. The letters planned are decided, stored and queued before the
+    commit (their PDFs are drawn after it: `cases.letters.pdfs`). A trigger key per cause
+    means a second run, or a run for a missed day, never makes the same proposal twice. A run
+    that loses a race with another worker (the same case opened or moved meanwhile) is rolled
+    back and tried once more.
     """
     try:
         return _review(session, school, on, clock, by)
@@ -116,6 +121,9 @@ def _review(
     overdue = queries.overdue(review, cases)
     session.flush()
     legal_due = legal_decisions_due(session, school, on)
+    # The review's own figures, so no letter reads the school's statistics again.
+    figures = {c.figures.upn: c.figures for c in cases if c.on_roll}
+    letters = send_planned_letters(session, school, on, clock, figures)
     session.commit()
     return ReviewResult(
         school_id=school.id,
@@ -129,6 +137,7 @@ def _review(
         overdue=overdue,
         provisional=tuple(legal.notes),
         legal_due=tuple(legal_due),
+        letters=letters,
     )
 
 

@@ -45,7 +45,7 @@ async def review_after_school(
     """
     with session_for(engine) as session:
         # The review decides, stores and queues its letters in its own transaction...
-        review = run_daily_review(session, school, on, clock)
+        review = run_daily_review(session, school, on, clock, send_letters=True)
         # ...and their printable copies are drawn once it has committed (any left by a crash too).
         pdfs = finish_letter_pdfs(session, school, clock, progress=progress) if draw_pdfs else 0
         duties = review_la_duties(session, school, on, clock)

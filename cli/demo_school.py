@@ -182,7 +182,7 @@ def _demo_half_term_of_reviews(
         task = progress.add_task("Reviewing", total=len(days))
         loaded = load_school(session, school)
         for day in days:
-            sent = run_daily_review(session, loaded, day, SystemClock()).letters
+            sent = run_daily_review(session, loaded, day, SystemClock(), send_letters=True).letters
             emailed, printed = emailed + sent.emailed, printed + sent.to_print
             progress.advance(task)
     asyncio.run(

@@ -50,13 +50,14 @@ def decide_case_letters(
         .order_by(col(StoredLetter.id))
     ):
         stored.setdefault(row.case_action_id or 0, []).append(row)
-    pupil_of_case = dict(
-        session.execute(
+    pupil_of_case: dict[int, int] = {
+        case_id: pupil_id
+        for case_id, pupil_id in session.execute(
             select(col(AttendanceCase.id), col(AttendanceCase.pupil_id)).where(
                 col(AttendanceCase.id).in_({a.case_id for a in actions})
             )
-        ).all()
-    )
+        )
+    }
     pupil_ids = set(pupil_of_case.values())
     pupils = {
         id_of(p): p for p in session.scalars(select(Pupil).where(col(Pupil.id).in_(pupil_ids)))

@@ -82,13 +82,14 @@ def _drawn(
     chunks = [waiting[start : start + CHUNK] for start in range(0, len(waiting), CHUNK)]
 
     def html_of(ids: list[int]) -> list[str]:
-        found = dict(
-            session.execute(
+        found: dict[int, str] = {
+            letter_id: html
+            for letter_id, html in session.execute(
                 select(col(StoredLetter.id), col(StoredLetter.html)).where(
                     col(StoredLetter.id).in_(ids)
                 )
-            ).all()
-        )
+            )
+        }
         session.commit()
         return [found[i] for i in ids]
 

@@ -42,6 +42,10 @@ def review(
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
     format: FormatOption = Format.table,
     wide: WideOption = False,
+    pdfs: Annotated[
+        bool,
+        typer.Option(help="Draw the letters' PDFs after the review commits (else: letters pdfs)."),
+    ] = True,
 ) -> None:
     """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
     day = date_or_today("--date", on)
@@ -67,7 +71,13 @@ def review(
 
             done = asyncio.run(
                 review_after_school(
-                    engine, loaded, day, SystemClock(), local_channels(), progress=drawn
+                    engine,
+                    loaded,
+                    day,
+                    SystemClock(),
+                    local_channels(),
+                    draw_pdfs=pdfs,
+                    progress=drawn,
                 )
             )
     shown = review_shown(done)
@@ -196,7 +206,13 @@ def _print_problems(problems: list[str]) -> None:
 
 
 @letters_app.command("pdfs")
-def letters_pdfs(school: School, format: FormatOption = Format.table) -> None:
+def letters_pdfs(
+    school: School,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes drawing at once (more CPUs: faster).")
+    ] = 1,
+    format: FormatOption = Format.table,
+) -> None:
     """Draw the PDF of every stored letter that has none yet (a review does it itself)."""
     from cases.letters.pdfs import finish_letter_pdfs, letters_without_pdf
     from school.database import session_for
@@ -210,6 +226,7 @@ def letters_pdfs(school: School, format: FormatOption = Format.table) -> None:
                 loaded,
                 SystemClock(),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                workers=workers,
             )
         left = len(letters_without_pdf(session, loaded.id))
     print_result(

@@ -8,7 +8,6 @@ repeat or a crash part-way loses nothing and draws nothing twice.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -48,17 +47,21 @@ def finish_letter_pdfs(
     clock: Clock,
     *,
     progress: Progress | None = None,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> int:
     """Draw and store the PDF of every letter of the school that has none; commits each
-    chunk. Returns how many were stored by this call. `workers` > 1 draws in a process pool
-    (default: one per CPU when there are enough letters to pay for it)."""
+    chunk. Returns how many were stored by this call.
+
+    `workers` > 1 draws in a process pool once there are enough letters to pay for it. One by
+    default: on the 2-core machine the benchmarks run on, shared with other work, two
+    workers drew no faster than one (bench/README.md).
+    """
     waiting = letters_without_pdf(session, school.id)
     session.commit()  # hold no transaction open while drawing
     if not waiting:
         return 0
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(waiting) >= POOL_FROM else 1
+    if len(waiting) < POOL_FROM:
+        workers = 1
     stored = done = 0
     for ids, pdfs in _drawn(session, school.name, waiting, workers):
         rows = [

@@ -243,3 +243,25 @@ def test_a_long_review_shows_its_progress_and_json_stays_clean(db: list[str]) ->
     as_json = runner.invoke(app, [*db, "letters", "pdfs", "--school", SCHOOL, "--format", "json"])
     assert as_json.exit_code == 0 and as_json.stderr == ""
     assert json.loads(as_json.stdout)["drawn"] == 0
+
+
+def test_pdfs_left_for_later_are_drawn_by_a_pool_as_by_one_process(
+    session: Session, db: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cases.letters.pdfs as pdfs
+
+    assert _review(db, "--no-pdfs")["counts"]["letter_pdfs_drawn"] == 0  # type: ignore[index]
+    assert session.scalar(select(func.count()).select_from(LetterPdf)) == 0
+    monkeypatch.setattr(pdfs, "CHUNK", 2)
+    monkeypatch.setattr(pdfs, "POOL_FROM", 1)  # a pool for five letters, three chunks
+    pooled = runner.invoke(
+        app, [*db, "letters", "pdfs", "--school", SCHOOL, "--workers", "2", "--format", "json"]
+    )
+    assert pooled.exit_code == 0, pooled.output
+    assert json.loads(pooled.stdout) == {"school": SCHOOL, "drawn": 5, "without_pdf": 0}
+    session.expire_all()
+    for letter in session.scalars(select(StoredLetter)):
+        drawn = session.get(LetterPdf, letter.id)
+        assert drawn is not None
+        text = " ".join(page.extract_text() for page in PdfReader(_bytes_file(drawn.pdf)).pages)
+        assert letter.addressee.split()[0] in text

@@ -99,30 +99,26 @@ def main(argv: list[str] | None = None) -> int:
         statement.write_text(
             engine_statement(reference, SCHOOL, date.fromisoformat(args.date)), encoding="utf-8"
         )
-        ours, floor = compare(
-            "review --no-pdfs",
-            attendance("--database", f"sqlite:///{each}", *review, "--no-pdfs"),
-            [sys.executable, str(FLOORS / "stats_floor.py"), str(reference), str(statement)],
-            repeat=args.repeat,
-            before_each=lambda: _copy(base, each),
-        )
-        deciding = report(
+
+        def timed(label: str, ours: list[str], floor: list[str], goal_ratio: float) -> bool:
+            figures = compare(label, ours, floor, repeat=args.repeat,
+                              before_each=lambda: _copy(base, each))  # fmt: skip
+            return report(label, *figures, goal_ratio, GOAL_SECONDS)
+
+        deciding = timed(
             f"attendance review --no-pdfs, {expected['letters']} letters decided and queued "
             "(floor: the statistics statement alone)",
-            ours, floor, DECIDING_GOAL_RATIO, GOAL_SECONDS,
-        )  # fmt: skip
-        ours, floor = compare(
-            "review",
-            attendance("--database", f"sqlite:///{each}", *review),
-            [sys.executable, str(FLOORS / "review_floor.py"), str(reference), SCHOOL_NAME],
-            repeat=args.repeat,
-            before_each=lambda: _copy(base, each),
+            attendance("--database", f"sqlite:///{each}", *review, "--no-pdfs"),
+            [sys.executable, str(FLOORS / "stats_floor.py"), str(reference), str(statement)],
+            DECIDING_GOAL_RATIO,
         )
-        drawing = report(
+        drawing = timed(
             f"attendance review, {expected['letters']} letters and their PDFs "
             "(floor: the PDFs alone)",
-            ours, floor, DRAWING_GOAL_RATIO, GOAL_SECONDS,
-        )  # fmt: skip
+            attendance("--database", f"sqlite:///{each}", *review),
+            [sys.executable, str(FLOORS / "review_floor.py"), str(reference), SCHOOL_NAME],
+            DRAWING_GOAL_RATIO,
+        )
         # The copy before each run (the floor's too) left `each` fresh: one more review to check.
         _copy(base, each)
         run(attendance("--database", f"sqlite:///{each}", *review))

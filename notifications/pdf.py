@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import copy
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
 from html import unescape
-from io import BytesIO
-from pathlib import Path
 from typing import Any
 
-from fontTools import ttLib
 from fpdf import FPDF
-from fpdf.fonts import FontFace, SubsetMap, TextStyle, TTFFont
+from fpdf.fonts import FontFace, TextStyle
 
-# Letters carry names as families write them ("Zoë Ó Súilleabháin", "Łukasz Wójcik",
-# "Nguyễn Thị Hoa"), so the PDF embeds a Unicode font (subset to the glyphs used) rather
-# than a Latin-1 core font. DejaVu Sans: Debian's fonts-dejavu-core where installed, else
-# the copy shipped in notifications/fonts/ (its licence, LICENSE there, allows it), so a
-# clean machine prints the same letter.
-FONT = "dejavu"
-SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
-SHIPPED_FONTS = Path(__file__).parent / "fonts"
-FONT_FILES = {
-    "": "DejaVuSans.ttf",
-    "B": "DejaVuSans-Bold.ttf",
-    "I": "DejaVuSans-Oblique.ttf",
-    "BI": "DejaVuSans-BoldOblique.ttf",
-}
+from notifications.pdf_fonts import (
+    FONT,
+    FONT_FILES,
+    SHIPPED_FONTS,
+    SYSTEM_FONTS,
+    covers,
+    font_path,
+    fresh_font,
+)
+
+__all__ = ["FONT", "FONT_FILES", "SHIPPED_FONTS", "SYSTEM_FONTS", "font_path"]
+
 FALLBACK = "?"
 PAGE_MARGIN_MM = 20
 TEXT_PT = 11
@@ -55,53 +48,6 @@ _SPELLINGS = {
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 
-def font_path(style: str, system: Path = SYSTEM_FONTS) -> Path:
-    """The DejaVu Sans file for a style ("", "B", "I", "BI"): the system's, else ours."""
-    found = system / FONT_FILES[style]
-    return found if found.is_file() else SHIPPED_FONTS / FONT_FILES[style]
-
-
-@cache
-def _font_files() -> dict[str, Path]:
-    return {style: font_path(style) for style in FONT_FILES}
-
-
-# Tables fpdf2 drops from every embedded subset anyway (fpdf/output.py): leaving them out of the
-# font it subsets saves reading them for every letter, and changes nothing in the PDF.
-_UNEMBEDDED = ("FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "kern")
-
-
-@cache
-def _font_prototype(style: str) -> tuple[TTFFont, bytes]:
-    """A style's parsed font (metrics, character map) and its file without the tables never
-    embedded, read once per process: parsing DejaVu took ~20 ms a style for every letter."""
-    scratch = FPDF()
-    scratch.add_font(FONT, style, str(_font_files()[style]))
-    prototype = scratch.fonts[FONT + style]
-    assert isinstance(prototype, TTFFont)
-    font = ttLib.TTFont(str(_font_files()[style]), recalcTimestamp=False)
-    for tag in _UNEMBEDDED:
-        if tag in font:
-            del font[tag]
-    stripped = BytesIO()
-    font.save(stripped)
-    return prototype, stripped.getvalue()
-
-
-def _fresh_font(document: FPDF, style: str) -> TTFFont:
-    """The style's cached font for one document: shared read-only metrics, and its own
-    subset map and font tables (fpdf2 subsets the tables in place when it writes the PDF)."""
-    prototype, data = _font_prototype(style)
-    font = copy.copy(prototype)
-    font.i = len(document.fonts) + 1
-    font.ttfont = ttLib.TTFont(BytesIO(data), recalcTimestamp=False, lazy=True)
-    font.subset = SubsetMap(font)
-    font.missing_glyphs = []
-    font.biggest_size_pt = 0
-    font._hbfont = None
-    return font
-
-
 def spell(c: str) -> str:
     """A character the font cannot draw, spelled in letters it can (ś → s, 李 → ?)."""
     if c in _SPELLINGS:
@@ -122,9 +68,17 @@ class Document(FPDF):
     """An A4 portrait page with the school's name at the top and "Page n of m" at the foot."""
 
     def __init__(
-        self, header: str, title: str, footer_note: str = "", header_from_page: int = 1
+        self,
+        header: str,
+        title: str,
+        footer_note: str = "",
+        header_from_page: int = 1,
+        text: str | None = None,
     ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
+        # Given every character the document will print, the smaller European cut of the
+        # font is used where it draws them all (pdf_fonts.covers); else the whole font.
+        self.cut = text is not None and covers(f"{text}{header}{footer_note}{title}")
         self.header_text = header
         self.footer_note = footer_note
         # A letter's first page has its own letterhead: the running header starts on page 2.
@@ -143,7 +97,7 @@ class Document(FPDF):
         letters = style.style if hasattr(style, "style") else str(style)
         key = wanted + "".join(sorted(c for c in letters.upper() if c in "BI"))
         if wanted == FONT and key not in self.fonts:
-            self.fonts[key] = _fresh_font(self, key[len(FONT) :])
+            self.fonts[key] = fresh_font(self, key[len(FONT) :], cut=self.cut)
         super().set_font(family, style, size)
 
     def normalize_text(self, text: str) -> str:
@@ -174,10 +128,15 @@ class Document(FPDF):
 
 
 def new_document(
-    header: str, title: str, footer_note: str = "", header_from_page: int = 1
+    header: str,
+    title: str,
+    footer_note: str = "",
+    header_from_page: int = 1,
+    text: str | None = None,
 ) -> Document:
-    """A document with its first page added, ready to write on."""
-    document = Document(header, title, footer_note, header_from_page)
+    """A document with its first page added, ready to write on (`text`: every character it
+    will print, when known beforehand)."""
+    document = Document(header, title, footer_note, header_from_page, text)
     document.add_page()
     return document
 
@@ -213,7 +172,8 @@ def html_to_pdf(
     becomes the PDF's title.
     """
     body = _BODY.search(html)
-    document = new_document(header, html_title(html), footer_note, header_from_page)
+    text = unescape(body.group(1) if body else html)
+    document = new_document(header, html_title(html), footer_note, header_from_page, text)
     document.write_html(
         body.group(1) if body else html,
         font_family=FONT,

@@ -11,6 +11,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace, TextStyle
 
+from notifications.html_title import html_title
 from notifications.pdf_fonts import (
     FONT,
     FONT_FILES,
@@ -146,7 +147,6 @@ def document_bytes(document: FPDF) -> bytes:
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 # fpdf2's HTML defaults are dark red headings and red bullets: a letter is black on white.
 _TAG_STYLES: dict[str, Any] = {
@@ -155,12 +155,6 @@ _TAG_STYLES: dict[str, Any] = {
     "h3": TextStyle(color=BLACK, font_size_pt=TEXT_PT, font_style="B", t_margin=3, b_margin=1),
     "a": FontFace(color=BLACK),
 }
-
-
-def html_title(html: str) -> str:
-    """The text of the document's <title>, unescaped, on one line ("" when it has none)."""
-    found = _TITLE.search(html)
-    return " ".join(unescape(found.group(1)).split()) if found else ""
 
 
 def html_to_pdf(

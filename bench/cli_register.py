@@ -35,7 +35,7 @@ def run(argv: list[str]) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
-def engine_statement(database: Path) -> str:
+def engine_statement(database: Path, school: str = SCHOOL, as_of: date = AS_OF) -> str:
     """The engine's statistics statement for the school, compiled to SQL text."""
     from sqlalchemy.dialects import sqlite
 
@@ -44,9 +44,9 @@ def engine_statement(database: Path) -> str:
     from school.statistics import period_for, statistics_query
 
     with session_for(make_engine(f"sqlite:///{database}")) as session:
-        loaded = load_school(session, SCHOOL)
+        loaded = load_school(session, school)
     window = loaded.policy.policy.la_duties.n_code_resolution_school_days
-    query = statistics_query(SCHOOL, period_for(loaded.calendar, AS_OF, window))
+    query = statistics_query(school, period_for(loaded.calendar, as_of, window))
     return str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
 
 

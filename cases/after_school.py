@@ -9,7 +9,8 @@ from datetime import date
 from sqlalchemy import Engine
 
 from cases.duties.service import review_la_duties
-from cases.letters.service import LettersSent, send_planned_letters
+from cases.letters.pdfs import Progress, finish_letter_pdfs
+from cases.letters.service import LettersSent
 from cases.review.service import ReviewResult, run_daily_review
 from notifications.message import Channel
 from notifications.outbox import drain_outbox
@@ -24,16 +25,30 @@ class AfterSchool:
     letters: LettersSent
     new_duties: int
     sent: int
+    pdfs_drawn: int = 0
 
 
 async def review_after_school(
-    engine: Engine, school: LoadedSchool, on: date, clock: Clock, channels: Mapping[str, Channel]
+    engine: Engine,
+    school: LoadedSchool,
+    on: date,
+    clock: Clock,
+    channels: Mapping[str, Channel],
+    *,
+    draw_pdfs: bool = True,
+    progress: Progress | None = None,
 ) -> AfterSchool:
-    """Each part commits on its own and is idempotent, so a repeat or a late run is harmless."""
+    """Each part commits on its own and is idempotent, so a repeat or a late run is harmless.
+
+    `draw_pdfs=False` leaves the letters' printable copies to a later run or to
+    `attendance letters pdfs`; `progress` hears how many are drawn.
+    """
     with session_for(engine) as session:
-        review = run_daily_review(session, school, on, clock)
-        letters = send_planned_letters(session, school.id, on, clock)
+        # The review decides, stores and queues its letters in its own transaction...
+        review = run_daily_review(session, school, on, clock, send_letters=True)
+        # ...and their printable copies are drawn once it has committed (any left by a crash too).
+        pdfs = finish_letter_pdfs(session, school, clock, progress=progress) if draw_pdfs else 0
         duties = review_la_duties(session, school, on, clock)
         # The emailed letters leave now, through the same outbox as the morning's messages.
         dispatched = await drain_outbox(session, channels, clock, school_id=school.id)
-    return AfterSchool(review, letters, len(duties), dispatched.sent)
+    return AfterSchool(review, review.letters, len(duties), dispatched.sent, pdfs)

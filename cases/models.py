@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, Index, Integer, UniqueConstraint, text
+from sqlalchemy import Column, Index, Integer, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from school.db_types import json_field as _json
@@ -251,6 +251,20 @@ class StoredLetter(SQLModel, table=True):
     postal_address: list[str] = _json()  # [] when none is held: email only
     delivery: str = Field(max_length=16)  # "email", "print" or "email_and_print"
     html: str
+
+
+class LetterPdf(SQLModel, table=True):
+    """The printable copy of a stored letter, drawn after the review that decided it committed.
+
+    Kept apart from the letter so reading letters never loads their PDFs; a letter without one
+    gets it at the next review or from `attendance letters pdfs`, drawn from its stored HTML.
+    """
+
+    __tablename__ = "letter_pdf"
+
+    letter_id: int = Field(foreign_key="letter.id", primary_key=True)
+    rendered_at: dt.datetime = _utc()
+    pdf: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class RetentionRun(SQLModel, table=True):

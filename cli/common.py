@@ -122,8 +122,9 @@ def read_text_file(path: Path) -> str:
         raise InputError(str(path), [f"cannot read the file: {exc.strerror}"]) from exc
 
 
-def progress_bar() -> Progress:
-    """The progress bar long work shows on stderr, gone when it is done."""
+def progress_bar(quiet: bool = False) -> Progress:
+    """The progress bar long work shows on stderr, gone when it is done; `quiet` (a script
+    reading --format json) shows nothing."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -133,4 +134,5 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=cast("_MadeOnFirstUse", errors).real(),  # rich's own checks see a Console
         transient=True,
+        disable=quiet,
     )

@@ -173,7 +173,6 @@ def _demo_half_term_of_reviews(
     from sqlalchemy import func, select
     from sqlmodel import col
 
-    from cases.letters.service import send_planned_letters
     from cases.models import AttendanceCase, CaseAction, CaseProposal
     from cases.review.service import run_daily_review
     from cli.chase import local_channels
@@ -186,8 +185,7 @@ def _demo_half_term_of_reviews(
         task = progress.add_task("Reviewing", total=len(days))
         loaded = load_school(session, school)
         for day in days:
-            run_daily_review(session, loaded, day, SystemClock())
-            sent = send_planned_letters(session, school, day, SystemClock())
+            sent = run_daily_review(session, loaded, day, SystemClock(), send_letters=True).letters
             emailed, printed = emailed + sent.emailed, printed + sent.to_print
             progress.advance(task)
     asyncio.run(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.casework import School, pupil_by_upn, refused_by_law
-from cli.common import console, open_database
+from cli.common import console, open_database, progress_bar
 from cli.door import PlainHelpGroup
 from cli.output import (
     Column,
@@ -45,6 +45,10 @@ def review(
     on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: today).")] = None,
     format: FormatOption = Format.table,
     wide: WideOption = False,
+    pdfs: Annotated[
+        bool,
+        typer.Option(help="Draw the letters' PDFs after the review commits (else: letters pdfs)."),
+    ] = True,
 ) -> None:
     """The daily review: proposals from the school's ladder, automatic letters sent, LA duties."""
     day = date_or_today("--date", on)
@@ -60,9 +64,25 @@ def review(
             loaded = school_named(session, school)  # once, for the review, letters and duties
         if on is not None:
             school_day(loaded, "--date", day)  # a review stands for a school day's registers
-        done = asyncio.run(
-            review_after_school(engine, loaded, day, SystemClock(), local_channels())
-        )
+        with progress_bar(quiet=format is Format.json) as progress:
+            # Deciding is one transaction; the letters' PDFs after it are the long part.
+            task = progress.add_task("Reviewing, letters decided and queued", total=None)
+
+            def drawn(done: int, total: int) -> None:
+                progress.update(task, description="Drawing letters' PDFs", total=total,
+                                completed=done)  # fmt: skip
+
+            done = asyncio.run(
+                review_after_school(
+                    engine,
+                    loaded,
+                    day,
+                    SystemClock(),
+                    local_channels(),
+                    draw_pdfs=pdfs,
+                    progress=drawn,
+                )
+            )
     shown = review_shown(done)
     if format is Format.json:
         print_json(shown)
@@ -86,6 +106,7 @@ def review_shown(done: AfterSchool) -> dict[str, Any]:
             "letters_emailed": letters.emailed,
             "letters_to_print": letters.to_print,
             "new_la_duties": done.new_duties,
+            "letter_pdfs_drawn": done.pdfs_drawn,
         },
         "proposals": [
             {"id": p.id, "case_id": p.case_id, "kind": p.kind, "to_stage": p.to_stage,
@@ -185,6 +206,37 @@ def _write_letters(session: Session, decided: DecidedLetters, out: str, format: 
 def _print_problems(problems: list[str]) -> None:
     for problem in problems:
         console.print(f"  needs a person: {problem}", markup=False)
+
+
+@letters_app.command("pdfs")
+def letters_pdfs(
+    school: School,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes drawing at once (more CPUs: faster).")
+    ] = 1,
+    format: FormatOption = Format.table,
+) -> None:
+    """Draw the PDF of every stored letter that has none yet (a review does it itself)."""
+    from cases.letters.pdfs import finish_letter_pdfs, letters_without_pdf
+    from school.database import session_for
+
+    with refused_by_law(), session_for(open_database()) as session:
+        loaded = school_named(session, school)
+        with progress_bar(quiet=format is Format.json) as progress:
+            task = progress.add_task("Drawing letters' PDFs", total=None)
+            drawn = finish_letter_pdfs(
+                session,
+                loaded,
+                SystemClock(),
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                workers=workers,
+            )
+        left = len(letters_without_pdf(session, loaded.id))
+    print_result(
+        format,
+        f"Drew {drawn} letters' PDFs for {loaded.name}; {left} without one.",
+        {"school": loaded.id, "drawn": drawn, "without_pdf": left},
+    )
 
 
 @letters_app.command("render")

@@ -12,6 +12,7 @@ from jinja2 import (
     TemplateError,
 )
 
+from notifications.html_title import html_title
 from notifications.letter_words import (
     date_words,
     day_words,
@@ -20,7 +21,6 @@ from notifications.letter_words import (
     weeks_words,
     year_group_words,
 )
-from notifications.pdf import html_title, html_to_pdf
 from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, template_environment
 from school.codes import CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
@@ -168,6 +168,9 @@ def render_letter_pdf(html: str, header: str = "") -> bytes:
     Page 1 carries the letter's own letterhead. The embedded Unicode font prints names
     exactly as written ("Łukasz Wójcik", "Nguyễn Thị Hoa"); see notifications.pdf.
     """
+    # fpdf2 and fontTools load only in a process that draws a PDF (≈ 0.4 s of start-up).
+    from notifications.pdf import html_to_pdf
+
     return html_to_pdf(html, header=header, header_from_page=2)
 
 

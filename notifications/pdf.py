@@ -5,28 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from functools import cache
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace, TextStyle
 
-# Letters carry names as families write them ("Zoë Ó Súilleabháin", "Łukasz Wójcik",
-# "Nguyễn Thị Hoa"), so the PDF embeds a Unicode font (subset to the glyphs used) rather
-# than a Latin-1 core font. DejaVu Sans: Debian's fonts-dejavu-core where installed, else
-# the copy shipped in notifications/fonts/ (its licence, LICENSE there, allows it), so a
-# clean machine prints the same letter.
-FONT = "dejavu"
-SYSTEM_FONTS = Path("/usr/share/fonts/truetype/dejavu")
-SHIPPED_FONTS = Path(__file__).parent / "fonts"
-FONT_FILES = {
-    "": "DejaVuSans.ttf",
-    "B": "DejaVuSans-Bold.ttf",
-    "I": "DejaVuSans-Oblique.ttf",
-    "BI": "DejaVuSans-BoldOblique.ttf",
-}
+from notifications.html_title import html_title
+from notifications.pdf_fonts import (
+    FONT,
+    FONT_FILES,
+    SHIPPED_FONTS,
+    SYSTEM_FONTS,
+    covers,
+    font_path,
+    fresh_font,
+)
+
+__all__ = ["FONT", "FONT_FILES", "SHIPPED_FONTS", "SYSTEM_FONTS", "font_path"]
+
 FALLBACK = "?"
 PAGE_MARGIN_MM = 20
 TEXT_PT = 11
@@ -52,17 +49,6 @@ _SPELLINGS = {
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
 
 
-def font_path(style: str, system: Path = SYSTEM_FONTS) -> Path:
-    """The DejaVu Sans file for a style ("", "B", "I", "BI"): the system's, else ours."""
-    found = system / FONT_FILES[style]
-    return found if found.is_file() else SHIPPED_FONTS / FONT_FILES[style]
-
-
-@cache
-def _font_files() -> dict[str, Path]:
-    return {style: font_path(style) for style in FONT_FILES}
-
-
 def spell(c: str) -> str:
     """A character the font cannot draw, spelled in letters it can (ś → s, 李 → ?)."""
     if c in _SPELLINGS:
@@ -83,9 +69,17 @@ class Document(FPDF):
     """An A4 portrait page with the school's name at the top and "Page n of m" at the foot."""
 
     def __init__(
-        self, header: str, title: str, footer_note: str = "", header_from_page: int = 1
+        self,
+        header: str,
+        title: str,
+        footer_note: str = "",
+        header_from_page: int = 1,
+        text: str | None = None,
     ) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
+        # Given every character the document will print, the smaller European cut of the
+        # font is used where it draws them all (pdf_fonts.covers); else the whole font.
+        self.cut = text is not None and covers(f"{text}{header}{footer_note}{title}")
         self.header_text = header
         self.footer_note = footer_note
         # A letter's first page has its own letterhead: the running header starts on page 2.
@@ -95,9 +89,17 @@ class Document(FPDF):
         # Metadata is stored as UTF-16, so the title keeps the name exactly as written.
         self.set_title(title)
         self.set_creator("attendance-engine")
-        for style, path in _font_files().items():
-            self.add_font(FONT, style, str(path))
         self.set_font(FONT, size=TEXT_PT)
+
+    def set_font(self, family: str | None = None, style: Any = "", size: float = 0) -> None:
+        # Each style is embedded only once it is used (a letter rarely sets italics), from
+        # the process's parsed copy of the font rather than the file.
+        wanted = (family or self.font_family or "").lower()
+        letters = style.style if hasattr(style, "style") else str(style)
+        key = wanted + "".join(sorted(c for c in letters.upper() if c in "BI"))
+        if wanted == FONT and key not in self.fonts:
+            self.fonts[key] = fresh_font(self, key[len(FONT) :], cut=self.cut)
+        super().set_font(family, style, size)
 
     def normalize_text(self, text: str) -> str:
         # Every string fpdf2 writes passes through here (cells, write_html, headers): names
@@ -127,10 +129,15 @@ class Document(FPDF):
 
 
 def new_document(
-    header: str, title: str, footer_note: str = "", header_from_page: int = 1
+    header: str,
+    title: str,
+    footer_note: str = "",
+    header_from_page: int = 1,
+    text: str | None = None,
 ) -> Document:
-    """A document with its first page added, ready to write on."""
-    document = Document(header, title, footer_note, header_from_page)
+    """A document with its first page added, ready to write on (`text`: every character it
+    will print, when known beforehand)."""
+    document = Document(header, title, footer_note, header_from_page, text)
     document.add_page()
     return document
 
@@ -140,7 +147,6 @@ def document_bytes(document: FPDF) -> bytes:
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 # fpdf2's HTML defaults are dark red headings and red bullets: a letter is black on white.
 _TAG_STYLES: dict[str, Any] = {
@@ -149,12 +155,6 @@ _TAG_STYLES: dict[str, Any] = {
     "h3": TextStyle(color=BLACK, font_size_pt=TEXT_PT, font_style="B", t_margin=3, b_margin=1),
     "a": FontFace(color=BLACK),
 }
-
-
-def html_title(html: str) -> str:
-    """The text of the document's <title>, unescaped, on one line ("" when it has none)."""
-    found = _TITLE.search(html)
-    return " ".join(unescape(found.group(1)).split()) if found else ""
 
 
 def html_to_pdf(
@@ -166,7 +166,8 @@ def html_to_pdf(
     becomes the PDF's title.
     """
     body = _BODY.search(html)
-    document = new_document(header, html_title(html), footer_note, header_from_page)
+    text = unescape(body.group(1) if body else html)
+    document = new_document(header, html_title(html), footer_note, header_from_page, text)
     document.write_html(
         body.group(1) if body else html,
         font_family=FONT,

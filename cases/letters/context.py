@@ -20,13 +20,12 @@ from notifications.letters import (
 from notifications.rendering import TemplateProblem
 from school.law import NATIONAL_THRESHOLD_WEEKS
 from school.models import Pupil
-from school.schools import calendar_of, get_school, policy_of
+from school.schools import LoadedSchool, calendar_of, get_school, policy_of
 from school.statistics import PupilStatistics, attendance_statistics
 
 
 def _figures_for(session: Session, pupil: Pupil, as_of: date) -> PupilStatistics:
-    # A pupil who has left is off the roll after leaving: their figures stop on that day.
-    on = min(as_of, pupil.leaving_date) if pupil.leaving_date else as_of
+    on = figures_on(pupil, as_of)
     for figures in attendance_statistics(session, pupil.school_id, on):
         if figures.upn == pupil.upn:
             return figures
@@ -59,10 +58,23 @@ def pupil_letter_context(
     `extra` passes on letter_context's optional keywords (meeting, next_steps).
     """
     school = get_school(session, pupil.school_id)
-    calendar = calendar_of(school)
-    policy = policy_of(school).policy
-    half_term = calendar.half_term_span(as_of)
+    loaded = LoadedSchool(school.id, school.name, policy_of(school), calendar_of(school))
     figures = _figures_for(session, pupil, as_of)
+    return context_from_figures(loaded, pupil, letter, figures, as_of, letter_date, **extra)
+
+
+def context_from_figures(
+    school: LoadedSchool,
+    pupil: Pupil,
+    letter: str,
+    figures: PupilStatistics,
+    as_of: date,
+    letter_date: date,
+    **extra: Any,
+) -> tuple[dict[str, object], LetterFigures]:
+    """pupil_letter_context from figures already read (the review's, for the whole school)."""
+    calendar, policy = school.calendar, school.policy.policy
+    half_term = calendar.half_term_span(as_of)
     signatory = policy.letters.signatory_for(letter)
     period_start = max(calendar.academic_year_start(as_of), pupil.admission_date)
     context = letter_context(
@@ -91,6 +103,12 @@ def pupil_letter_context(
         figures.unauthorised_sessions,
     )
     return context, kept
+
+
+def figures_on(pupil: Pupil, as_of: date) -> date:
+    """The day a pupil's letter figures stop: a pupil who has left is off the roll after
+    leaving, so their figures stop on that day."""
+    return min(as_of, pupil.leaving_date) if pupil.leaving_date else as_of
 
 
 def letter_of(action: CaseAction) -> str:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlmodel import Session
 
-from cases.letters.context import case_letter_context, letter_of, notice_letter_context
+from cases.letters.batch import DecidedBatch, decide_case_letters
+from cases.letters.context import notice_letter_context
 from cases.letters.queries import parents_of, planned_letters
 from cases.letters.stored import DecidedLetters, decide_letters, stored_letters
-from cases.models import AttendanceCase, CaseAction, LegalAction, StoredLetter
+from cases.models import AttendanceCase, CaseAction, LegalAction, LetterPdf, StoredLetter
 from cases.review.rules import LETTER_ACTIONS
 from notifications.letters import NOTICE_TO_IMPROVE, html_to_text, render_letter_pdf
 from notifications.outbox import Envelope, enqueue
 from school.clock import Clock, school_today
 from school.database import id_of
 from school.models import Contact, Pupil
-from school.schools import get_school
+from school.schools import LoadedSchool, get_school, load_school
+from school.statistics import PupilStatistics
 
 
 @dataclass(frozen=True)
@@ -44,24 +47,17 @@ def case_letters(
 ) -> DecidedLetters:
     """The action's stored letters; decided and stored now (figures as of `as_of`, default
     today) if it has none yet. Writes in the caller's transaction."""
-    stored = stored_letters(session, case_action_id=id_of(action))
-    if stored:
-        return DecidedLetters(stored, list((action.details or {}).get("unaddressed", [])))
-    today = school_today(clock)
-    case, context, figures = case_letter_context(session, action, as_of or today, today)
-    pupil = session.get(Pupil, case.pupil_id)
-    assert pupil is not None  # a foreign key
-    return decide_letters(
-        session,
-        pupil,
-        letter_of(action),
-        context,
-        figures,
-        parents_of(session, case.pupil_id),
-        decided_at=clock.now(),
-        decided_by=action.created_by,
-        case_action_id=id_of(action),
-    )
+    return _decide(session, [action], clock, as_of).letters[id_of(action)]
+
+
+def _decide(
+    session: Session, actions: list[CaseAction], clock: Clock, as_of: date | None
+) -> DecidedBatch:
+    case = session.get(AttendanceCase, actions[0].case_id)
+    if case is None:
+        raise LookupError(f"no case {actions[0].case_id}")
+    school = load_school(session, case.school_id)
+    return decide_case_letters(session, school, actions, as_of or school_today(clock), clock)
 
 
 def _envelopes(letter: StoredLetter, contacts: dict[int, Contact], key: str) -> list[Envelope]:
@@ -94,11 +90,18 @@ def send_letter(
     any parent the letter cannot reach. The outbox key is the action and the contact, so
     sending twice queues nothing new. Writes in the caller's transaction; the caller commits.
     """
-    case = session.get(AttendanceCase, action.case_id)
-    if case is None:
-        raise LookupError(f"no case {action.case_id}")
-    decided = case_letters(session, action, clock, as_of)
-    contacts = {id_of(c): c for c in parents_of(session, case.pupil_id)}
+    batch = _decide(session, [action], clock, as_of)
+    delivery, envelopes = _deliver(action, batch)
+    queued = enqueue(session, envelopes, clock.now())
+    session.flush()
+    return replace(delivery, queued=queued)
+
+
+def _deliver(action: CaseAction, batch: DecidedBatch) -> tuple[LetterDelivery, list[Envelope]]:
+    """How an action's decided letters go out (emails to queue, parents to print for), and
+    the action's details saying so."""
+    decided = batch.letters[id_of(action)]
+    contacts = {id_of(c): c for c in batch.parents[id_of(action)]}
     envelopes = [
         envelope
         for letter in decided.letters
@@ -111,7 +114,6 @@ def send_letter(
         for cid in letter.contact_ids or []
         if cid in contacts and not contacts[cid].email
     ]
-    queued = enqueue(session, envelopes, clock.now())
     delivery = "email_and_print" if emailed and printed else "email" if emailed else "print"
     # A new dict, so SQLAlchemy sees the JSON column change.
     action.details = {
@@ -122,29 +124,48 @@ def send_letter(
         "letter_as_of": decided.letters[0].as_of.isoformat() if decided.letters else None,
         "unaddressed": decided.problems,
     }
-    session.add(action)
-    session.flush()
-    return LetterDelivery(delivery, emailed, printed, queued, decided.problems)
+    return LetterDelivery(delivery, emailed, printed, 0, decided.problems), envelopes
 
 
-def send_planned_letters(session: Session, school_id: str, on: date, clock: Clock) -> LettersSent:
+def send_planned_letters(
+    session: Session,
+    school: LoadedSchool,
+    on: date,
+    clock: Clock,
+    figures: Mapping[str, PupilStatistics] | None = None,
+) -> LettersSent:
     """Every planned letter action not yet sent goes out once (the outbox keys make a repeat
-    harmless); the action is then done, with how it went in its details."""
+    harmless); the action is then done, with how it went in its details.
+
+    Decided together (`cases.letters.batch`, with the review's `figures` as of `on` when it
+    passes them) and queued in one insert. Writes in the caller's transaction.
+    """
+    actions = list(planned_letters(session, school.id, LETTER_ACTIONS))
+    if not actions:
+        return LettersSent(0, 0)
+    batch = decide_case_letters(session, school, actions, on, clock, figures)
     emailed = to_print = 0
     problems: list[str] = []
-    for action in planned_letters(session, school_id, LETTER_ACTIONS):
-        delivery = send_letter(session, action, clock, as_of=on)
+    envelopes: list[Envelope] = []
+    now = clock.now()
+    for action in actions:
+        delivery, emails = _deliver(action, batch)
+        envelopes += emails
         emailed += bool(delivery.emailed_contact_ids)
         to_print += delivery.delivery != "email"
         problems += delivery.problems
-        action.status, action.completed_at, action.completed_by = "done", clock.now(), "engine"
-        session.add(action)
-    session.commit()
+        action.status, action.completed_at, action.completed_by = "done", now, "engine"
+    enqueue(session, envelopes, now)
+    session.flush()
     return LettersSent(emailed, to_print, problems)
 
 
 def stored_letter_pdf(session: Session, letter: StoredLetter) -> bytes:
-    """The printable copy of a stored letter, exactly as it was decided."""
+    """The printable copy of a stored letter, exactly as it was decided: the PDF drawn after
+    the review (`cases.letters.pdfs`), or drawn now from the stored HTML if not yet."""
+    drawn = session.get(LetterPdf, id_of(letter))
+    if drawn is not None:
+        return drawn.pdf
     return render_letter_pdf(letter.html, header=get_school(session, letter.school_id).name)
 
 

@@ -54,6 +54,35 @@ def decide_letters(
     Writes in the caller's transaction. A parent with neither a postal address nor an email
     still gets a stored letter (to print and hand over), and is named in `problems`.
     """
+    decided = letters_for(
+        pupil,
+        letter,
+        context,
+        figures,
+        parents,
+        decided_at=decided_at,
+        decided_by=decided_by,
+        case_action_id=case_action_id,
+        legal_action_id=legal_action_id,
+    )
+    session.add_all(decided.letters)
+    session.flush()
+    return decided
+
+
+def letters_for(
+    pupil: Pupil,
+    letter: str,
+    context: Mapping[str, object],
+    figures: LetterFigures,
+    parents: list[Contact],
+    *,
+    decided_at: datetime,
+    decided_by: str,
+    case_action_id: int | None = None,
+    legal_action_id: int | None = None,
+) -> DecidedLetters:
+    """`decide_letters` without the database: the rows to store, for a caller storing many."""
     decided = DecidedLetters([])
     if not parents:
         decided.problems.append(
@@ -64,30 +93,29 @@ def decide_letters(
         html = render_letter_html(pupil.school_id, letter, addressed_context(context, group))
         if not group.postal_address:
             decided.problems += [unreachable(c) for c in group.contacts if not c.email]
-        stored = StoredLetter(
-            school_id=pupil.school_id,
-            pupil_id=id_of(pupil),
-            case_action_id=case_action_id,
-            legal_action_id=legal_action_id,
-            letter=letter,
-            subject=letter_subject(html),
-            decided_at=decided_at,
-            decided_by=decided_by,
-            letter_date=figures.letter_date,
-            period_start=figures.period_start,
-            as_of=figures.as_of,
-            attendance_pct=figures.attendance_pct,
-            sessions_missed=figures.sessions_missed,
-            unauthorised_sessions=figures.unauthorised_sessions,
-            addressee=group.greeting,
-            contact_ids=group.contact_ids,
-            postal_address=list(group.postal_address),
-            delivery=delivery_of(group),
-            html=html,
+        decided.letters.append(
+            StoredLetter(
+                school_id=pupil.school_id,
+                pupil_id=id_of(pupil),
+                case_action_id=case_action_id,
+                legal_action_id=legal_action_id,
+                letter=letter,
+                subject=letter_subject(html),
+                decided_at=decided_at,
+                decided_by=decided_by,
+                letter_date=figures.letter_date,
+                period_start=figures.period_start,
+                as_of=figures.as_of,
+                attendance_pct=figures.attendance_pct,
+                sessions_missed=figures.sessions_missed,
+                unauthorised_sessions=figures.unauthorised_sessions,
+                addressee=group.greeting,
+                contact_ids=group.contact_ids,
+                postal_address=list(group.postal_address),
+                delivery=delivery_of(group),
+                html=html,
+            )
         )
-        session.add(stored)
-        decided.letters.append(stored)
-    session.flush()
     return decided
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from cases.legal.agenda import LegalDue, legal_decisions_due
+from cases.letters.service import LettersSent, send_planned_letters
 from cases.models import CaseProposal
 from cases.review import queries, rules
 from cases.review.ladder import ladder_steps
@@ -45,10 +46,18 @@ class ReviewResult:
     provisional: tuple[ProvisionalNote, ...] = ()
     # Every legal decision waiting for a person, made at this review or before.
     legal_due: tuple[LegalDue, ...] = ()
+    # The letters planned (now or before) decided, stored and queued in the same transaction.
+    letters: LettersSent = field(default_factory=lambda: LettersSent(0, 0))
 
 
 def run_daily_review(
-    session: Session, school: LoadedSchool, on: date, clock: Clock, *, by: str = "engine"
+    session: Session,
+    school: LoadedSchool,
+    on: date,
+    clock: Clock,
+    *,
+    by: str = "engine",
+    send_letters: bool = False,
 ) -> ReviewResult:
     """Review every pupil of a school as of a date (after the afternoon register); commits.
 
@@ -56,15 +65,18 @@ def run_daily_review(
     proposals. Each rung of the school's ladder is evaluated on the last school day of its
     cadence's period (daily, weekly, fortnightly, half-term, term): automatic rungs are
     applied at once (actions planned with due dates, a proposal kept as "applied"), the rest
-    are proposed to staff. A trigger key per cause means a second run, or a run for a missed
-    day, never makes the same proposal twice. A run that loses a race with another worker
-    (the same case opened or moved meanwhile) is rolled back and tried once more.
+    are proposed to staff. With `send_letters` (the after-school run) every letter planned is
+    decided, stored and queued before the commit, from the review's own figures (their PDFs
+    are drawn after it: `cases.letters.pdfs`). A trigger key per cause
+    means a second run, or a run for a missed day, never makes the same proposal twice. A run
+    that loses a race with another worker (the same case opened or moved meanwhile) is rolled
+    back and tried once more.
     """
     try:
-        return _review(session, school, on, clock, by)
+        return _review(session, school, on, clock, by, send_letters)
     except (IntegrityError, StaleDataError):
         session.rollback()
-        return _review(session, school, on, clock, by)
+        return _review(session, school, on, clock, by, send_letters)
 
 
 def _actor(by: str) -> Amender:
@@ -73,7 +85,7 @@ def _actor(by: str) -> Amender:
 
 
 def _review(
-    session: Session, school: LoadedSchool, on: date, clock: Clock, by: str
+    session: Session, school: LoadedSchool, on: date, clock: Clock, by: str, send_letters: bool
 ) -> ReviewResult:
     day = school.calendar.last_school_day_on_or_before(on)
     if day is None:
@@ -116,6 +128,11 @@ def _review(
     overdue = queries.overdue(review, cases)
     session.flush()
     legal_due = legal_decisions_due(session, school, on)
+    letters = LettersSent(0, 0)
+    if send_letters:
+        # The review's own figures, so no letter reads the school's statistics again.
+        figures = {c.figures.upn: c.figures for c in cases if c.on_roll}
+        letters = send_planned_letters(session, school, on, clock, figures)
     session.commit()
     return ReviewResult(
         school_id=school.id,
@@ -129,6 +146,7 @@ def _review(
         overdue=overdue,
         provisional=tuple(legal.notes),
         legal_due=tuple(legal_due),
+        letters=letters,
     )
 
 

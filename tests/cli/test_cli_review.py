@@ -84,7 +84,7 @@ def test_review_prints_counts_first_in_80_columns_and_json_for_scripts(
     assert shown["counts"]["letters_emailed"] == 1
     assert set(shown["counts"]) == {
         "cases_opened", "stage_moves", "actions_planned", "letters_emailed", "letters_to_print",
-        "new_la_duties",
+        "new_la_duties", "letter_pdfs_drawn",
     }  # fmt: skip
 
     again = runner.invoke(app, review)

@@ -5,6 +5,7 @@ from __future__ import annotations
 EVERY_ROLE = frozenset({"office", "pastoral", "dsl", "head", "admin"})
 MORNING = frozenset({"office", "dsl", "head"})
 SAFEGUARDING = frozenset({"dsl", "head"})
+REPORTS = frozenset({"office", "pastoral", "dsl", "head"})
 
 # (method, path as routed) -> the roles allowed. A staff route missing here is refused to
 # everyone (tests/web/test_pages_roles.py checks every route of the app is listed).
@@ -18,10 +19,15 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/alerts/{alert_id}/ack"): SAFEGUARDING,
     ("POST", "/alerts/{alert_id}/action"): SAFEGUARDING,
     ("GET", "/users"): frozenset({"admin"}),
+    # Reports and settings (issue 11, pages 6-7): figures for everyone who works with
+    # pupils; the policy for the administrator.
+    ("GET", "/reports"): REPORTS,
+    ("GET", "/reports/{table}.csv"): REPORTS,
+    ("GET", "/settings"): frozenset({"admin"}),
 }
 
 # Open to anyone: the login form, and the files every page needs.
-PUBLIC_PATHS = frozenset({"/login", "/static"})
+PUBLIC_PATHS = frozenset({"/login", "/static", "/favicon.ico"})
 
 # Each role's first page after logging in; pages still to come are said to be so.
 HOME = {"office": "/morning", "dsl": "/dsl", "head": "/morning", "admin": "/users"}

@@ -42,7 +42,9 @@ def test_every_staff_route_is_in_the_role_table(web_app: TestClient) -> None:
 
 
 def _request(client: TestClient, method: str, path: str, ids: dict[str, int], token: str):  # type: ignore[no-untyped-def]
-    url = path.format(task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"])
+    url = path.format(
+        task_id=ids["task"], check_id=ids["check"], alert_id=ids["alert"], table="persistent"
+    )
     if method == "GET":
         return client.get(url)
     data = {

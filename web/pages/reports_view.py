@@ -104,7 +104,7 @@ def trend_chart(report: AbsenceReport) -> TrendChart | None:
     weeks = [w for w in report.weeks if w.attendance_pct is not None]
     if not weeks:
         return None
-    width, height, left, right, top, bottom = 640, 240, 44, 12, 12, 28
+    width, height, left, right, top, bottom = 640, 240, 44, 28, 12, 28
     lowest = min(w.attendance_pct or 0.0 for w in weeks)
     floor = max(0.0, min(80.0, (lowest // 5) * 5))  # whole fives, 90% always in view
 

@@ -31,7 +31,7 @@ def policy_sections(policy_text: str) -> list[PolicySection]:
     def walk(title: str, table: dict[str, Any]) -> None:
         plain = [(k, _words(v)) for k, v in table.items() if not _is_tables(v)]
         if plain or not title:
-            sections.append(PolicySection(title or "policy", plain))
+            sections.append(PolicySection(title or "general", plain))
         for key, value in table.items():
             name = f"{title}.{key}" if title else key
             if isinstance(value, dict):

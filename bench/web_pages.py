@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session, col
 
-from bench.chase_common import MONDAY, set_up_la
+from bench.chase_common import MONDAY, recreate_database, set_up_la
 from cases.models import AttendanceCase
 from cases.service import open_case
 from chase.checks import advance_due_checks, open_checks
@@ -36,7 +36,7 @@ from chase.morning import school_morning
 from school.accounts import POSITIONS, StaffAccount
 from school.amender import Amender
 from school.clock import FixedClock
-from school.database import id_of, make_engine, migrate, session_for
+from school.database import id_of, session_for
 from school.models import Pupil
 from school.tables import MARKS, PUPILS
 from web.app import create_app
@@ -214,12 +214,14 @@ def print_figures(floor: Timed, timed: Sequence[Timed], skipped: Sequence[str]) 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="a database URL (default: a new SQLite file)")
+    parser.add_argument(
+        "--url", help="a database URL, dropped and made afresh (default: a new SQLite file)"
+    )
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(args.url or f"sqlite:///{Path(folder) / 'bench.db'}")
-        migrate(engine)
+        # A URL's database is dropped and made afresh (a name of a-z, 0-9 and _ only).
+        engine = recreate_database(args.url or f"sqlite:///{Path(folder) / 'bench.db'}")
         started = perf_counter()
         school, ids = build_school(engine)
         print(

@@ -17,7 +17,15 @@ from cases.models import (
     PupilCarer,
     StoredLetter,
 )
-from chase.models import DslAlert, Note, ReportedAbsence, StaffTask, WelfareCheck, WelfareCheckEvent
+from chase.models import (
+    DslAlert,
+    Note,
+    ReportedAbsence,
+    SafeguardingAction,
+    StaffTask,
+    WelfareCheck,
+    WelfareCheckEvent,
+)
 from notifications.models import OutboxMessage
 from school.database import id_of
 from school.models import Arrival, AttendanceMark, Contact, MarkAmendment, Pupil
@@ -35,7 +43,8 @@ def _plain(row: SQLModel) -> dict[str, Any]:
 
 def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
     """Every stored record about the pupil: the pupil, contacts and carers, marks and their
-    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts),
+    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts and
+    what was done about them),
     messages sent about them, cases (events, actions, proposals), legal actions, duties to
     the LA and letters. Letters' and messages' HTML are left out: their text is there."""
     pid = id_of(pupil)
@@ -82,6 +91,10 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "tasks": [_plain(r) for r in _rows(session, StaffTask, StaffTask.check_id, check_ids)],
         "notes": [_plain(r) for r in _rows(session, Note, Note.check_id, check_ids)],
         "alerts": [_plain(r) for r in alerts],
+        "safeguarding_actions": [
+            _plain(r)
+            for r in _rows(session, SafeguardingAction, SafeguardingAction.check_id, check_ids)
+        ],
         "messages": [{k: v for k, v in _plain(m).items() if k != "html"} for m in messages],
         "cases": [_plain(r) for r in cases],
         "case_events": [_plain(r) for r in _rows(session, CaseEvent, CaseEvent.case_id, case_ids)],

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from chase.models import Note, SafeguardingAction
+from chase.models import DslAlert, Note, SafeguardingAction, WelfareCheck
 from cli.main import app
+from school.models import Pupil
 from tests.cli.test_cli_chase import _alerted_morning, _alerts, _db, flat, runner
 
 DSL = "Dee Safeguard, DSL"
@@ -31,6 +32,18 @@ def test_an_action_is_stored_with_its_time_and_shown_since_the_alert(
     shown = _alerts(engine, "--all")
     assert "Police informed at 11:15 (recorded by Dee Safeguard, DSL" in shown
     assert "PC Smith, ref 42" in shown
+    pupil = session.scalars(select(Pupil).where(col(Pupil.id) == alert_pupil(session, alert))).one()
+    exported = runner.invoke(
+        app, [*_db(engine), "export-pupil", pupil.upn, "--school", pupil.school_id]
+    )
+    assert exported.exit_code == 0, exported.output
+    assert [a["kind"] for a in json.loads(exported.stdout)["safeguarding_actions"]] == ["police"]
+
+
+def alert_pupil(session: Session, alert: DslAlert) -> int:
+    check = session.get(WelfareCheck, alert.check_id)
+    assert check is not None
+    return check.pupil_id
 
 
 def test_a_wrong_kind_time_or_alert_is_a_clear_error(

@@ -100,3 +100,16 @@ def test_wrong_table_date_or_school_is_a_clear_refusal(
     assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.text
     other = web_app.get("/reports?school=kts-academy")
     assert other.status_code == 403 and "does not cover that school" in other.text
+
+
+def test_a_day_before_any_marks_says_so_and_lists_nobody(
+    web_app: TestClient, reports_world: str
+) -> None:
+    assert log_in(web_app, ROLE_NAMES["pastoral"]) == 303
+    page = web_app.get("/reports?as_of=2026-09-01")  # the new year's first day, before school
+    assert page.status_code == 200
+    assert "No sessions recorded yet this academic year." in page.text and "<svg" not in page.text
+    persistent = web_app.get("/reports/persistent.csv?as_of=2026-09-01")
+    assert persistent.text.strip().splitlines() == [
+        "UPN,Pupil,Year,Attendance,Possible,Absent,Unauthorised"
+    ]

@@ -22,6 +22,7 @@ from chase.models import (
     DslAlert,
     Note,
     ReportedAbsence,
+    SafeguardingAction,
     StaffTask,
     WatchdogAlert,
     WelfareCheck,
@@ -45,10 +46,11 @@ def _plain(row: SQLModel) -> dict[str, Any]:
 
 def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
     """Every stored record about the pupil: the pupil, contacts and carers, marks and their
-    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts,
-    the watchdog's alerts), messages sent about them, cases (events, actions, proposals),
-    legal actions, duties to the LA, letters, and the audit of what staff did to these
-    records through the web app. Letters' and messages' HTML are left out: their text is there."""
+    amendments, arrivals, reported absences, welfare checks (events, tasks, notes, alerts and
+    what was done about them, the watchdog's alerts), messages sent about them, cases (events,
+    actions, proposals), legal actions, duties to the LA, letters, and the audit of what staff
+    did to these records through the web app. Letters' and messages' HTML are left out: their
+    text is there."""
     pid = id_of(pupil)
     one = [pid]
     marks = _rows(session, AttendanceMark, AttendanceMark.pupil_id, one)
@@ -109,6 +111,10 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         # The watchdog's alerts about the pupil's checks and the messages sent about them.
         "watchdog_alerts": [
             _plain(r) for r in _rows(session, WatchdogAlert, WatchdogAlert.check_id, check_ids)
+        ],
+        "safeguarding_actions": [
+            _plain(r)
+            for r in _rows(session, SafeguardingAction, SafeguardingAction.check_id, check_ids)
         ],
         "messages": [{k: v for k, v in _plain(m).items() if k != "html"} for m in messages],
         "cases": [_plain(r) for r in cases],

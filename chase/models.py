@@ -204,3 +204,19 @@ class WatchdogAlert(SQLModel, table=True):
     told: str  # who was told: the attendance lead's role, or the DSL's when there is none
     resolved_at: dt.datetime | None = _utc(nullable=True)
     resolution: str | None = None
+
+
+class SafeguardingAction(SQLModel, table=True):
+    """What the DSL did about an alert (police, children's social care, a home visit...),
+    when it was done and who recorded it: its own row, never a note's text."""
+
+    __tablename__ = "safeguarding_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="dsl_alert.id", index=True)
+    check_id: int = Field(foreign_key="welfare_check.id", index=True)
+    kind: str = Field(max_length=20)
+    done_at: dt.datetime = _utc()
+    recorded_by: str
+    recorded_at: dt.datetime = _utc()
+    note: str = ""

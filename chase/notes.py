@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from chase.alert_actions import action_words, actions_on
 from chase.models import Note, StaffTask
 
 TASK_NAMES = {
@@ -106,6 +107,9 @@ def task_and_note_lines(session: Session, check_ids: Sequence[int]) -> list[Hist
             lines.append(
                 HistoryLine(task.due_at, task.check_id, "task", f"{name}: {task.state}", False)
             )
+    for action in actions_on(session, check_ids):
+        words = f"DSL alert: {action_words(action)}"
+        lines.append(HistoryLine(action.done_at, action.check_id, "alert", words, True))
     for note in notes:
         if note.task_id is None:
             about = "alert" if note.alert_id is not None else "check"

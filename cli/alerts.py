@@ -3,6 +3,7 @@ what since, acknowledged or resolved."""
 
 from __future__ import annotations
 
+from datetime import time as dt_time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -143,3 +144,37 @@ def print_register_alerts(held: list[RegisterAlert]) -> None:
             line = ((f"resolved {clock_words(alert.resolved_at)}", "green"),
                     f" {alert.reason}: {alert.resolution}")  # fmt: skip
         console.print(styled(f"Register alert {alert.id}: ", *line), highlight=False)
+
+
+def alert_action(
+    alert_id: Annotated[int, typer.Argument()],
+    kind: Annotated[
+        str, typer.Option(help="police, social_care, home_visit, social_worker or other")
+    ],
+    at: Annotated[str, typer.Option(help="When it was done: HH:MM on the alert's day.")],
+    by: Annotated[str, typer.Option(help='"Name, Position"')],
+    note: Annotated[str, typer.Option(help="Who was spoken to, a reference.")] = "",
+    format: FormatOption = Format.table,
+) -> None:
+    """Record what was done about an alert and when (police, social care, a visit)."""
+    person = parse_person("--by", by)
+    try:
+        done_time = dt_time.fromisoformat(at)
+    except ValueError:
+        fail([f"--at {at!r}: give the time it was done as HH:MM, e.g. 10:40"])
+    from chase.alert_actions import action_words, on_alert_day, record_alert_action
+    from chase.models import DslAlert
+    from school.database import session_for
+
+    try:
+        with session_for(open_database()) as session:
+            alert = session.get(DslAlert, alert_id)
+            if alert is None:
+                raise LookupError(f"no alert {alert_id}")
+            done_at = on_alert_day(alert, done_time)
+            action = record_alert_action(
+                session, alert_id, kind, done_at, str(person), SystemClock(), note
+            )
+    except (ValueError, LookupError) as exc:
+        fail([str(exc)])
+    print_result(format, f"Alert {alert_id}: {action_words(action)}.", {"action": stored(action)})

@@ -259,6 +259,7 @@ task_app.command("done")(chase.task_done)
 app.add_typer(task_app, name="task")
 alert_app = typer.Typer(cls=PlainHelpGroup, help="Act on DSL alerts.", no_args_is_help=True)
 alert_app.command("ack")(alerts_cli.alert_ack)
+alert_app.command("action")(alerts_cli.alert_action)
 app.add_typer(alert_app, name="alert")
 app.command("confirm-code")(replies_cli.confirm_code)
 

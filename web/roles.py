@@ -8,6 +8,7 @@ SAFEGUARDING = frozenset({"dsl", "head"})
 CASES = frozenset({"pastoral", "dsl", "head"})
 CASEWORK = frozenset({"pastoral", "head"})
 PUPIL_RECORD = frozenset({"office", "pastoral", "dsl", "head"})
+REPORTS = frozenset({"office", "pastoral", "dsl", "head"})
 
 # (method, path as routed) -> the roles allowed. A staff route missing here is refused to
 # everyone (tests/web/test_pages_roles.py checks every route of the app is listed).
@@ -46,10 +47,15 @@ ROUTE_ROLES: dict[tuple[str, str], frozenset[str]] = {
     # the DSL have no part in a sanction, so they do not see parents' fines (nor the legal
     # section of the pupil page, which web/pages/pupil.py shows by this same entry).
     ("GET", "/legal"): frozenset({"pastoral", "head"}),
+    # Reports and settings (issue 11, pages 6-7): figures for everyone who works with
+    # pupils; the policy for the administrator.
+    ("GET", "/reports"): REPORTS,
+    ("GET", "/reports/{table}.csv"): REPORTS,
+    ("GET", "/settings"): frozenset({"admin"}),
 }
 
 # Open to anyone: the login form, and the files every page needs.
-PUBLIC_PATHS = frozenset({"/login", "/static"})
+PUBLIC_PATHS = frozenset({"/login", "/static", "/favicon.ico"})
 
 # Each role's first page after logging in; pages still to come are said to be so.
 HOME = {

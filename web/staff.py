@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from school.accounts import StaffAccount, signature
 from school.amender import Amender
-from school.clock import SCHOOL_TIME_ZONE, Clock
+from school.clock import SCHOOL_TIME_ZONE, Clock, school_today
 from school.database import session_for
 from web.rate_limit import SlidingWindowLimit
 from web.roles import allowed
@@ -181,6 +181,17 @@ def school_of(staff: Staff, asked: str | None) -> str:
             why=f"school {asked[:64]} not on the account",
         )
     return asked
+
+
+def day_asked(request: Request, asked: str | None) -> date:
+    """The day a page is about: `?date=`/`?as_of=` when given, else the board's day or today."""
+    ctx = context_of(request)
+    if not asked:
+        return ctx.settings.board_day or school_today(ctx.clock)
+    try:
+        return date.fromisoformat(asked)
+    except ValueError:
+        raise Refused(400, "The date must be YYYY-MM-DD, e.g. 2026-11-23.") from None
 
 
 def render(

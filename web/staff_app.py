@@ -9,11 +9,22 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
 from school.accounts import audit
 from school.clock import Clock
-from web.pages import case_page, cases_board, dsl, legal, login, morning, pupil, users
+from web.pages import (
+    case_page,
+    cases_board,
+    dsl,
+    legal,
+    login,
+    morning,
+    policy_settings,
+    pupil,
+    reports,
+    users,
+)
 from web.security import SECURITY_HEADERS
 from web.staff import Refused, StaffContext, StaffSettings, context_of, open_session, render
 
@@ -22,8 +33,20 @@ STATIC = Path(__file__).parent / "static"
 
 def include_staff(app: FastAPI, engine: Engine, clock: Clock, settings: StaffSettings) -> None:
     app.state.staff = StaffContext(engine, clock, settings)
-    for page in (login, morning, dsl, users, cases_board, case_page, pupil, legal):
+    for page in (
+        login,
+        morning,
+        dsl,
+        users,
+        cases_board,
+        case_page,
+        pupil,
+        legal,
+        reports,
+        policy_settings,
+    ):
         app.include_router(page.router)
+    app.add_api_route("/favicon.ico", _favicon, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(Refused, _refused)  # type: ignore[arg-type]
 
@@ -35,6 +58,11 @@ def include_staff(app: FastAPI, engine: Engine, clock: Clock, settings: StaffSet
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+async def _favicon() -> Response:
+    # Browsers ask for /favicon.ico on every page whatever the page links to.
+    return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
 
 async def _refused(request: Request, refusal: Refused) -> Response:

@@ -12,7 +12,14 @@ from sqlmodel import Session, col
 
 from chase.alerts import alert_views
 from chase.code_confirmation import confirmed_codes
-from chase.models import DslAlert, Note, RegisterAlert, StaffTask, WelfareCheck
+from chase.models import (
+    DslAlert,
+    Note,
+    RegisterAlert,
+    SafeguardingAction,
+    StaffTask,
+    WelfareCheck,
+)
 from school.accounts import AuditEntry
 from school.models import AttendanceMark, MarkAmendment
 from tests.web.pages_world import ROLE_NAMES, csrf_of, log_in, web_app, world
@@ -158,7 +165,7 @@ def test_the_dsl_inbox_shows_the_alert_as_raised_and_acknowledges_with_a_note(
         f"/alerts/{world['alert']}/action",
         data={
             "action": "home_visit",
-            "at": "10:40",
+            "at": "10:02",
             "details": "Child seen, unwell",
             "csrf_token": token,
         },
@@ -170,12 +177,23 @@ def test_the_dsl_inbox_shows_the_alert_as_raised_and_acknowledges_with_a_note(
             select(Note).where(col(Note.alert_id) == world["alert"]).order_by(col(Note.id))
         )
     ]
-    assert texts == [
-        "Rang social worker; visiting now",
-        "Home visit made at 10:40: Child seen, unwell",
-    ]
+    assert texts == ["Rang social worker; visiting now"]  # the action is not a note
+    done = session.scalars(select(SafeguardingAction)).one()
+    assert (done.alert_id, done.kind, done.note) == (
+        world["alert"],
+        "home_visit",
+        "Child seen, unwell",
+    )
+    assert done.done_at == datetime(2026, 11, 23, 10, 2, tzinfo=UTC)  # GMT in November
+    assert done.recorded_by == "Dee Safeguard, Designated Safeguarding Lead"
     page = web_app.get("/dsl").text
-    assert "Acknowledged</span> by Dee Safeguard" in page and "Home visit made at 10:40" in page
+    assert "Acknowledged</span> by Dee Safeguard" in page
+    assert "Home visit made at 10:02 (recorded by Dee Safeguard" in page
+    later = web_app.post(
+        f"/alerts/{world['alert']}/action",
+        data={"action": "police", "at": "11:30", "csrf_token": token},
+    )
+    assert later.status_code == 400 and "later than now" in later.text
     bad_time = web_app.post(
         f"/alerts/{world['alert']}/action",
         data={"action": "police", "at": "25:00", "csrf_token": token},

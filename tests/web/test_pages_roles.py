@@ -54,6 +54,7 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
         **cases_ids,
         upn=upn(1),
         letter_id=ids["letter"],
+        table="persistent",
     )
     if method == "GET":
         return client.get(url)
@@ -64,7 +65,7 @@ def _request(client: TestClient, method: str, path: str, ids: dict[str, int], to
         "code": "I",
         "school": "emmanuel-middle",
         "action": "police",
-        "at": "10:10",
+        "at": "10:03",  # the world is at 10:05: an action is recorded once done
         "decision": "skip",
         "reason": "Reviewed with the family",
         "to": "monitor",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from chase.alert_actions import ACTIONS, on_alert_day, record_alert_action
 from chase.alerts import alert_views
 from chase.models import DslAlert
 from chase.responses import acknowledge_alert
@@ -20,14 +22,6 @@ from web.staff import staff_member as member
 router = APIRouter()
 StaffMember = Annotated[Staff, Depends(member)]
 
-# What a DSL records having done, in the words of a safeguarding log.
-ACTIONS = {
-    "police": "Police informed",
-    "social_care": "Children's social care contacted",
-    "home_visit": "Home visit made",
-    "social_worker": "Social worker told",
-    "other": "Other action",
-}
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -94,12 +88,33 @@ def record_action(
     at: Annotated[str, Form(max_length=5)],
     details: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """What was done and when (police, social care, a home visit), as a note on the alert."""
+    """What was done and when (police, social care, a home visit): the same service as
+    `attendance alert action`, stored as its own row."""
     if action not in ACTIONS:
         raise Refused(400, "Choose what was done from the list.")
     if not _CLOCK.match(at):
         raise Refused(400, "Give the time it was done as HH:MM, e.g. 10:40.")
-    text = f"{ACTIONS[action]} at {at}" + (f": {details.strip()}" if details.strip() else "")
-    school_id = _acknowledge(request, staff, alert_id, text, "alert_action")
+    ctx = context_of(request)
+    school_id = _alert_for(request, staff, alert_id)
+    with open_session(request) as session:
+        alert = session.get(DslAlert, alert_id)
+        assert alert is not None  # _alert_for found it
+        done_at = on_alert_day(alert, dt.time.fromisoformat(at))
+        audit(
+            session,
+            staff.name,
+            "alert_action",
+            ctx.clock,
+            school_id,
+            alert=alert_id,
+            what=action,
+            at=at,
+        )
+        try:
+            record_alert_action(
+                session, alert_id, action, done_at, staff.signature, ctx.clock, details
+            )
+        except ValueError as exc:
+            raise Refused(400, f"{exc}.") from None
     said = f"Alert {alert_id}: {ACTIONS[action].lower()} at {at} recorded."
     return RedirectResponse(back_to("/dsl", school_id, said), status_code=303)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,10 +11,18 @@ from chase.code_confirmation import confirm_suggested_code
 from chase.models import StaffTask
 from chase.responses import TASK_OUTCOMES, record_task_outcome
 from school.accounts import audit
-from school.clock import school_today
 from school.schools import load_school
 from web.pages.morning_view import morning_board
-from web.staff import Refused, Staff, back_to, context_of, open_session, render, school_of
+from web.staff import (
+    Refused,
+    Staff,
+    back_to,
+    context_of,
+    day_asked,
+    open_session,
+    render,
+    school_of,
+)
 from web.staff import staff_member as member
 
 router = APIRouter()
@@ -54,12 +61,7 @@ def morning(
     """Today's board, or another day's (`?date=`; `attendance web --day` sets the default)."""
     ctx = context_of(request)
     school_id = school_of(staff, school)
-    day = ctx.settings.board_day or school_today(ctx.clock)
-    if date:
-        try:
-            day = dt.date.fromisoformat(date)
-        except ValueError:
-            raise Refused(400, "The date must be YYYY-MM-DD, e.g. 2026-11-23.") from None
+    day = day_asked(request, date)
     with open_session(request) as session:
         loaded = load_school(session, school_id)
         now = ctx.clock.now()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from chase.code_confirmation import confirmed_codes
-from chase.models import DslAlert, Note, StaffTask
+from chase.models import DslAlert, Note, SafeguardingAction, StaffTask
 from tests.web.browser.conftest import AXE, SHOTS
 from tests.web.pages_world import PASSWORD, ROLE_NAMES, world
 
@@ -88,15 +88,17 @@ def test_dsl_acknowledges_an_alert_with_a_note(
     page.get_by_role("button", name="Acknowledge", exact=True).click()
     page.get_by_text(f"Alert {world['alert']} acknowledged.").wait_for()
     page.get_by_label("Action").select_option("home_visit")
-    page.get_by_label("At (HH:MM)").fill("10:40")
+    page.get_by_label("At (HH:MM)").fill("10:02")  # done before now (10:05): it can be recorded
     page.get_by_label("Details").fill("Child seen at home, unwell")
     page.get_by_role("button", name="Record").click()
-    page.get_by_text("home visit made at 10:40 recorded").wait_for()
+    page.get_by_text("home visit made at 10:02 recorded").wait_for()
     session.expire_all()
     alert = session.get(DslAlert, world["alert"])
     assert alert is not None and alert.acknowledged_by == (
         "Dee Safeguard, Designated Safeguarding Lead"
     )
+    done = session.scalars(select(SafeguardingAction)).one()
+    assert (done.kind, done.note) == ("home_visit", "Child seen at home, unwell")
     shoot(page, "dsl-inbox-acknowledged")
 
 

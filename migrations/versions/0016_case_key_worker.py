@@ -16,11 +16,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not a batch rebuild: SQLite (3.35+) adds and drops a column in place, and
+# rebuilding attendance_case would drop a table other tables' rows refer to.
 def upgrade() -> None:
-    with op.batch_alter_table("attendance_case", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("key_worker", sa.String(length=200), nullable=True))
+    op.add_column("attendance_case", sa.Column("key_worker", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("attendance_case", schema=None) as batch_op:
-        batch_op.drop_column("key_worker")
+    op.drop_column("attendance_case", "key_worker")

@@ -76,6 +76,7 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
     )
     tasks = _rows(session, StaffTask, StaffTask.check_id, check_ids)
     proposals = _rows(session, CaseProposal, CaseProposal.case_id, case_ids)
+    case_actions = _rows(session, CaseAction, CaseAction.case_id, case_ids)
     letters = _rows(session, StoredLetter, StoredLetter.pupil_id, one)
     about: dict[str, set[Any]] = {
         "upn": {pupil.upn},
@@ -84,6 +85,7 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "alert": {id_of(a) for a in alerts},
         "case": set(case_ids),
         "proposal": {id_of(p) for p in proposals},
+        "case_action": {id_of(a) for a in case_actions},
         "legal_action": set(legal_ids),
         "letter": {id_of(letter) for letter in letters},
     }
@@ -119,9 +121,7 @@ def pupil_record(session: Session, pupil: Pupil) -> dict[str, Any]:
         "messages": [{k: v for k, v in _plain(m).items() if k != "html"} for m in messages],
         "cases": [_plain(r) for r in cases],
         "case_events": [_plain(r) for r in _rows(session, CaseEvent, CaseEvent.case_id, case_ids)],
-        "case_actions": [
-            _plain(r) for r in _rows(session, CaseAction, CaseAction.case_id, case_ids)
-        ],
+        "case_actions": [_plain(r) for r in case_actions],
         "proposals": [_plain(r) for r in proposals],
         "legal_actions": [_plain(r) for r in legal],
         "legal_events": [

@@ -67,5 +67,24 @@ HOME = {
 }
 
 
+# The pages a person moves between, in the navigation's order: (path, label, the `page` names
+# its templates set). Who sees each link is the table above, never a list of its own.
+PAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("/morning", "Morning board", ("morning",)),
+    ("/dsl", "DSL inbox", ("dsl",)),
+    ("/cases", "Cases", ("cases", "case")),
+    ("/pupils", "Pupils", ("pupils", "pupil")),
+    ("/legal", "Legal actions", ("legal",)),
+    ("/reports", "Reports", ("reports",)),
+    ("/settings", "Settings", ("settings",)),
+    ("/users", "Accounts", ("users",)),
+)
+
+
+def pages_for(role: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The pages this role may open, for the navigation and the welcome page."""
+    return [page for page in PAGES if allowed("GET", page[0], role)]
+
+
 def allowed(method: str, path: str, role: str) -> bool:
     return role in ROUTE_ROLES.get((method, path), frozenset())

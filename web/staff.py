@@ -19,7 +19,7 @@ from school.amender import Amender
 from school.clock import SCHOOL_TIME_ZONE, Clock, school_today
 from school.database import session_for
 from web.rate_limit import SlidingWindowLimit
-from web.roles import allowed
+from web.roles import allowed, pages_for
 from web.security import CSRF_FIELD, CSRF_HEADER, Signer, tokens_match
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -41,6 +41,7 @@ def countdown(due: datetime | None, now: datetime) -> str:
 
 TEMPLATES.env.filters["clock"] = _clock
 TEMPLATES.env.globals["countdown"] = countdown
+TEMPLATES.env.globals["pages_for"] = pages_for
 
 
 @dataclass

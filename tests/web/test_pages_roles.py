@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -106,3 +107,20 @@ def test_nobody_logged_in_is_sent_to_log_in(web_app: TestClient, cases: dict[str
             assert answer.headers["location"].startswith("/login?next=")
         else:
             assert answer.status_code == 401
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_NAMES))
+def test_the_navigation_offers_exactly_the_pages_the_role_may_open(
+    web_app: TestClient, world: dict[str, int], role: str
+) -> None:
+    """Links come from the role table: a link to a refused page, or a page without a link, fails."""
+    assert log_in(web_app, ROLE_NAMES[role]) == 303
+    first = web_app.get(HOME[role])
+    assert first.status_code == 200
+    nav = first.text.split('<nav aria-label="Pages">', 1)[1].split("</nav>", 1)[0]
+    linked = set(re.findall(r'<a href="(/[a-z]+)', nav))
+    openable = {path for method, path in ROUTE_ROLES if method == "GET" and "{" not in path}
+    expected = {p for p in openable - {"/"} if role in ROUTE_ROLES[("GET", p)]}
+    assert linked == expected
+    for path in linked:
+        assert web_app.get(path).status_code == 200, path

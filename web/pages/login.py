@@ -83,7 +83,7 @@ def logout(request: Request, staff: Annotated[Staff, Depends(staff_member)]) -> 
 
 @router.get("/")
 def home(request: Request, staff: Annotated[Staff, Depends(staff_member)]) -> Response:
-    """Each role's own first page; a role whose pages come later is told so."""
+    """Each role's own first page; a role without one is shown the pages it may open."""
     if staff.role in HOME:
         return RedirectResponse(HOME[staff.role], status_code=303)
     return render(request, "home.html", staff)

@@ -21,7 +21,7 @@ from chase.models import (
     WelfareCheck,
 )
 from school.accounts import AuditEntry
-from school.models import AttendanceMark, MarkAmendment
+from school.models import AttendanceMark, MarkAmendment, Pupil
 from tests.web.pages_world import ROLE_NAMES, csrf_of, log_in, web_app, world
 from web.staff import countdown
 
@@ -52,6 +52,11 @@ def test_the_board_shows_the_morning_vulnerable_first_and_refreshes_itself(
     assert 'hx-trigger="every 30s"' in text and 'hx-select="#board"' in text
     assert 'hx-preserve="true"' in text  # a note being typed survives the refresh
     assert "Register not taken" not in text
+    # Every pupil on the board opens their pupil page (contacts, calendar) in one click.
+    pupil = session.get(WelfareCheck, world["check"])
+    assert pupil is not None
+    upn = session.scalars(select(Pupil.upn).where(col(Pupil.id) == pupil.pupil_id)).one()
+    assert f'<a href="/pupils/{upn}?school=emmanuel-middle">' in text
     # A register not taken shows a banner, as the guard raised it.
     session.add(
         RegisterAlert(

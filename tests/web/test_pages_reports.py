@@ -75,6 +75,11 @@ def test_the_lists_are_the_figures_of_attendance_stats(
     assert {r[0] for r in rows[1:]} == {f.upn for f in figures if f.persistent_absence}
     severe, _, _ = _csv(web_app, "severe")
     assert {r[0] for r in severe[1:]} == {f.upn for f in figures if f.severe_absence}
+    # On the page each listed pupil opens their pupil page.
+    page = web_app.get(f"/reports?{AS_OF}").text
+    for row in rows[1:]:
+        assert f'<a href="/pupils/{row[0]}?school={reports_world}">' in page
+        assert web_app.get(f"/pupils/{row[0]}?school={reports_world}").status_code == 200
 
 
 def test_the_page_draws_the_trend_and_links_every_csv(

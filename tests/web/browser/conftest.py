@@ -83,7 +83,10 @@ def live_url(engine: Engine, morning_clock: FixedClock) -> Iterator[str]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A page under the app's own Content-Security-Policy, failing on any CSP violation."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    # en-GB, as the schools are: dates in inputs read dd/mm/yyyy.
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 900}, locale="en-GB", timezone_id="Europe/London"
+    )
     opened = context.new_page()
     problems: list[str] = []
     opened.on("console", lambda m: m.type == "error" and problems.append(m.text))

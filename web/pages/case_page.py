@@ -32,7 +32,7 @@ from school.statistics import statistics_for
 from web.pages.case_view import OUTCOMES, case_page
 from web.pages.casework import acting, attempt, back, case_school, figures_day
 from web.roles import CASES, allowed
-from web.staff import Refused, Staff, context_of, open_session, render
+from web.staff import Refused, RowId, Staff, context_of, open_session, render
 from web.staff import staff_member as member
 
 router = APIRouter()
@@ -45,7 +45,7 @@ MOVE = "/cases/{case_id}/move"
 def case(
     request: Request,
     staff: StaffMember,
-    case_id: int,
+    case_id: RowId,
     said: str | None = None,
     refused: str | None = None,
 ) -> Response:
@@ -97,7 +97,7 @@ def _day(text: str, what: str) -> dt.date | None:
 def move(
     request: Request,
     staff: StaffMember,
-    case_id: int,
+    case_id: RowId,
     to: Annotated[str, Form(max_length=12)],
     reason: Reason = "",
     version: Annotated[int | None, Form()] = None,
@@ -122,7 +122,7 @@ def move(
 def add_support(
     request: Request,
     staff: StaffMember,
-    case_id: int,
+    case_id: RowId,
     kind: Annotated[str, Form(max_length=40)],
     title: Annotated[str, Form(max_length=300)],
     status: Annotated[str, Form(max_length=12)] = "planned",
@@ -159,7 +159,7 @@ def add_support(
 def key_worker(
     request: Request,
     staff: StaffMember,
-    case_id: int,
+    case_id: RowId,
     worker: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """Name who holds the case: the same service as `attendance case key-worker`."""
@@ -179,7 +179,7 @@ def key_worker(
 def _gate_record(
     request: Request,
     staff: Staff,
-    case_id: int,
+    case_id: RowId,
     record: Callable[[Session, int, Amender, Clock], AttendanceCase],
     words: str,
 ) -> Response:
@@ -196,7 +196,9 @@ def _gate_record(
 
 
 @router.post("/cases/{case_id}/no-support")
-def no_support(request: Request, staff: StaffMember, case_id: int, reason: Reason = "") -> Response:
+def no_support(
+    request: Request, staff: StaffMember, case_id: RowId, reason: Reason = ""
+) -> Response:
     """Why support is not appropriate: the same service as `attendance case no-support`."""
 
     def record(session: Session, case: int, by: Amender, clock: Clock) -> AttendanceCase:
@@ -207,7 +209,7 @@ def no_support(request: Request, staff: StaffMember, case_id: int, reason: Reaso
 
 @router.post("/cases/{case_id}/send-considered")
 def send_considered(
-    request: Request, staff: StaffMember, case_id: int, reason: Reason = ""
+    request: Request, staff: StaffMember, case_id: RowId, reason: Reason = ""
 ) -> Response:
     """SEND-related barriers considered: the same service as `attendance case send-considered`."""
 
@@ -231,7 +233,7 @@ def _action_case(request: Request, staff: Staff, action_id: int, support: bool) 
 def support_status(
     request: Request,
     staff: StaffMember,
-    action_id: int,
+    action_id: RowId,
     status: Annotated[str, Form(max_length=12)],
     on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
@@ -263,7 +265,7 @@ def support_status(
 def action_outcome(
     request: Request,
     staff: StaffMember,
-    action_id: int,
+    action_id: RowId,
     status: Annotated[str, Form(max_length=16)],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:

@@ -22,7 +22,7 @@ from school.accounts import audit
 from school.schools import load_school
 from web.pages.casework import acting, attempt, back, figures_day
 from web.roles import allowed
-from web.staff import Refused, Staff, context_of, open_session, render, school_of
+from web.staff import Refused, RowId, Staff, context_of, open_session, render, school_of
 from web.staff import staff_member as member
 
 router = APIRouter()
@@ -80,7 +80,7 @@ def board(
 def decide(
     request: Request,
     staff: StaffMember,
-    proposal_id: int,
+    proposal_id: RowId,
     decision: Annotated[Literal["confirm", "skip", "override"], Form()],
     reason: Annotated[str, Form(max_length=2000)] = "",
     to: Annotated[str, Form(max_length=12)] = "",

@@ -16,7 +16,7 @@ from chase.responses import acknowledge_alert
 from school.accounts import audit
 from school.database import id_of
 from school.schools import load_school
-from web.staff import Refused, Staff, back_to, context_of, open_session, render, school_of
+from web.staff import Refused, RowId, Staff, back_to, context_of, open_session, render, school_of
 from web.staff import staff_member as member
 
 router = APIRouter()
@@ -69,7 +69,7 @@ def _acknowledge(request: Request, staff: Staff, alert_id: int, note: str, actio
 def acknowledge(
     request: Request,
     staff: StaffMember,
-    alert_id: int,
+    alert_id: RowId,
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     if not note.strip():
@@ -83,7 +83,7 @@ def acknowledge(
 def record_action(
     request: Request,
     staff: StaffMember,
-    alert_id: int,
+    alert_id: RowId,
     action: Annotated[str, Form(max_length=20)],
     at: Annotated[str, Form(max_length=5)],
     details: Annotated[str, Form(max_length=2000)] = "",

@@ -15,6 +15,7 @@ from school.schools import load_school
 from web.pages.morning_view import morning_board
 from web.staff import (
     Refused,
+    RowId,
     Staff,
     back_to,
     context_of,
@@ -83,7 +84,7 @@ def morning(
 def task_outcome(
     request: Request,
     staff: StaffMember,
-    task_id: int,
+    task_id: RowId,
     outcome: Annotated[str, Form(max_length=40)],
     note: Annotated[str, Form(max_length=2000)] = "",
     day: Annotated[str, Form(max_length=10)] = "",
@@ -119,7 +120,7 @@ def task_outcome(
 def confirm_code(
     request: Request,
     staff: StaffMember,
-    check_id: int,
+    check_id: RowId,
     code: Annotated[str, Form(max_length=2)],
     school: Annotated[str, Form(max_length=64)],
     day: Annotated[str, Form(max_length=10)] = "",

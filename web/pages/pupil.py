@@ -19,7 +19,7 @@ from school.schools import load_school
 from school.upn import upn_problem
 from web.pages.pupil_view import pupil_page
 from web.roles import allowed
-from web.staff import Refused, Staff, context_of, open_session, render, school_of
+from web.staff import Refused, RowId, Staff, context_of, open_session, render, school_of
 from web.staff import staff_member as member
 
 router = APIRouter()
@@ -83,7 +83,7 @@ def _letter(request: Request, staff: Staff, letter_id: int) -> StoredLetter:
 
 # Declared before /letters/{letter_id}, whose {letter_id} would otherwise take "7.pdf".
 @router.get("/letters/{letter_id}.pdf")
-def letter_pdf(request: Request, staff: StaffMember, letter_id: int) -> Response:
+def letter_pdf(request: Request, staff: StaffMember, letter_id: RowId) -> Response:
     """The printable letter, drawn from the stored HTML as `letters render --out x.pdf` does."""
     letter = _letter(request, staff, letter_id)
     with open_session(request) as session:
@@ -97,7 +97,7 @@ def letter_pdf(request: Request, staff: StaffMember, letter_id: int) -> Response
 
 
 @router.get("/letters/{letter_id}")
-def letter_html(request: Request, staff: StaffMember, letter_id: int) -> Response:
+def letter_html(request: Request, staff: StaffMember, letter_id: RowId) -> Response:
     """The letter as decided and stored: never rendered again with newer figures."""
     letter = _letter(request, staff, letter_id)
     return Response(

@@ -35,6 +35,15 @@ def run(argv: list[str]) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
 
+def load_demo_school(url: str, data: Path, school: str = SCHOOL) -> None:
+    """A database holding the demo data's school: `init` under its seed policy, one import."""
+    policy = ROOT / "policies" / f"{school}.toml"
+    run(attendance("--database", url, "init", "--school", school, "--policy", str(policy)))
+    run(attendance("--database", url, "import", "--school", school,
+                   "--pupils", str(data / "pupils.csv"), "--contacts", str(data / "contacts.csv"),
+                   "--marks", str(data / "marks.csv")))  # fmt: skip
+
+
 def engine_statement(database: Path, school: str = SCHOOL, as_of: date = AS_OF) -> str:
     """The engine's statistics statement for the school, compiled to SQL text."""
     from sqlalchemy.dialects import sqlite

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench.cli_register import ROOT, SCHOOL, attendance, run
+from bench.cli_register import SCHOOL, attendance, load_demo_school, run
 
 AS_OF = date(2026, 7, 20)  # the last school day of 2025-26: a whole year counted
 GOAL_MS = 150.0
@@ -30,11 +30,7 @@ PASSWORD = "bench horse battery staple"
 
 
 def _build(url: str, data: Path, cases: int) -> None:
-    policy = ROOT / "policies" / f"{SCHOOL}.toml"
-    run(attendance("--database", url, "init", "--school", SCHOOL, "--policy", str(policy)))
-    run(attendance("--database", url, "import", "--school", SCHOOL,
-                   "--pupils", str(data / "pupils.csv"), "--contacts", str(data / "contacts.csv"),
-                   "--marks", str(data / "marks.csv")))  # fmt: skip
+    load_demo_school(url, data)
     from sqlalchemy import select
     from sqlmodel import col
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bench.cli_register import AS_OF, ROOT, SCHOOL, attendance, run
+from bench.cli_register import AS_OF, SCHOOL, attendance, load_demo_school, run
 
 GOAL_SECONDS = 0.150  # issue 11: every page <= 150 ms server time at the median
 PASSWORD = "bench pages password"
@@ -49,12 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.data is None:
             run(attendance("demo-data", "--out", str(data), "--pupils", str(args.pupils)))
         url = f"sqlite:///{Path(tmp) / 'pages.db'}"
-        policy = ROOT / "policies" / f"{SCHOOL}.toml"
-        run(attendance("--database", url, "init", "--school", SCHOOL, "--policy", str(policy)))
-        run(attendance("--database", url, "import", "--school", SCHOOL,
-                       "--pupils", str(data / "pupils.csv"),
-                       "--contacts", str(data / "contacts.csv"),
-                       "--marks", str(data / "marks.csv")))  # fmt: skip
+        load_demo_school(url, data)
         return _measure(url, args.repeat)
 
 

@@ -28,7 +28,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench.cli_register import engine_statement
+from bench.cli_register import engine_statement, load_demo_school
 from bench.process_common import compare, report
 
 SCHOOL = "basildon-lower"
@@ -82,12 +82,7 @@ def main(argv: list[str] | None = None) -> int:
                            "--year-groups", "7,8,9"))  # fmt: skip
         base, each, reference = folder / "base.db", folder / "run.db", folder / "reference.db"
         url = f"sqlite:///{base}"
-        policy = ROOT / "policies" / f"{SCHOOL}.toml"
-        run(attendance("--database", url, "init", "--school", SCHOOL, "--policy", str(policy)))
-        run(attendance("--database", url, "import", "--school", SCHOOL,
-                       "--pupils", str(data / "pupils.csv"),
-                       "--contacts", str(data / "contacts.csv"),
-                       "--marks", str(data / "marks.csv")))  # fmt: skip
+        load_demo_school(url, data, SCHOOL)
         review = ["review", "--school", SCHOOL, "--date", args.date, "--format", "json"]
         shutil.copyfile(base, reference)
         run(attendance("--database", f"sqlite:///{reference}", *review))

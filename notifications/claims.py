@@ -107,28 +107,28 @@ def claim_batch(
         ready = ready.where(OUTBOX.c.school_id == school_id)
     if template is not None:
         ready = ready.where(OUTBOX.c.template == template)
+    ids = take_rows(
+        session,
+        ready,
+        status="sending",
+        claimed_at=now,
+        claim_token=token,
+        send_started_at=now,
+        outcome=None,
+        attempts=OUTBOX.c.attempts + 1,
+    )
+    return token, committed_claim(session, ids)
+
+
+def take_rows(session: Session, candidates: Any, **values: Any) -> list[int]:
+    """Set `values` on the outbox rows `candidates` selects, in one UPDATE; their ids."""
     if session.get_bind().dialect.name == "postgresql":
         # Workers share the outbox: each skips rows another is claiming this instant.
-        ready = ready.with_for_update(skip_locked=True)
+        candidates = candidates.with_for_update(skip_locked=True)
     # On SQLite the UPDATE is the transaction's first statement, so it takes the write lock
     # before reading: a second worker waits, then finds these rows claimed.
-    ids = [
-        row[0]
-        for row in session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(ready.scalar_subquery()))
-            .values(
-                status="sending",
-                claimed_at=now,
-                claim_token=token,
-                send_started_at=now,
-                outcome=None,
-                attempts=OUTBOX.c.attempts + 1,
-            )
-            .returning(OUTBOX.c.id)
-        )
-    ]
-    return token, committed_claim(session, ids)
+    taken = update(OUTBOX).where(OUTBOX.c.id.in_(candidates.scalar_subquery())).values(**values)
+    return [row[0] for row in session.execute(taken.returning(OUTBOX.c.id))]
 
 
 def committed_claim(session: Session, ids: list[int]) -> list[OutboxMessage]:

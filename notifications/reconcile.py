@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from notifications.claims import (
@@ -31,6 +31,7 @@ from notifications.claims import (
     claimed_rows,
     committed_claim,
     outgoing,
+    take_rows,
 )
 from notifications.message import Channel, Delivery, LostSend, SendOutcome, Sighting
 from notifications.models import OutboxMessage
@@ -54,17 +55,7 @@ def take_lost(
     )
     if school_id is not None:
         lost = lost.where(OUTBOX.c.school_id == school_id)
-    if session.get_bind().dialect.name == "postgresql":
-        lost = lost.with_for_update(skip_locked=True)
-    ids = [
-        row[0]
-        for row in session.execute(
-            update(OUTBOX)
-            .where(OUTBOX.c.id.in_(lost.scalar_subquery()))
-            .values(claim_token=token, claimed_at=now)
-            .returning(OUTBOX.c.id)
-        )
-    ]
+    ids = take_rows(session, lost, claim_token=token, claimed_at=now)
     return token, committed_claim(session, ids)
 
 

@@ -59,6 +59,7 @@ from bench.chase_common import (
     step_floor,
     twilio_fake_main,
 )
+from chase.every_school import AHEAD
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from notifications.message import Channel, OutgoingMessage, SendGate, SendOutcome
 from notifications.models import OutboxMessage
@@ -171,21 +172,32 @@ class PhaseTimes:
 
 
 async def _tick_all(
-    engine: Engine, schools: Sequence[str], clock: FixedClock, channels: dict[str, Channel]
+    engine: Engine,
+    schools: Sequence[str],
+    clock: FixedClock,
+    channels: dict[str, Channel],
+    ahead: int,
 ) -> tuple[list[tuple[str, float, float]], Counter[str]]:
-    from chase.service import chase_tick
+    """Every school's tick as `chase_every_school` runs them (`ahead` schools' database stages
+    overlapping the sending); per school, the time since the one before finished."""
+    from chase.every_school import SchoolTick, chase_every_school
     from school.database import session_for
     from school.schools import load_school
 
     ticks = []
     totals: Counter[str] = Counter()
-    for school_id in schools:
-        start = perf_counter()
-        with session_for(engine) as session:  # as a worker does: the school once per tick
-            school = load_school(session, school_id)
-        result = await chase_tick(engine, school, MONDAY, clock, channels)
-        ticks.append((school_id, perf_counter() - start, time.time()))
-        sent = result.dispatch
+    last = perf_counter()
+    with session_for(engine) as session:  # as a worker does: the schools once per tick
+        loaded = [load_school(session, school_id) for school_id in schools]
+
+    def done(tick: SchoolTick) -> None:
+        nonlocal last
+        if tick.result is None:
+            raise RuntimeError(f"{tick.school_id}: {tick.error}")
+        now = perf_counter()
+        ticks.append((tick.school_id, now - last, time.time()))
+        last = now
+        result, sent = tick.result, tick.result.dispatch
         totals.update(
             opened=result.opened,
             closed=result.closed,
@@ -196,6 +208,8 @@ async def _tick_all(
             unknown=sent.unknown,
         )
         totals.update({f"sent_{k}": v for k, v in sent.by_channel.items()})
+
+    await chase_every_school(engine, loaded, MONDAY, clock, channels, ahead=ahead, done=done)
     return ticks, totals
 
 
@@ -228,6 +242,7 @@ def worker_main(
     smtp_port: int,
     twilio: tuple[str, str, str, str],
     profile_dir: str | None,
+    ahead: int,
 ) -> None:
     from notifications.channels import SmtpEmailChannel, TwilioSmsChannel
     from notifications.rendering import render_email, render_sms
@@ -270,7 +285,7 @@ def worker_main(
                 profiler.enable()
             statements.clear()
             start, cpu = perf_counter(), _cpu_seconds()
-            ticks, totals = asyncio.run(_tick_all(engine, schools, clock, channels))
+            ticks, totals = asyncio.run(_tick_all(engine, schools, clock, channels, ahead))
             seconds, cpu = perf_counter() - start, _cpu_seconds() - cpu
             if profiler:
                 profiler.disable()
@@ -307,7 +322,14 @@ def worker_main(
 
 class Workers:
     def __init__(
-        self, count: int, url: str, schools: list[str], smtp_port: int, twilio: Any, profile: Any
+        self,
+        count: int,
+        url: str,
+        schools: list[str],
+        smtp_port: int,
+        twilio: Any,
+        profile: Any,
+        ahead: int,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
@@ -316,7 +338,7 @@ class Workers:
             parent, child = context.Pipe()
             process = context.Process(
                 target=worker_main,
-                args=(child, index, url, schools[index::count], smtp_port, twilio, profile),
+                args=(child, index, url, schools[index::count], smtp_port, twilio, profile, ahead),
                 daemon=True,
             )
             process.start()
@@ -563,11 +585,12 @@ def run_morning(
     fakes: Fakes,
     profile: str | None,
     floor_repeat: int,
+    ahead: int,
 ) -> Run:
     reset_chase(engine)
     fakes.reset()
     workers = Workers(
-        count, url, expected.schools, fakes.smtp.address, fakes.twilio.address, profile
+        count, url, expected.schools, fakes.smtp.address, fakes.twilio.address, profile, ahead
     )
     run = Run(count, [], workers.ready_rss, load=[os.getloadavg()[0]])
     try:
@@ -800,6 +823,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep a database already set up")
     parser.add_argument("--profile", metavar="DIR", help="cProfile each worker's stages to DIR")
     parser.add_argument("--floor-repeat", type=int, default=1, help="floor runs (best kept)")
+    parser.add_argument(
+        "--ahead",
+        type=int,
+        default=AHEAD,
+        help=f"schools' database stages run ahead of the one sending (default {AHEAD}; 0: one "
+        "school after another)",
+    )
     args = parser.parse_args(argv)
     url = args.database
     sqlite = make_url(url).get_backend_name() == "sqlite"
@@ -832,7 +862,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     try:
         for count in counts:
-            run = run_morning(engine, url, expected, count, fakes, args.profile, args.floor_repeat)
+            run = run_morning(
+                engine, url, expected, count, fakes, args.profile, args.floor_repeat, args.ahead
+            )
             print_run(run, expected)
             runs.append(run)
         fakes_rss = (fakes.smtp.call("rss"), fakes.twilio.call("rss"))

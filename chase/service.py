@@ -19,6 +19,15 @@ from school.schools import LoadedSchool
 
 
 @dataclass(frozen=True)
+class Advanced:
+    """What a tick's database stages did: checks opened, closed on arrival, steps run."""
+
+    opened: int
+    closed: int
+    steps: int
+
+
+@dataclass(frozen=True)
 class TickResult:
     opened: int
     closed: int
@@ -26,17 +35,33 @@ class TickResult:
     dispatch: DispatchResult
 
 
-async def chase_tick(
-    engine: Engine, school: LoadedSchool, on: date, clock: Clock, channels: Mapping[str, Channel]
-) -> TickResult:
-    """Everything due for a school now. Each stage commits on its own, so a crash in one stage
-    leaves the earlier ones done and the next tick finishes the rest."""
+def advance_school(engine: Engine, school: LoadedSchool, on: date, clock: Clock) -> Advanced:
+    """A tick's database stages, each committing on its own: open the checks now due, close
+    the ones whose pupil arrived, run every due step (its messages written to the outbox).
+    Sends nothing, so it can run in a thread while another school's messages go out."""
     morning = SchoolMorning(school, on)
     with session_for(engine) as session:
         opened = open_checks(session, morning, clock)
         closed = close_on_arrival(session, morning, clock)
         steps = advance_due_checks(session, morning, clock)
-        sent = await drain_outbox(
+    return Advanced(opened, closed, steps)
+
+
+async def send_school(
+    engine: Engine, school: LoadedSchool, clock: Clock, channels: Mapping[str, Channel]
+) -> DispatchResult:
+    """Send everything of the school's outbox that is due now."""
+    with session_for(engine) as session:
+        return await drain_outbox(
             session, channels, clock, school_id=school.id, on_failure=message_failed
         )
-    return TickResult(opened, closed, steps, sent)
+
+
+async def chase_tick(
+    engine: Engine, school: LoadedSchool, on: date, clock: Clock, channels: Mapping[str, Channel]
+) -> TickResult:
+    """Everything due for a school now. Each stage commits on its own, so a crash in one stage
+    leaves the earlier ones done and the next tick finishes the rest."""
+    done = advance_school(engine, school, on, clock)
+    sent = await send_school(engine, school, clock, channels)
+    return TickResult(done.opened, done.closed, done.steps, sent)

@@ -46,25 +46,31 @@ def timelines(session: Session, checks: Sequence[WelfareCheck]) -> dict[int, lis
     query a check)."""
     ids = [id_of(c) for c in checks]
     entries: dict[int, list[TimelineEntry]] = {i: [] for i in ids}
-    for event in session.scalars(
-        select(WelfareCheckEvent)
-        .where(col(WelfareCheckEvent.check_id).in_(ids))
-        .order_by(col(WelfareCheckEvent.id))
-    ):
+    # Columns, not ORM rows: an alert's timeline is read for every check the 10:00 step
+    # alerts, and the outbox rows would bring each message's whole text and HTML.
+    events = WelfareCheckEvent.__table__.c  # type: ignore[attr-defined]
+    for event in session.execute(
+        select(events.check_id, events.at, events.trigger, events.reason, events.from_state,
+               events.to_state, events.actor)
+        .where(events.check_id.in_(ids))
+        .order_by(events.id)
+    ):  # fmt: skip
         what = (
             f"Check opened: {event.reason}"
             if event.trigger == "open"
             else f"{event.from_state} → {event.to_state} ({event.actor}: {event.reason})"
         )
         entries[event.check_id].append(TimelineEntry(event.at, 0, what))
-    for message in session.scalars(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.check_id).in_(ids), col(OutboxMessage.alert_id).is_(None))
-        .order_by(col(OutboxMessage.id))
-    ):
+    outbox = OutboxMessage.__table__.c  # type: ignore[attr-defined]
+    for message in session.execute(
+        select(outbox.check_id, outbox.channel, outbox.recipient_label, outbox.status,
+               outbox.created_at)
+        .where(outbox.check_id.in_(ids), outbox.alert_id.is_(None))
+        .order_by(outbox.id)
+    ):  # fmt: skip
         kind = "Text" if message.channel == "sms" else "Email"
         what = f"{kind} to {message.recipient_label}: {message.status}"
-        entries[message.check_id].append(TimelineEntry(message.created_at, 1, what))  # type: ignore[index]
+        entries[message.check_id].append(TimelineEntry(message.created_at, 1, what))
     for line in task_and_note_lines(session, ids):
         entries[line.check_id].append(TimelineEntry(line.at, 2, line.what, line.recorded))
     by_session = {(c.pupil_id, c.date, c.session): id_of(c) for c in checks}

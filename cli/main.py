@@ -12,7 +12,7 @@ import typer
 
 from cli import alerts as alerts_cli
 from cli import cases as cases_cli
-from cli import chase, demo_school
+from cli import chase, chase_all, demo_school
 from cli import duties as duties_cli
 from cli import export as export_cli
 from cli import legal as legal_cli
@@ -246,6 +246,7 @@ app.command()(register_cli.arrive)
 
 # The morning chase (cli/chase.py).
 app.command()(chase.chase)
+app.command("chase-all")(chase_all.chase_all)
 app.command()(chase.tasks)
 app.command()(chase.absence)
 app.command()(alerts_cli.alerts)

@@ -50,8 +50,13 @@ def make_engine(url: str | None = None) -> Engine:
         return engine
     # The engine's statements are short set-based reads: PostgreSQL's JIT spends about 1 s
     # compiling each one (a 4.5x slowdown measured by bench/statistics_postgres) and saves
-    # nothing, so it is off for our connections.
-    return create_engine(resolved, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
+    # nothing, so it is off for our connections. Every plan is made for its own parameters:
+    # one table holds every school of an LA, and after psycopg prepares a statement (its
+    # fifth run) PostgreSQL may switch to a generic plan blind to which school is asked;
+    # the chase's "who is unexplained" read went from 6 ms to 360 ms a school that way
+    # (bench.chase_morning). Planning them costs about a millisecond.
+    options = "-c jit=off -c plan_cache_mode=force_custom_plan"
+    return create_engine(resolved, pool_pre_ping=True, connect_args={"options": options})
 
 
 def _alembic_config() -> Config:

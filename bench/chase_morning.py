@@ -59,7 +59,7 @@ from bench.chase_common import (
     step_floor,
     twilio_fake_main,
 )
-from chase.every_school import AHEAD
+from chase.every_school import AHEAD, SENDERS
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from notifications.message import Channel, OutgoingMessage, SendGate, SendOutcome
 from notifications.models import OutboxMessage
@@ -176,7 +176,7 @@ async def _tick_all(
     schools: Sequence[str],
     clock: FixedClock,
     channels: dict[str, Channel],
-    ahead: int,
+    overlap: tuple[int, int],
 ) -> tuple[list[tuple[str, float, float]], Counter[str]]:
     """Every school's tick as `chase_every_school` runs them (`ahead` schools' database stages
     overlapping the sending); per school, the time since the one before finished."""
@@ -209,7 +209,10 @@ async def _tick_all(
         )
         totals.update({f"sent_{k}": v for k, v in sent.by_channel.items()})
 
-    await chase_every_school(engine, loaded, MONDAY, clock, channels, ahead=ahead, done=done)
+    ahead, senders = overlap
+    await chase_every_school(
+        engine, loaded, MONDAY, clock, channels, ahead=ahead, senders=senders, done=done
+    )
     return ticks, totals
 
 
@@ -242,7 +245,7 @@ def worker_main(
     smtp_port: int,
     twilio: tuple[str, str, str, str],
     profile_dir: str | None,
-    ahead: int,
+    overlap: tuple[int, int],
 ) -> None:
     from notifications.channels import SmtpEmailChannel, TwilioSmsChannel
     from notifications.rendering import render_email, render_sms
@@ -285,7 +288,7 @@ def worker_main(
                 profiler.enable()
             statements.clear()
             start, cpu = perf_counter(), _cpu_seconds()
-            ticks, totals = asyncio.run(_tick_all(engine, schools, clock, channels, ahead))
+            ticks, totals = asyncio.run(_tick_all(engine, schools, clock, channels, overlap))
             seconds, cpu = perf_counter() - start, _cpu_seconds() - cpu
             if profiler:
                 profiler.disable()
@@ -329,7 +332,7 @@ class Workers:
         smtp_port: int,
         twilio: Any,
         profile: Any,
-        ahead: int,
+        overlap: tuple[int, int],
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.conns: list[Connection] = []
@@ -338,7 +341,16 @@ class Workers:
             parent, child = context.Pipe()
             process = context.Process(
                 target=worker_main,
-                args=(child, index, url, schools[index::count], smtp_port, twilio, profile, ahead),
+                args=(
+                    child,
+                    index,
+                    url,
+                    schools[index::count],
+                    smtp_port,
+                    twilio,
+                    profile,
+                    overlap,
+                ),
                 daemon=True,
             )
             process.start()
@@ -585,12 +597,12 @@ def run_morning(
     fakes: Fakes,
     profile: str | None,
     floor_repeat: int,
-    ahead: int,
+    overlap: tuple[int, int],
 ) -> Run:
     reset_chase(engine)
     fakes.reset()
     workers = Workers(
-        count, url, expected.schools, fakes.smtp.address, fakes.twilio.address, profile, ahead
+        count, url, expected.schools, fakes.smtp.address, fakes.twilio.address, profile, overlap
     )
     run = Run(count, [], workers.ready_rss, load=[os.getloadavg()[0]])
     try:
@@ -827,8 +839,11 @@ def main(argv: list[str] | None = None) -> int:
         "--ahead",
         type=int,
         default=AHEAD,
-        help=f"schools' database stages run ahead of the one sending (default {AHEAD}; 0: one "
-        "school after another)",
+        help=f"schools' database stages at once, in threads (default {AHEAD}; 0: one school "
+        "after another)",
+    )
+    parser.add_argument(
+        "--senders", type=int, default=SENDERS, help=f"schools sending at once (default {SENDERS})"
     )
     args = parser.parse_args(argv)
     url = args.database
@@ -838,7 +853,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 
-    print(f"database: {make_url(url).render_as_string()}; engine code at {_revision()}")
+    print(
+        f"database: {make_url(url).render_as_string()}; engine code at {_revision()}; "
+        f"overlap: {args.ahead} database stage(s), {args.senders} sender(s)"
+    )
     start = perf_counter()
     if args.reuse:
         engine = make_engine(url)
@@ -863,7 +881,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for count in counts:
             run = run_morning(
-                engine, url, expected, count, fakes, args.profile, args.floor_repeat, args.ahead
+                engine,
+                url,
+                expected,
+                count,
+                fakes,
+                args.profile,
+                args.floor_repeat,
+                (args.ahead, args.senders),
             )
             print_run(run, expected)
             runs.append(run)

@@ -1,19 +1,18 @@
-"""One tick of every school in one process, the next schools' database work overlapping the
-last school's sending.
+"""One tick of every school in one process, some schools' database work overlapping other
+schools' sending.
 
 A tick is database work (open, close, advance: `advance_school`) and then sending
 (`send_school`). Done one school after another, the database waits while messages go out and
-the sending waits while the database works. Here the database stages of the next `ahead`
-schools run in worker threads while the event loop sends the current school's messages; each
-school still sends only after its own stages committed, so a school's tick is the same
-transactions in the same order as `chase_tick`, and one school's fault stops no other.
+the sending waits while the database works. Here a few schools' database stages run in
+worker threads while the event loop sends other schools' messages; each school still sends
+only after its own stages committed, so a school's tick is the same transactions in the same
+order as `chase_tick`, and one school's fault stops no other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,10 +26,12 @@ from school.schools import LoadedSchool
 
 log = logging.getLogger(__name__)
 
-# Two schools' database stages ahead of the one sending: enough to keep the sending fed
-# (a school's stages take about as long as its sending), few enough that the threads do not
-# crowd the event loop off the CPU.
+# Two schools' database stages at once, in threads, while one school sends: enough to keep
+# the sending fed (a school's stages take about as long as its sending), few enough that the
+# threads do not crowd the event loop off the CPU. A second sender measured no faster on two
+# cores, where the worker is bound by its own CPU (bench.chase_morning --ahead/--senders).
 AHEAD = 2
+SENDERS = 1
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,13 @@ async def chase_every_school(
     channels: Mapping[str, Channel],
     *,
     ahead: int = AHEAD,
+    senders: int = SENDERS,
     done: Done | None = None,
 ) -> list[SchoolTick]:
-    """Tick each school (all of them meeting on `on`), in order; `done` hears of each."""
+    """Tick each school (all of them meeting on `on`); `ahead` schools' database stages run at
+    once in threads, `senders` schools send at once; `done` hears of each as it finishes."""
     ticks: list[SchoolTick] = []
-    if engine.dialect.name == "sqlite" or ahead < 1:
+    if engine.dialect.name == "sqlite" or min(ahead, senders) < 1:
         # One writer at a time: overlapping would only queue for SQLite's lock, and a read
         # transaction held across another connection's commit cannot then write.
         for school in schools:
@@ -68,25 +71,21 @@ async def chase_every_school(
             if done is not None:
                 done(tick)
         return ticks
-    waiting: deque[asyncio.Future[Advanced | BaseException]] = deque()
-    upcoming = iter(schools)
+    advancing = asyncio.Semaphore(ahead)
+    sending = asyncio.Semaphore(senders)
 
-    def start_next() -> None:
-        school = next(upcoming, None)
-        if school is not None:
-            thread = asyncio.to_thread(_advanced, engine, school, on, clock)
-            waiting.append(asyncio.ensure_future(thread))
-
-    for _ in range(ahead + 1):
-        start_next()
-    for school in schools:
-        advanced = await waiting.popleft()
-        start_next()
-        tick = await _finish(engine, school, clock, channels, advanced)
-        ticks.append(tick)
+    async def tick_of(school: LoadedSchool) -> SchoolTick:
+        async with advancing:
+            advanced = await asyncio.to_thread(_advanced, engine, school, on, clock)
+        async with sending:
+            tick = await _finish(engine, school, clock, channels, advanced)
         if done is not None:
             done(tick)
-    return ticks
+        return tick
+
+    # Semaphores wake their waiters first come, first served: the schools move through
+    # both stages in the order given.
+    return list(await asyncio.gather(*(tick_of(school) for school in schools)))
 
 
 def _advanced(

@@ -74,7 +74,7 @@ class _NumberedCanvas(Canvas):
         self.document = document
         self.held: list[dict[str, Any]] = []
 
-    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+    def showPage(self) -> None:
         self.held.append(dict(self.__dict__))
         self._startPage()
 
@@ -128,7 +128,7 @@ class _Pages(BaseDocTemplate):
             bottomPadding=0,
         )
 
-    def afterPage(self) -> None:  # noqa: N802 (reportlab's name)
+    def afterPage(self) -> None:
         following = self.page + 1 >= self.document.header_from_page
         self.handle_nextPageTemplate("headed" if following else "plain")
 

@@ -74,7 +74,9 @@ def markup(text: str) -> str:
 
 
 @cache
-def style(size: float, bold: bool = False, italic: bool = False, **spacing: float) -> ParagraphStyle:
+def style(
+    size: float, bold: bool = False, italic: bool = False, **spacing: float
+) -> ParagraphStyle:
     """A black paragraph style in DejaVu Sans (`spacing`: ParagraphStyle's own lengths, in
     points; leading defaults to 1.15 lines)."""
     name = FONT_NAMES[("B" if bold else "") + ("I" if italic else "")]
@@ -86,7 +88,6 @@ def style(size: float, bold: bool = False, italic: bool = False, **spacing: floa
         leading=spacing.pop("leading", size * 1.15),
         **spacing,
     )
-
 
 
 # Tables are bordered in black on white, with a millimetre of room inside each cell.

@@ -64,4 +64,6 @@ class WeeklyChart(Flowable):
             # A label every few weeks keeps a year's 39 weeks legible.
             if i % max(1, len(self.weeks) // 8) == 0:
                 canvas.setFillGray(0)
-                canvas.drawString(x - 2 * mm, bottom - 3.2 * mm, f"{week.monday.day} {week.monday:%b}")
+                canvas.drawString(
+                    x - 2 * mm, bottom - 3.2 * mm, f"{week.monday.day} {week.monday:%b}"
+                )

@@ -17,6 +17,7 @@ from school.law import N_CODE_SCHOOL_DAYS, NATIONAL_THRESHOLD_SESSIONS, NATIONAL
 from school.models import Contact, Pupil
 from school.statistics import PupilStatistics
 
+
 def _sessions(count: int) -> str:
     return f"{count} session{'' if count == 1 else 's'} ({days_words(count)})"
 

@@ -4,6 +4,7 @@ running header from page 2, tables, and characters the font lacks spelled."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -16,7 +17,13 @@ from notifications.letters import (
     render_letter_pdf,
 )
 from notifications.pdf import spell
-from tests.cases.test_letters import POLICY_LETTERS, sample_context, sample_notice, school_name
+from tests.cases.test_letters import (
+    POLICY_LETTERS,
+    pdftotext,
+    sample_context,
+    sample_notice,
+    school_name,
+)
 
 
 def pages_words(pdf: bytes) -> list[list[str]]:
@@ -123,3 +130,22 @@ def test_the_fonts_are_read_once_per_process(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(pdf_fonts, "TTFont", read_again)
     assert render_letter_pdf(letter(["The second does not."])).startswith(b"%PDF")
+
+
+def test_the_same_letter_twice_reads_the_same_and_reuses_its_font_subsets(
+    tmp_path: Path,
+) -> None:
+    def drawn(given: str, family: str) -> bytes:
+        context = sample_context("micklefield", child_first_name=given, child_family_name=family)
+        html = render_letter_html("micklefield", "micklefield/letter_one", context)
+        return render_letter_pdf(html, header="Micklefield CE Primary Academy")
+
+    first = pdftotext(drawn("Zoë", "Ó Súilleabháin"), tmp_path)
+    other = pdftotext(drawn("Łukasz", "Wójcik"), tmp_path)
+    made = pdf_fonts._subset.cache_info()
+    again = pdftotext(drawn("Zoë", "Ó Súilleabháin"), tmp_path)
+    remembered = pdf_fonts._subset.cache_info()
+    assert again == first and "Zoë Ó Súilleabháin" in first
+    assert "Łukasz Wójcik" in other and "Zoë" not in other
+    # Its regular and bold subsets were made for the first letter, not again for this one.
+    assert remembered.hits - made.hits == 2 and remembered.misses == made.misses

@@ -16,6 +16,7 @@ _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.IGNORECASE | re.DOTALL)
 _INLINE = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u"}
 _UNDRAWN = {"head", "title", "style", "script"}  # their text is never printed
 _LIST_INDENT_MM = 5
+_PARAGRAPH_GAP = TEXT_PT * 0.8  # points
 # Blocks as a letter has always looked: 11 pt text, headings in black, not coloured.
 _BLOCKS: dict[str, ParagraphStyle] = {}
 
@@ -23,7 +24,7 @@ _BLOCKS: dict[str, ParagraphStyle] = {}
 def _block(tag: str) -> ParagraphStyle:
     if not _BLOCKS:
         _BLOCKS.update(
-            p=style(TEXT_PT, spaceAfter=TEXT_PT * 0.8),
+            p=style(TEXT_PT, spaceAfter=_PARAGRAPH_GAP),
             h1=style(16, spaceBefore=4 * mm, spaceAfter=2 * mm, keepWithNext=1),
             h2=style(13, spaceBefore=4 * mm, spaceAfter=2 * mm, keepWithNext=1),
             h3=style(TEXT_PT, bold=True, spaceBefore=3 * mm, spaceAfter=1 * mm, keepWithNext=1),
@@ -116,6 +117,8 @@ class _Letter(HTMLParser):
         elif tag in ("ul", "ol") and self.lists:
             self._flush()
             self.lists.pop()
+            if not self.lists:  # the paragraph gap after a whole list, as after a paragraph
+                self.story.append(Spacer(0, _PARAGRAPH_GAP))
 
     def _table_tag(self, tag: str) -> None:
         assert self.rows is not None
@@ -150,7 +153,7 @@ class _Letter(HTMLParser):
         heading = 1 if self.heading_cells == len(rows[0]) else 0
         drawn = Table(rows, colWidths=[self.width / columns] * columns, repeatRows=heading)
         drawn.setStyle(TABLE_LOOK)
-        self.story += [drawn, Spacer(0, TEXT_PT * 0.8)]
+        self.story += [drawn, Spacer(0, _PARAGRAPH_GAP)]
         self.heading_cells = 0
 
     def handle_data(self, data: str) -> None:

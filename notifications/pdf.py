@@ -25,15 +25,21 @@ from reportlab.platypus import (
 )
 
 from notifications.html_title import html_title
-from notifications.pdf_fonts import FONT, FONT_FILES, FONT_NAMES, SHIPPED_FONTS, SYSTEM_FONTS
-from notifications.pdf_fonts import font_path as font_path
+from notifications.pdf_fonts import (
+    FONT,
+    FONT_FILES,
+    FONT_NAMES,
+    SHIPPED_FONTS,
+    SYSTEM_FONTS,
+    font_path,
+)
 from notifications.pdf_html import letter_story
 from notifications.pdf_text import TABLE_LOOK, TEXT_PT, markup, printable, spell
 from notifications.pdf_text import style as text_style
 
 __all__ = ["FONT", "FONT_FILES", "SHIPPED_FONTS", "SYSTEM_FONTS", "font_path", "spell"]
 
-# Streams are compressed binary, not also ASCII85-encoded: a fifth smaller and quicker to write.
+# Streams are compressed binary, not also ASCII85-encoded (which adds a quarter to each).
 rl_config.useA85 = 0
 
 PAGE_MARGIN_MM = 20

@@ -9,6 +9,7 @@ from io import BytesIO
 from typing import Any
 
 from reportlab import rl_config
+from reportlab.lib.enums import TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -191,9 +192,11 @@ def heading(document: Document, text: str, size: float = 13) -> None:
 
 
 def paragraph(document: Document, text: str, size: float = TEXT_PT - 1, style: str = "") -> None:
-    """A paragraph of plain text (`style`: "", "B", "I" or "BI"); a new line stays one."""
+    """A justified paragraph of plain text (`style`: "", "B", "I" or "BI"); a new line stays
+    one."""
     lines = "<br/>".join(markup(line) for line in text.splitlines())
-    look = text_style(size, bold="B" in style, italic="I" in style, leading=size * LINE_MM * mm)
+    bold, italic, leading = "B" in style, "I" in style, size * LINE_MM * mm
+    look = text_style(size, bold=bold, italic=italic, leading=leading, alignment=TA_JUSTIFY)
     document.add(Paragraph(lines, look), Spacer(0, 1 * mm))
 
 

@@ -90,11 +90,12 @@ def style(
     )
 
 
-# Tables are bordered in black on white, with a millimetre of room inside each cell.
+# Tables are bordered in black on white, a millimetre of room inside each cell, text centred
+# on the row's height (as the pack always looked).
 TABLE_LOOK = TableStyle(
     [
         ("GRID", (0, 0), (-1, -1), 0.2 * mm, (0, 0, 0)),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("LEFTPADDING", (0, 0), (-1, -1), 1 * mm),
         ("RIGHTPADDING", (0, 0), (-1, -1), 1 * mm),
         ("TOPPADDING", (0, 0), (-1, -1), 1 * mm),

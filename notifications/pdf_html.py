@@ -49,7 +49,7 @@ class _Letter(HTMLParser):
         self.text: list[str] = []  # the open block's markup
         self.open_inline: list[str] = []
         self.block = "p"
-        self.lists: list[list[int | str]] = []  # per open list: its kind and the items so far
+        self.lists: list[tuple[str, int]] = []  # per open list: its kind and its items so far
         self.bullet = ""
         self.rows: list[list[Paragraph]] | None = None  # the open table's rows
         self.heading_cells = 0
@@ -90,13 +90,13 @@ class _Letter(HTMLParser):
             self.block = tag
         elif tag in ("ul", "ol"):
             self._flush()
-            self.lists.append([tag, 0])
+            self.lists.append((tag, 0))
         elif tag == "li":
             self._flush()
-            kind, count = self.lists[-1] if self.lists else ("ul", 0)
+            kind, done = self.lists[-1] if self.lists else ("ul", 0)
             if self.lists:
-                self.lists[-1][1] = int(count) + 1
-            self.bullet = f"{int(count) + 1}." if kind == "ol" else "-"
+                self.lists[-1] = (kind, done + 1)
+            self.bullet = f"{done + 1}." if kind == "ol" else "-"
         elif tag == "table":
             self._flush()
             self.rows = []
@@ -105,10 +105,7 @@ class _Letter(HTMLParser):
         if tag in _UNDRAWN:
             self.undrawn = max(0, self.undrawn - 1)
         elif tag in _INLINE:
-            closing = _INLINE[tag]
-            if closing in self.open_inline:
-                self.open_inline.remove(closing)
-                self.text.append(f"</{closing}>")
+            self._end_inline(_INLINE[tag])
         elif self.rows is not None:
             self._table_tag(f"/{tag}")
         elif tag in ("p", "h1", "h2", "h3", "div", "li"):
@@ -120,6 +117,20 @@ class _Letter(HTMLParser):
             if not self.lists:  # the paragraph gap after a whole list, as after a paragraph
                 self.story.append(Spacer(0, _PARAGRAPH_GAP))
 
+    def _end_inline(self, closing: str) -> None:
+        """Close the innermost open `closing`; tags opened inside it (HTML that closes <b>
+        before its <i>) are closed first and opened again after, so the markup nests."""
+        if closing not in self.open_inline:
+            return
+        at = len(self.open_inline) - 1 - self.open_inline[::-1].index(closing)
+        inside = self.open_inline[at + 1 :]
+        self.text.append(
+            "".join(f"</{t}>" for t in reversed(inside))
+            + f"</{closing}>"
+            + "".join(f"<{t}>" for t in inside)
+        )
+        del self.open_inline[at]
+
     def _table_tag(self, tag: str) -> None:
         assert self.rows is not None
         if tag == "tr":
@@ -130,9 +141,8 @@ class _Letter(HTMLParser):
                 self.open_inline.append("b")
                 self.text.append("<b>")
         elif tag in ("/td", "/th"):
-            if tag == "/th" and "b" in self.open_inline:
-                self.text.append("</b>")
-                self.open_inline.remove("b")
+            if tag == "/th":
+                self._end_inline("b")
             if not self.rows:
                 self.rows.append([])
             cell = self._flush() or Paragraph("", _block("cell"))

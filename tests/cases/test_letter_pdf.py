@@ -149,3 +149,16 @@ def test_the_same_letter_twice_reads_the_same_and_reuses_its_font_subsets(
     assert "Łukasz Wójcik" in other and "Zoë" not in other
     # Its regular and bold subsets were made for the first letter, not again for this one.
     assert remembered.hits - made.hits == 2 and remembered.misses == made.misses
+
+
+def test_numbered_lists_and_tags_closed_out_of_order_print_every_word() -> None:
+    html = letter(
+        [
+            "<b>Bold <i>both</b> italic</i> plain.</p><ol><li>First step</li>"
+            "<li>Second step<ul><li>a detail</li></ul></li></ol><p>After the list."
+        ]
+    )
+    text = " ".join(" ".join(words) for words in pages_words(render_letter_pdf(html)))
+    assert text.startswith(
+        "Bold both italic plain. 1. First step 2. Second step - a detail After the list."
+    )

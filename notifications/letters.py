@@ -168,7 +168,7 @@ def render_letter_pdf(html: str, header: str = "") -> bytes:
     Page 1 carries the letter's own letterhead. The embedded Unicode font prints names
     exactly as written ("Łukasz Wójcik", "Nguyễn Thị Hoa"); see notifications.pdf.
     """
-    # fpdf2 and fontTools load only in a process that draws a PDF (≈ 0.4 s of start-up).
+    # reportlab loads only in a process that draws a PDF.
     from notifications.pdf import html_to_pdf
 
     return html_to_pdf(html, header=header, header_from_page=2)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 # The database layer, the flows, PDF and templates: none is needed to say what a command takes.
-HEAVY = ("sqlalchemy", "sqlmodel", "prefect", "fpdf", "jinja2", "alembic")
+HEAVY = ("sqlalchemy", "sqlmodel", "prefect", "reportlab", "jinja2", "alembic")
 # What help never needs since it is plain text (cli/main.py): rich itself, and Typer's rich help
 # renderer, which loads markdown-it, pygments and rich's traceback.
 RICH = ("rich", "typer.rich_utils", "markdown_it", "pygments")

@@ -1,23 +1,21 @@
-"""The pack's sections as drawn on the page: cover and figures, legal actions, chart, codes."""
+"""The pack's sections in reading order: cover and figures, legal actions, chart, codes."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime
 
+from cases.evidence.chart import WeeklyChart
 from cases.evidence.chronology import Entry
 from cases.evidence.register import Week
 from cases.evidence.words import LEGAL_KINDS, scrub, session_word, when
 from cases.models import AttendanceCase, LegalAction, StoredLetter
 from notifications.letter_words import date_words, day_words, days_words, year_group_words
-from notifications.pdf import FONT, Document, heading, paragraph, table
+from notifications.pdf import Document, heading, kept_together, paragraph, table
 from school.codes import CODES
 from school.law import N_CODE_SCHOOL_DAYS, NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.models import Contact, Pupil
 from school.statistics import PupilStatistics
-
-# Bar colours (RGB): attended, authorised absence, unauthorised absence.
-ATTENDED, AUTHORISED, UNAUTHORISED = (60, 110, 160), (190, 190, 190), (200, 70, 60)
 
 
 def _sessions(count: int) -> str:
@@ -153,57 +151,20 @@ def legal_section(document: Document, actions: list[LegalAction]) -> None:
             paragraph(document, scrub(line), size=9)
 
 
-CHART_H, LABEL_H = 45.0, 10.0  # mm: the bars' area and the week labels under it
-
-
 def chart(document: Document, weeks: list[Week]) -> None:
     # The heading, its note and the chart stay together on one page.
-    if document.get_y() + CHART_H + LABEL_H + 25 > document.h - 25:
-        document.add_page()
-    heading(document, "Attendance by school week")
-    if not weeks:
-        paragraph(document, "No school weeks in this period.")
-        return
-    paragraph(
-        document,
-        "Each bar is one school week: its height is the possible sessions, blue attended, grey "
-        "authorised absence, red unauthorised absence.",
-        size=9,
-    )
-    chart_h, label_h = CHART_H, LABEL_H
-    left, top = document.l_margin + 8, document.get_y() + 2
-    width = document.epw - 8
-    scale_max = max(10, *(w.possible for w in weeks))
-    step = width / len(weeks)
-    bar = step * 0.75
-    bottom = top + chart_h
-    document.set_draw_color(150)
-    document.line(left, bottom, left + width, bottom)
-    document.line(left, top, left, bottom)
-    document.set_font(FONT, size=6)
-    for value in (0, scale_max // 2, scale_max):
-        y = bottom - chart_h * value / scale_max
-        document.set_xy(left - 8, y - 1.5)
-        document.cell(7, 3, str(value), align="R")
-    for i, week in enumerate(weeks):
-        x = left + i * step + (step - bar) / 2
-        y = bottom
-        for count, colour in (
-            (week.attended, ATTENDED),
-            (week.authorised, AUTHORISED),
-            (week.unauthorised, UNAUTHORISED),
-        ):
-            if count:
-                h = chart_h * count / scale_max
-                y -= h
-                document.set_fill_color(*colour)
-                document.rect(x, y, bar, h, style="F")
-        # A label every few weeks keeps a year's 39 weeks legible.
-        if i % max(1, len(weeks) // 8) == 0:
-            document.set_xy(x - 2, bottom + 1)
-            document.cell(14, 3, f"{week.monday.day} {week.monday:%b}")
-    document.set_draw_color(0)
-    document.set_y(bottom + label_h)
+    with kept_together(document):
+        heading(document, "Attendance by school week")
+        if not weeks:
+            paragraph(document, "No school weeks in this period.")
+            return
+        paragraph(
+            document,
+            "Each bar is one school week: its height is the possible sessions, blue attended, "
+            "grey authorised absence, red unauthorised absence.",
+            size=9,
+        )
+        document.add(WeeklyChart(weeks))
     table(
         document,
         ("Week beginning", "Possible", "Attended", "Authorised absence", "Unauthorised absence"),

@@ -378,7 +378,7 @@ def test_chart_draws_a_bar_segment_for_every_non_zero_count(
 ) -> None:
     pupil = build_pupil(session, school, clock, tmp_path)
     pdf = evidence_pack_pdf(session, id_of(pupil), D("2026-02-13"), clock)
-    # fpdf2 writes a filled rectangle as "x y w h re f"; nothing else in the pack is filled.
+    # A filled rectangle is written "x y w h re f" ("f*" even-odd); nothing else is filled.
     contents = "".join(
         p.get_contents().get_data().decode("latin-1") for p in PdfReader(io.BytesIO(pdf)).pages
     )

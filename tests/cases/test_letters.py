@@ -424,7 +424,7 @@ def test_notice_pdf_carries_every_element() -> None:
             assert phrase in text, phrase
 
 
-# The first three print with the European cut of the font, the last two need the whole font.
+# Latin, Latin Extended and Vietnamese names, then Cyrillic and Greek: DejaVu Sans draws them all.
 NAMES = [
     "Zoë Ó Súilleabháin",
     "Łukasz Wójcik",

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from typer.testing import CliRunner
 
-from cases.evidence.sections import ATTENDED, AUTHORISED, UNAUTHORISED
+from cases.evidence.chart import ATTENDED, AUTHORISED, UNAUTHORISED
 from cases.models import CaseAction
 from cli.main import app
 from school.register_csv import CONTACT_ADDRESS_COLUMNS, CONTACT_COLUMNS
@@ -134,10 +134,8 @@ def test_letters_go_to_each_home_and_reprint_as_decided(
     for page in PdfReader(pack).pages:
         content = page.get_contents()
         assert content is not None
-        colours |= set(re.findall(rb"([\d.]+ [\d.]+ [\d.]+) (?:rg|RG)\b", content.get_data()))
-    chart = {
-        " ".join(f"{c / 255:.2f}".rstrip("0").rstrip(".") for c in rgb).encode()
-        for rgb in (ATTENDED, AUTHORISED, UNAUTHORISED)
-    }
-    black = {b"0 0 0", b"0.000 0.000 0.000", b"0 g"}
+        for rgb in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) (?:rg|RG)\b", content.get_data()):
+            colours.add(tuple(round(float(c), 2) for c in rgb))
+    chart = {tuple(round(c / 255, 2) for c in rgb) for rgb in (ATTENDED, AUTHORISED, UNAUTHORISED)}
+    black = {(0.0, 0.0, 0.0)}
     assert colours - chart - black == set(), colours

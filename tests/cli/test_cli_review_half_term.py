@@ -29,6 +29,7 @@ from school.register_csv import CONTACT_ADDRESS_COLUMNS, CONTACT_COLUMNS
 from school.register_import import RegisterFiles, import_register
 from tests.cases.test_daily_review import AUTUMN_1, Span, at, register, set_up
 from tests.register_files import upn, write_csv
+from tests.test_startup import imported_modules
 
 runner = CliRunner()
 SCHOOL = "basildon-lower"
@@ -265,3 +266,14 @@ def test_pdfs_left_for_later_are_drawn_by_a_pool_as_by_one_process(
         assert drawn is not None
         text = " ".join(page.extract_text() for page in PdfReader(_bytes_file(drawn.pdf)).pages)
         assert letter.addressee.split()[0] in text
+
+
+def test_a_review_without_pdfs_never_loads_the_pdf_library(db: list[str], tmp_path: Path) -> None:
+    review = [*db, "review", "--school", SCHOOL, "--date", AUDIT_DAY, "--format", "json"]
+    modules, done = imported_modules([*review, "--no-pdfs"], tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not any(m.split(".")[0] == "reportlab" for m in modules)
+    # The check can fail: the next review draws the five PDFs left, and loads reportlab.
+    modules, done = imported_modules(review, tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "reportlab" in modules

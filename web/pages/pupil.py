@@ -26,7 +26,7 @@ router = APIRouter()
 StaffMember = Annotated[Staff, Depends(member)]
 
 # A stored letter is served exactly as stored, in a sandbox: no script, no form, nothing
-# loaded from anywhere (letters are plain HTML that fpdf2 can also draw).
+# loaded from anywhere (letters are plain HTML that the PDF renderer can also draw).
 LETTER_POLICY = "default-src 'none'; img-src data:; sandbox; frame-ancestors 'none'"
 
 

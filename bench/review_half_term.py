@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS = Path(__file__).resolve().parent / "floors"
 GOAL_SECONDS = 6.0
 DRAWING_GOAL_RATIO = 2.0  # the review with its PDFs against drawing the PDFs alone
-DECIDING_GOAL_RATIO = 10.0  # deciding and writing every letter against one statement
+# Deciding and writing every letter has no floor of the issue's: the statistics statement is
+# printed beside it to show what deciding costs on top, and only the 6 s is a goal.
+DECIDING_GOAL_RATIO = None
 
 
 def attendance(*args: str) -> list[str]:
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             engine_statement(reference, SCHOOL, date.fromisoformat(args.date)), encoding="utf-8"
         )
 
-        def timed(label: str, ours: list[str], floor: list[str], goal_ratio: float) -> bool:
+        def timed(label: str, ours: list[str], floor: list[str], goal_ratio: float | None) -> bool:
             figures = compare(label, ours, floor, repeat=args.repeat,
                               before_each=lambda: _copy(base, each))  # fmt: skip
             return report(label, *figures, goal_ratio, GOAL_SECONDS)

@@ -55,6 +55,7 @@ def review(
     import asyncio
 
     from cases.after_school import review_after_school
+    from cases.letters.pdfs import drawing_processes
     from cli.chase import local_channels
     from school.database import session_for
 
@@ -80,6 +81,7 @@ def review(
                     SystemClock(),
                     local_channels(),
                     draw_pdfs=pdfs,
+                    pdf_workers=drawing_processes(),
                     progress=drawn,
                 )
             )
@@ -212,12 +214,15 @@ def _print_problems(problems: list[str]) -> None:
 def letters_pdfs(
     school: School,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="Processes drawing at once (more CPUs: faster).")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1, max=64, help="Processes drawing at once (default: one a CPU, at most 4)."
+        ),
+    ] = None,
     format: FormatOption = Format.table,
 ) -> None:
     """Draw the PDF of every stored letter that has none yet (a review does it itself)."""
-    from cases.letters.pdfs import finish_letter_pdfs, letters_without_pdf
+    from cases.letters.pdfs import drawing_processes, finish_letter_pdfs, letters_without_pdf
     from school.database import session_for
 
     with refused_by_law(), session_for(open_database()) as session:
@@ -229,7 +234,7 @@ def letters_pdfs(
                 loaded,
                 SystemClock(),
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
-                workers=workers,
+                workers=workers or drawing_processes(),
             )
         left = len(letters_without_pdf(session, loaded.id))
     print_result(

@@ -92,12 +92,16 @@ def task_and_note_lines(session: Session, check_ids: Sequence[int]) -> list[Hist
         if note.task_id is not None:
             by_task.setdefault(note.task_id, []).append(note)
     lines = []
-    tasks = session.scalars(
-        select(StaffTask).where(col(StaffTask.check_id).in_(check_ids)).order_by(col(StaffTask.id))
+    # Columns, not ORM rows: every alert the 10:00 step raises reads its check's tasks.
+    columns = StaffTask.__table__.c  # type: ignore[attr-defined]
+    tasks = session.execute(
+        select(columns.id, columns.check_id, columns.kind, columns.due_at, columns.state)
+        .where(columns.check_id.in_(check_ids))
+        .order_by(columns.id)
     )
     for task in tasks:
         name = task_name(task.kind)
-        for note in by_task.get(task.id, []):  # type: ignore[arg-type]
+        for note in by_task.get(task.id, []):
             lines.append(
                 HistoryLine(
                     note.recorded_at, task.check_id, "task", f"{name}: {note_words(note)}", True

@@ -197,17 +197,8 @@ async def _tick_all(
         now = perf_counter()
         ticks.append((tick.school_id, now - last, time.time()))
         last = now
-        result, sent = tick.result, tick.result.dispatch
-        totals.update(
-            opened=result.opened,
-            closed=result.closed,
-            steps=result.steps,
-            sent=sent.sent,
-            retrying=sent.retrying,
-            failed=sent.failed,
-            unknown=sent.unknown,
-        )
-        totals.update({f"sent_{k}": v for k, v in sent.by_channel.items()})
+        totals.update(tick.result.counts())
+        totals.update({f"sent_{k}": v for k, v in tick.result.dispatch.by_channel.items()})
 
     ahead, senders = overlap
     await chase_every_school(

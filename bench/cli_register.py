@@ -32,7 +32,16 @@ def attendance(*args: str) -> list[str]:
 
 
 def run(argv: list[str]) -> str:
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(argv, check=True, capture_output=True, text=True, cwd=ROOT).stdout
+
+
+def demo_data(given: Path | None, folder: Path, pupils: int, *options: str) -> Path:
+    """The folder `--data` named, else one `attendance demo-data` makes now in `folder`."""
+    if given is not None:
+        return given
+    data = folder / "data"
+    run(attendance("demo-data", "--out", str(data), "--pupils", str(pupils), *options))
+    return data
 
 
 def load_demo_school(url: str, data: Path, school: str = SCHOOL) -> None:
@@ -92,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_our_code(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = args.data or folder / "data"
-        if args.data is None:
-            run(attendance("demo-data", "--out", str(data), "--pupils", str(args.pupils)))
+        data = demo_data(args.data, folder, args.pupils)
         base, each = folder / "base.db", folder / "run.db"
         url = f"sqlite:///{base}"
         policy = ROOT / "policies" / f"{SCHOOL}.toml"

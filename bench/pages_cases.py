@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bench.cli_register import SCHOOL, attendance, load_demo_school, run
+from bench.cli_register import SCHOOL, demo_data, load_demo_school
 
 AS_OF = date(2026, 7, 20)  # the last school day of 2025-26: a whole year counted
 GOAL_MS = 150.0
@@ -86,9 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="a folder from `attendance demo-data`")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        if args.data is None:
-            run(attendance("demo-data", "--out", str(data), "--pupils", str(args.pupils)))
+        data = demo_data(args.data, Path(tmp), args.pupils)
         url = f"sqlite:///{Path(tmp) / 'pages.db'}"
         _build(url, data, args.cases)
         return _measure(url, args)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
 
-from bench.cli_register import AS_OF, SCHOOL, attendance, load_demo_school, run
+from bench.cli_register import AS_OF, SCHOOL, demo_data, load_demo_school
 
 GOAL_SECONDS = 0.150  # issue 11: every page <= 150 ms server time at the median
 PASSWORD = "bench pages password"
@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="a folder from `attendance demo-data`")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        data = args.data or Path(tmp) / "data"
-        if args.data is None:
-            run(attendance("demo-data", "--out", str(data), "--pupils", str(args.pupils)))
+        data = demo_data(args.data, Path(tmp), args.pupils)
         url = f"sqlite:///{Path(tmp) / 'pages.db'}"
         load_demo_school(url, data)
         return _measure(url, args.repeat)

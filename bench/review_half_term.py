@@ -22,33 +22,23 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench.cli_register import engine_statement, load_demo_school
+from bench.cli_register import attendance, demo_data, engine_statement, load_demo_school, run
 from bench.process_common import compare, report
 
 SCHOOL = "basildon-lower"
 SCHOOL_NAME = "The Basildon Lower Academy"
 HALF_TERM_DAY = "2026-02-13"  # the last day of Spring 1: the half-termly concern letters
-ROOT = Path(__file__).resolve().parent.parent
 FLOORS = Path(__file__).resolve().parent / "floors"
 GOAL_SECONDS = 6.0
 DRAWING_GOAL_RATIO = 2.0  # the review with its PDFs against drawing the PDFs alone
 # Deciding and writing every letter has no floor of the issue's: the statistics statement is
 # printed beside it to show what deciding costs on top, and only the 6 s is a goal.
 DECIDING_GOAL_RATIO = None
-
-
-def attendance(*args: str) -> list[str]:
-    return [sys.executable, "-c", "from cli.main import app; app(prog_name='attendance')", *args]
-
-
-def run(argv: list[str]) -> str:
-    return subprocess.run(argv, check=True, capture_output=True, text=True, cwd=ROOT).stdout
 
 
 def counts(database: Path) -> dict[str, int]:
@@ -78,10 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        data = args.data or folder / "data"
-        if args.data is None:
-            run(attendance("demo-data", "--out", str(data), "--pupils", str(args.pupils),
-                           "--year-groups", "7,8,9"))  # fmt: skip
+        data = demo_data(args.data, folder, args.pupils, "--year-groups", "7,8,9")
         base, each, reference = folder / "base.db", folder / "run.db", folder / "reference.db"
         url = f"sqlite:///{base}"
         load_demo_school(url, data, SCHOOL)

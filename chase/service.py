@@ -27,12 +27,29 @@ class Advanced:
     steps: int
 
 
+# What a tick reports, in this order wherever it is shown (a flow's log, a command's line).
+TICK_COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
+
+
 @dataclass(frozen=True)
 class TickResult:
     opened: int
     closed: int
     steps: int
     dispatch: DispatchResult
+
+    def counts(self) -> dict[str, int]:
+        """The tick's counts by TICK_COUNTS' names: its stages', then its sending's."""
+        sent = self.dispatch
+        return {
+            "opened": self.opened,
+            "closed": self.closed,
+            "steps": self.steps,
+            "sent": sent.sent,
+            "retrying": sent.retrying,
+            "failed": sent.failed,
+            "unknown": sent.unknown,
+        }
 
 
 def advance_school(engine: Engine, school: LoadedSchool, on: date, clock: Clock) -> Advanced:

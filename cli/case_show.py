@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from cases.case_rows import case_rows
 from cases.models import (
     AttendanceCase,
-    CaseAction,
-    CaseEvent,
-    CaseProposal,
-    LegalAction,
-    StoredLetter,
 )
 from cases.support_law import PLANNED, status_words
 from cli.common import console
@@ -36,11 +31,9 @@ def case_shown(
 ) -> dict[str, Any]:
     """The case as data, read from the stored rows: the same for the tables and for --format
     json (docs/cli-json.md)."""
-    events = _rows(session, CaseEvent, col(CaseEvent.case_id) == case.id)
-    actions = _rows(session, CaseAction, col(CaseAction.case_id) == case.id)
-    proposals = _rows(session, CaseProposal, col(CaseProposal.case_id) == case.id)
-    legal = _rows(session, LegalAction, col(LegalAction.pupil_id) == pupil.id)
-    letters = _rows(session, StoredLetter, col(StoredLetter.pupil_id) == pupil.id)
+    rows = case_rows(session, case, pupil)
+    events, actions, proposals = rows.events, rows.actions, rows.proposals
+    legal, letters = rows.legal, rows.letters
     support = [a for a in actions if a.is_support]
     others = [a for a in actions if not a.is_support]
     return {
@@ -67,10 +60,6 @@ def case_shown(
         "legal_actions": [stored(la) for la in legal],
         "letters": [stored(letter, without={"html"}) for letter in letters],
     }  # fmt: skip
-
-
-def _rows(session: Session, table: Any, where: Any) -> list[Any]:
-    return list(session.scalars(select(table).where(where).order_by(col(table.id))).all())
 
 
 def _figures(f: PupilStatistics, today: date) -> dict[str, Any]:

@@ -102,10 +102,7 @@ def chase(
     end = morning_span(loaded.policy.policy, day)[1] + timedelta(minutes=1)
     while not simulate:
         result = asyncio.run(chase_tick(engine, loaded, day, clock, channels))
-        sent = result.dispatch
-        tick: dict[str, Any] = {"at": clock.now(), "opened": result.opened, "closed": result.closed,
-                "steps": result.steps, "sent": sent.sent, "retrying": sent.retrying,
-                "failed": sent.failed, "unknown": sent.unknown}  # fmt: skip
+        tick: dict[str, Any] = {"at": clock.now(), **result.counts()}
         shown["ticks"].append(tick)
         if format is Format.table:  # a person watching the morning sees each minute
             counts = ", ".join(f"{k} {v}" for k, v in tick.items() if k != "at")

@@ -13,8 +13,6 @@ from cli.parsing import date_or_today, school_named
 if TYPE_CHECKING:
     from chase.every_school import SchoolTick
 
-COUNTS = ("opened", "closed", "steps", "sent", "retrying", "failed", "unknown")
-
 
 def chase_all(
     schools: Annotated[
@@ -70,25 +68,17 @@ def chase_all(
 def _counts(tick: SchoolTick) -> dict[str, Any]:
     if tick.result is None:
         return {"school": tick.school_id, "error": tick.error}
-    sent = tick.result.dispatch
-    return {
-        "school": tick.school_id,
-        "opened": tick.result.opened,
-        "closed": tick.result.closed,
-        "steps": tick.result.steps,
-        "sent": sent.sent,
-        "retrying": sent.retrying,
-        "failed": sent.failed,
-        "unknown": sent.unknown,
-    }
+    return {"school": tick.school_id, **tick.result.counts()}
 
 
 def _print(ticks: list[SchoolTick], not_meeting: list[str], day: str, format: Format) -> None:
+    from chase.service import TICK_COUNTS
+
     rows = [_counts(tick) for tick in ticks]
     if format is Format.json:
         print_json({"date": day, "schools": rows, "not_a_school_day": not_meeting})
         return
-    totals = {key: sum(row.get(key, 0) for row in rows) for key in COUNTS}
+    totals = {key: sum(row.get(key, 0) for row in rows) for key in TICK_COUNTS}
     done = sum(1 for tick in ticks if tick.error is None)
     console.print(
         f"{day}: {done} school(s) ticked; " + ", ".join(f"{k} {v}" for k, v in totals.items()),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
+from cases.case_rows import case_rows
 from cases.models import (
     AttendanceCase,
     CaseAction,
@@ -54,10 +53,6 @@ class CasePage:
     moves: list[str]  # the stages it may be asked to move to (the guards still decide)
 
 
-def _rows(session: Session, table: Any, where: Any) -> list[Any]:
-    return list(session.scalars(select(table).where(where).order_by(col(table.id))))
-
-
 def _item(action: CaseAction) -> Item:
     support = action.support_status or PLANNED
     return Item(
@@ -73,19 +68,14 @@ def case_page(
     session: Session, case: AttendanceCase, pupil: Pupil, figures: PupilStatistics | None
 ) -> CasePage:
     """The case as stored, one statement per table: what was decided is shown as decided."""
-    actions = [_item(a) for a in _rows(session, CaseAction, col(CaseAction.case_id) == case.id)]
-    proposals = _rows(session, CaseProposal, col(CaseProposal.case_id) == case.id)
+    rows = case_rows(session, case, pupil)
+    actions = [_item(a) for a in rows.actions]
+    proposals = rows.proposals
     return CasePage(
         case=case,
         pupil=pupil,
         figures=figures,
-        history=list(
-            session.scalars(
-                select(CaseEvent)
-                .where(col(CaseEvent.case_id) == case.id)
-                .order_by(col(CaseEvent.at), col(CaseEvent.id))
-            )
-        ),
+        history=sorted(rows.events, key=lambda e: (e.at, e.id)),
         plan=[i for i in actions if i.action.kind in PLAN_ACTIONS],
         meetings=[i for i in actions if i.action.kind in MEETINGS],
         support=[
@@ -100,8 +90,8 @@ def case_page(
         ],
         waiting=[p for p in proposals if p.status == "proposed"],
         decided=[p for p in proposals if p.status != "proposed"],
-        letters=_rows(session, StoredLetter, col(StoredLetter.pupil_id) == pupil.id),
-        legal=_rows(session, LegalAction, col(LegalAction.pupil_id) == pupil.id),
+        letters=rows.letters,
+        legal=rows.legal,
         moves=[] if case.closed_at else [s for s in [*STAGES, "closed"] if s != case.stage],
     )
 

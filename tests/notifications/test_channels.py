@@ -353,6 +353,46 @@ def test_email_non_ascii_survives(smtp_server: FakeSmtpServer) -> None:
     assert body is not None and "Zoë was not in school — please call." in body.get_content()
 
 
+def test_email_bodies_are_readable_when_they_can_be_and_survive_when_not(
+    smtp_server: FakeSmtpServer,
+) -> None:
+    long_line = "word " * 300  # 1,500 characters: beyond SMTP's 998
+    messages = [
+        email(key="ascii"),
+        OutgoingMessage(key="accents", channel="email", to="p@home.example", subject="Zoë",
+                        text="Zoë was not in school.", html="<p>Zoë — absent</p>"),
+        OutgoingMessage(key="long", channel="email", to="p@home.example", subject="Long",
+                        text=long_line, html=None),
+    ]  # fmt: skip
+    assert {o.delivery for o in send(smtp_channel(smtp_server), messages)} == {Delivery.SENT}
+    by_key = {r.key: r for r in smtp_server.received}
+
+    ascii_raw = by_key["ascii"].raw
+    assert b"Ada was not in school this morning." in ascii_raw  # 7bit, as written
+    assert ascii_raw.count(b"MIME-Version: 1.0") == 1
+    assert max(len(line) for line in ascii_raw.split(b"\r\n")) <= 998
+    assert max(len(line) for line in by_key["long"].raw.split(b"\r\n")) <= 998
+    for received in smtp_server.received:
+        assert received.raw.count(b"\r\n") == received.raw.count(b"\n")  # CRLF only
+        for part in received.message.walk():
+            assert not part.defects, (received.key, part.defects)
+    accents = by_key["accents"].message
+    assert accents["Subject"] == "Zoë"
+    html = accents.get_body(("html",))
+    assert html is not None and "Zoë — absent" in html.get_content()
+    long_body = by_key["long"].message.get_body(("plain",))
+    assert long_body is not None and long_body.get_content() == long_line
+
+
+@pytest.mark.parametrize(
+    "to", ["parent@home.example\r\nBcc: x@y.z", "zoë@home.example", "no address here"]
+)
+def test_email_that_cannot_be_addressed_is_permanent(smtp_server: FakeSmtpServer, to: str) -> None:
+    [outcome] = send(smtp_channel(smtp_server), [email(to=to)])
+    assert outcome.delivery is Delivery.PERMANENT
+    assert smtp_server.received == []
+
+
 def test_email_without_html_is_plain_text(smtp_server: FakeSmtpServer) -> None:
     [outcome] = send(smtp_channel(smtp_server), [email(html=None)])
     assert outcome.delivery is Delivery.SENT

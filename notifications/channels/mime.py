@@ -5,12 +5,12 @@ from __future__ import annotations
 from email.charset import Charset
 from email.generator import BytesGenerator
 from email.header import Header
-from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import compat32
 from email.utils import formataddr, formatdate, parseaddr
 from io import BytesIO
+from typing import Any
 
 # The stdlib's compat32 classes (email.mime) rather than EmailMessage: the same message, a
 # third of the cost (EmailMessage parses every header it is given back into objects and
@@ -62,7 +62,9 @@ def email_bytes(
     """The message as sent over SMTP (CRLF line ends): text/plain, or multipart/alternative
     with the HTML after it. `sender` is a formatted mailbox (see `mailbox`); `headers` are
     added after the standard ones. ValueError or UnicodeError: it can never be sent as is."""
-    message: Message
+    # The message is Any to the type checker: compat32 takes Header objects as header values
+    # (the email.header documentation's own use), where typeshed's email.mime says str.
+    message: Any
     if html is None:
         message = _body(text, "plain")
     else:

@@ -357,9 +357,10 @@ def test_email_bodies_are_readable_when_they_can_be_and_survive_when_not(
     smtp_server: FakeSmtpServer,
 ) -> None:
     long_line = "word " * 300  # 1,500 characters: beyond SMTP's 998
+    subject = "Zoë’s attendance — " + "a subject long enough to be folded " * 3
     messages = [
         email(key="ascii"),
-        OutgoingMessage(key="accents", channel="email", to="p@home.example", subject="Zoë",
+        OutgoingMessage(key="accents", channel="email", to="p@home.example", subject=subject,
                         text="Zoë was not in school.", html="<p>Zoë — absent</p>"),
         OutgoingMessage(key="long", channel="email", to="p@home.example", subject="Long",
                         text=long_line, html=None),
@@ -377,7 +378,7 @@ def test_email_bodies_are_readable_when_they_can_be_and_survive_when_not(
         for part in received.message.walk():
             assert not part.defects, (received.key, part.defects)
     accents = by_key["accents"].message
-    assert accents["Subject"] == "Zoë"
+    assert accents["Subject"] == subject
     html = accents.get_body(("html",))
     assert html is not None and "Zoë — absent" in html.get_content()
     long_body = by_key["long"].message.get_body(("plain",))

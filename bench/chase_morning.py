@@ -122,7 +122,9 @@ class TimedChannel:
 
 
 class PhaseTimes:
-    """Wall time in each stage of `chase_tick`, by wrapping the names chase.service calls.
+    """Wall time in each stage of `chase_tick`, and the CPU of the thread running it (the
+    stage's own Python, the database's time excluded), by wrapping the names chase.service
+    calls. drain_outbox's CPU includes its email coroutines; the Twilio threads are not in it.
 
     Only the bench process is touched: the module attributes are replaced in memory."""
 
@@ -144,11 +146,12 @@ class PhaseTimes:
     def _timed(self, name: str, function: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(function)
         def timed(*args: Any, **kwargs: Any) -> T:
-            start = perf_counter()
+            start, cpu = perf_counter(), time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
                 self.seconds[name] += perf_counter() - start
+                self.seconds[f"{name} cpu"] += time.thread_time() - cpu
 
         return timed
 
@@ -157,11 +160,12 @@ class PhaseTimes:
     ) -> Callable[..., Awaitable[T]]:
         @functools.wraps(function)
         async def timed(*args: Any, **kwargs: Any) -> T:
-            start = perf_counter()
+            start, cpu = perf_counter(), time.thread_time()
             try:
                 return await function(*args, **kwargs)
             finally:
                 self.seconds[name] += perf_counter() - start
+                self.seconds[f"{name} cpu"] += time.thread_time() - cpu
 
         return timed
 
@@ -694,6 +698,12 @@ def print_run(run: Run, expected: Expected) -> None:
             f"  {stage.label:<26}"
             + "".join(f"{stage.summed('phases', p):>20.2f}" for p in (*phases, "drain_outbox"))
             + f"{stage.summed('sms', 'seconds'):>11.2f}{stage.summed('email', 'seconds'):>11.2f}"
+        )
+        print(
+            f"  {'  its thread CPU':<26}"
+            + "".join(
+                f"{stage.summed('phases', f'{p} cpu'):>20.2f}" for p in (*phases, "drain_outbox")
+            )
         )
     print("\nworker CPU (user + system, all threads) against the stage's wall time:")
     for stage in run.stages:

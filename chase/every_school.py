@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 
 from chase.service import Advanced, TickResult, advance_school, send_school
 from notifications.message import Channel
+from school.batch_gc import batch_gc
 from school.clock import Clock
 from school.schools import LoadedSchool
 
@@ -61,6 +62,23 @@ async def chase_every_school(
 ) -> list[SchoolTick]:
     """Tick each school (all of them meeting on `on`); `ahead` schools' database stages run at
     once in threads, `senders` schools send at once; `done` hears of each as it finishes."""
+    with batch_gc():  # this call has the process to itself for its length
+        return await _tick_every_school(
+            engine, schools, on, clock, channels, ahead=ahead, senders=senders, done=done
+        )
+
+
+async def _tick_every_school(
+    engine: Engine,
+    schools: Sequence[LoadedSchool],
+    on: date,
+    clock: Clock,
+    channels: Mapping[str, Channel],
+    *,
+    ahead: int,
+    senders: int,
+    done: Done | None,
+) -> list[SchoolTick]:
     ticks: list[SchoolTick] = []
     if engine.dialect.name == "sqlite" or min(ahead, senders) < 1:
         # One writer at a time: overlapping would only queue for SQLite's lock, and a read

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
 from notifications.claims import (
+    BATCH,
     LEASE,
     ClaimGate,
     DispatchResult,
@@ -184,9 +185,9 @@ async def drain_outbox(
     on_failure: FailureHook | None = None,
     template: str | None = None,
 ) -> DispatchResult:
-    """Send everything due now (only `template`'s messages if given), claim by claim, until
-    nothing is ready. Each claim costs two commits however many it holds: the claim with its
-    start mark, then its answers settled."""
+    """Send everything due now (only `template`'s messages if given), claim by claim, until a
+    claim has taken all that was ready. Each claim costs two commits however many it holds:
+    the claim with its start mark, then its answers settled."""
     result = recover_abandoned(session, clock.now(), on_failure)
     result.returned = 0  # the last run's leftovers are counted there, not here
     found = await reconcile_lost(session, channels, clock.now(), school_id)
@@ -197,6 +198,7 @@ async def drain_outbox(
         token, messages = claim_batch(session, clock.now(), school_id, template=template)
         if not messages:
             return result
+        before = (result.returned, result.failed)
         checkpoints.reached("dispatch.claimed")
         gate.claim(token, [m.idempotency_key for m in messages])
         try:
@@ -224,6 +226,11 @@ async def drain_outbox(
         if sent:
             apply_early_reports(session, sent, clock.now(), on_failure)
         session.commit()
+        if len(messages) < BATCH and (result.returned, result.failed) == before:
+            # The claim took all that was ready and nothing came of it that is ready now (no
+            # row given back unsent, no failure whose hook queued the next contact's message):
+            # another claim would find nothing, at a statement and a commit a school a tick.
+            return result
 
 
 def flagged_messages(session: Session, school_id: str) -> list[OutboxMessage]:

@@ -135,6 +135,7 @@ def import_(
     amender = parse_person("--by", by) if by is not None else None
     reason = parse_reason("--reason", reason) if reason is not None else None
     from cli.import_report import import_json, print_import, print_refusal
+    from school.batch_gc import batch_gc
     from school.database import session_for
     from school.register_import import RegisterFiles, RegisterImportError, import_register
     from school.roll import roll_by_upn
@@ -151,7 +152,9 @@ def import_(
                 tasks[name] = progress.add_task(f"Checking {name}", total=total)
             progress.update(tasks[name], completed=done, total=total)
 
-        with session_for(open_database()) as session:
+        # A year's marks are hundreds of thousands of rows alive at once: the collector at its
+        # default setting spent 0.6-0.7 s of a 4.7 s import re-examining them (0.2 s so).
+        with session_for(open_database()) as session, batch_gc():
             try:
                 result = import_register(
                     session, school, files, SystemClock(), by=amender, reason=reason,

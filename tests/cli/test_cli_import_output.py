@@ -107,3 +107,26 @@ def test_an_amending_import_needs_a_reason_that_says_why(
         )  # fmt: skip
     assert "reason is blank" in refused.value.lines()[-1]
     assert "would amend" in refused.value.lines()[0]
+
+
+def test_import_runs_with_the_collector_set_for_a_batch_and_puts_it_back(
+    engine: Engine, initialised: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import school.register_import as register_import
+    from school.batch_gc import BATCH_THRESHOLD
+
+    seen: list[int] = []
+    real = register_import.import_register
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold()[0])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(register_import, "import_register", watched)
+    before = gc.get_threshold()
+    result = run(initialised, "import", "--school", SCHOOL, str(_files(tmp_path / "r", 2)))
+    assert result.exit_code == 0, result.output
+    assert seen == [BATCH_THRESHOLD]
+    assert gc.get_threshold() == before

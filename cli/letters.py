@@ -57,6 +57,7 @@ def review(
     from cases.after_school import review_after_school
     from cases.letters.pdfs import drawing_processes
     from cli.chase import local_channels
+    from school.batch_gc import batch_gc
     from school.database import session_for
 
     engine = open_database()
@@ -73,18 +74,19 @@ def review(
                 progress.update(task, description="Drawing letters' PDFs", total=total,
                                 completed=done)  # fmt: skip
 
-            done = asyncio.run(
-                review_after_school(
-                    engine,
-                    loaded,
-                    day,
-                    SystemClock(),
-                    local_channels(),
-                    draw_pdfs=pdfs,
-                    pdf_workers=drawing_processes(),
-                    progress=drawn,
+            with batch_gc():  # a school's figures and letters, all alive at once
+                done = asyncio.run(
+                    review_after_school(
+                        engine,
+                        loaded,
+                        day,
+                        SystemClock(),
+                        local_channels(),
+                        draw_pdfs=pdfs,
+                        pdf_workers=drawing_processes(),
+                        progress=drawn,
+                    )
                 )
-            )
     shown = review_shown(done)
     if format is Format.json:
         print_json(shown)

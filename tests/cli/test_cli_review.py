@@ -94,3 +94,26 @@ def test_review_prints_counts_first_in_80_columns_and_json_for_scripts(
     assert "proposals to decide" in flat(again.stdout)
     assert all(len(line) <= 80 for line in lines), again.stdout
     assert not re.search(r"datetime\.|\w+\(\w+=", again.stdout)
+
+
+def test_review_runs_with_the_collector_set_for_a_batch_and_puts_it_back(
+    db: list[str], school: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import cases.after_school as after_school
+    from school.batch_gc import BATCH_THRESHOLD
+
+    seen: list[int] = []
+    real = after_school.review_after_school
+
+    async def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.get_threshold()[0])
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(after_school, "review_after_school", watched)
+    before = gc.get_threshold()
+    result = runner.invoke(app, [*db, "review", "--school", school, "--date", "2025-10-24"])
+    assert result.exit_code == 0, result.output
+    assert seen == [BATCH_THRESHOLD]
+    assert gc.get_threshold() == before

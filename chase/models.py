@@ -28,6 +28,9 @@ class WelfareCheck(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("pupil_id", "date", "session", name="uq_check_pupil_session"),
         Index("ix_check_due", "school_id", "next_due_at"),
+        # A school's checks of one session (closing on arrival, the register's checks): the
+        # unique key leads with the pupil, so without this each school reads the LA's day.
+        Index("ix_check_school_session", "school_id", "date", "session"),
     )
     __mapper_args__ = {"version_id_col": _check_version}
 

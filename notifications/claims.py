@@ -294,15 +294,17 @@ def settle(
         session.add(message)
 
 
-def claimed_rows(session: Session, token: str) -> list[OutboxMessage]:
-    """The rows one claim holds, read afresh (its senders wrote to them on other connections).
-    Without the messages' words: settling a row never reads them, and they are most of its
-    bytes (an alert email's text and HTML are 2-3 KB, read again for every claim)."""
+def claimed_rows(session: Session, token: str, ids: list[int]) -> list[OutboxMessage]:
+    """The rows of `ids` the claim `token` still holds, read afresh (its senders wrote to them
+    on other connections). By id as well as token: the token has no index of its own, and a
+    scan for it reads the whole outbox. Without the messages' words: settling a row never
+    reads them, and they are most of its bytes (an alert email's text and HTML are 2-3 KB,
+    read again for every claim)."""
     # cast: SQLModel types the columns as their values, where defer wants the attribute.
     query = (
         select(OutboxMessage)
         .options(*(defer(cast(Any, column)) for column in (OutboxMessage.text, OutboxMessage.html)))
-        .where(col(OutboxMessage.claim_token) == token)
+        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claim_token) == token)
         .order_by(col(OutboxMessage.id))
         .execution_options(populate_existing=True)
     )
@@ -312,11 +314,15 @@ def claimed_rows(session: Session, token: str) -> list[OutboxMessage]:
 
 
 def recover_abandoned(
-    session: Session, now: datetime, on_failure: FailureHook | None = None
+    session: Session,
+    now: datetime,
+    on_failure: FailureHook | None = None,
+    school_id: str | None = None,
 ) -> DispatchResult:
-    """Settle the rows of runs that died holding claims, once the claim's lease is over: never
-    started, back to pending; answered, decided from the answer. A send started with no answer
-    is left for `notifications.reconcile`, which asks the provider."""
+    """Settle the rows (`school_id`'s only, if given) of runs that died holding claims, once
+    the claim's lease is over: never started, back to pending; answered, decided from the
+    answer. A send started with no answer is left for `notifications.reconcile`, which asks
+    the provider."""
     claimed_at = col(OutboxMessage.claimed_at)
     answered_or_unstarted = col(OutboxMessage.outcome).is_not(None) | col(
         OutboxMessage.send_started_at
@@ -326,6 +332,8 @@ def recover_abandoned(
         claimed_at < now - CLAIM_LEASE,
         answered_or_unstarted,
     )
+    if school_id is not None:
+        abandoned = abandoned.where(col(OutboxMessage.school_id) == school_id)
     if session.get_bind().dialect.name == "postgresql":
         abandoned = abandoned.with_for_update(skip_locked=True)
     rows = list(session.scalars(abandoned.order_by(col(OutboxMessage.id))))

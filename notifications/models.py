@@ -14,7 +14,13 @@ class OutboxMessage(SQLModel, table=True):
     """A message to send, written in the same transaction as the step that caused it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_ready", "status", "next_attempt_at"),)
+    # ix_outbox_school: a school's own ready, sending and lost rows, found without reading the
+    # whole authority's outbox (each school's drain asks for them on every tick, and a
+    # morning's updates leave dead entries in a status-only index until the next vacuum).
+    __table_args__ = (
+        Index("ix_outbox_ready", "status", "next_attempt_at"),
+        Index("ix_outbox_school", "school_id", "status", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)

@@ -36,7 +36,7 @@ from notifications.models import DeliveryReport, OutboxMessage
 from notifications.reconcile import look_for_timeouts, reconcile_lost
 from school import checkpoints
 from school.clock import Clock
-from school.database import insert_ignoring_duplicates
+from school.database import id_of, insert_ignoring_duplicates
 
 __all__ = [
     "LEASE",
@@ -188,7 +188,7 @@ async def drain_outbox(
     """Send everything due now (only `template`'s messages if given), claim by claim, until a
     claim has taken all that was ready. Each claim costs two commits however many it holds:
     the claim with its start mark, then its answers settled."""
-    result = recover_abandoned(session, clock.now(), on_failure)
+    result = recover_abandoned(session, clock.now(), on_failure, school_id)
     result.returned = 0  # the last run's leftovers are counted there, not here
     found = await reconcile_lost(session, channels, clock.now(), school_id)
     result.sent, result.unknown = result.sent + found.sent, result.unknown + found.unknown
@@ -220,7 +220,7 @@ async def drain_outbox(
         await look_for_timeouts(session, messages, channels, gate)
         checkpoints.reached("dispatch.sent")
         gate.store_answers(session, unstarted, clock.now())
-        rows = claimed_rows(session, token)
+        rows = claimed_rows(session, token, [id_of(m) for m in messages])
         settle(session, rows, clock.now(), on_failure, result)
         sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
         if sent:

@@ -35,6 +35,7 @@ from notifications.claims import (
 )
 from notifications.message import Channel, Delivery, LostSend, SendOutcome, Sighting
 from notifications.models import OutboxMessage
+from school.database import id_of
 
 log = logging.getLogger(__name__)
 NO_WAY_TO_ASK = "this channel cannot be asked whether it got the message"
@@ -133,7 +134,9 @@ async def reconcile_lost(
         return result
     sightings = await ask_providers(rows, channels)
     # Read afresh under the token (locked on PostgreSQL): only rows still ours are changed.
-    record_sightings(session, claimed_rows(session, token), sightings, now, result)
+    record_sightings(
+        session, claimed_rows(session, token, [id_of(r) for r in rows]), sightings, now, result
+    )
     session.commit()
     if result.unknown:
         log.warning(

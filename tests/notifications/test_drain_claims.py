@@ -4,7 +4,7 @@ claim gives rows back or a failure queues the next contact's message."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,12 +13,15 @@ from sqlmodel import Session
 
 import chase.models  # noqa: F401  (the outbox's foreign keys name the chase's tables)
 import notifications.outbox as outbox
-from notifications.claims import BATCH
+from notifications.claims import BATCH, CLAIM_LEASE
 from notifications.message import Delivery
 from notifications.models import OutboxMessage
 from notifications.outbox import Envelope, drain_outbox, enqueue
 from school.clock import FixedClock
+from school.policy_files import bundled_policy, parse_policy
+from school.schools import set_up_school
 from tests.chase_helpers import RecordingChannel
+from tests.conftest import CALENDAR
 
 
 def _text(n: int) -> Envelope:
@@ -122,3 +125,33 @@ def test_a_row_given_back_unsent_is_claimed_again_in_the_same_drain(
     assert result.sent == 2
     assert claims == [2, 1]
     assert _statuses(session) == ["sent", "sent"]
+
+
+def test_a_schools_drain_settles_its_own_abandoned_claims_and_no_other_schools(
+    session: Session, school: str, clock: FixedClock
+) -> None:
+    set_up_school(
+        session,
+        "other-school",
+        parse_policy(
+            bundled_policy("emmanuel-middle")
+            .read_text()
+            .replace('id = "emmanuel-middle"', 'id = "other-school"'),
+            "other-school.toml",
+        ),
+        CALENDAR.read_text(),
+        str(CALENDAR),
+        clock,
+    )
+    other = Envelope("o1", "other-school", "sms", "+447700900001", "Mum", "t", "Amy?")
+    enqueue(session, [_text(1), other], clock.now())
+    session.commit()
+    # Both claimed by a run that died before it started either send.
+    for message in session.scalars(select(OutboxMessage)):
+        message.status, message.claim_token = "sending", "dead-run"
+        message.claimed_at = clock.now() - CLAIM_LEASE - timedelta(seconds=1)
+    session.commit()
+    sms = RecordingChannel("sms")
+    assert _drain(session, clock, sms).sent == 1  # its own, back to pending and sent
+    assert sms.sent == {"t1": 1}
+    assert _statuses(session) == ["sent", "sending"]  # the other school's drain settles it

@@ -652,3 +652,21 @@ def test_smtp_port_465_means_implicit_tls(tmp_path: Path) -> None:
     channel = channels_from_settings(env, tmp_path)["email"]
     assert isinstance(channel, SmtpEmailChannel)
     assert (channel.use_tls, channel.start_tls, channel.port) == (True, False, 465)
+
+
+def test_email_whose_body_holds_the_boundary_keeps_both_parts(
+    smtp_server: FakeSmtpServer,
+) -> None:
+    # Every message shares one boundary (mime._BOUNDARY); a body line that happens to be it
+    # must not split the message: the generator picks another boundary for that message.
+    text = "Before\n--=_attendance-alternative\nafter, still the text part.\n"
+    html = "<p>--=_attendance-alternative--</p>"
+    message = OutgoingMessage(key="e1", channel="email", to="p@home.example", subject="S",
+                              text=text, html=html)  # fmt: skip
+    [outcome] = send(smtp_channel(smtp_server), [message])
+    assert outcome.delivery is Delivery.SENT
+    received = smtp_server.received[0].message
+    plain, rich = received.get_body(("plain",)), received.get_body(("html",))
+    assert plain is not None and plain.get_content().replace("\r\n", "\n") == text
+    assert rich is not None and rich.get_content().strip() == html
+    assert len(list(received.iter_parts())) == 2

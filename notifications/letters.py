@@ -21,7 +21,12 @@ from notifications.letter_words import (
     weeks_words,
     year_group_words,
 )
-from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, template_environment
+from notifications.rendering import (
+    DEFAULT,
+    TEMPLATES,
+    TemplateProblem,
+    chosen_template,
+)
 from school.codes import CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.statistics import PupilStatistics
@@ -123,9 +128,7 @@ def letter_template_names(school_id: str, letter: str) -> tuple[str, str]:
 def letter_template(school_id: str, letter: str) -> Template:
     """The template a letter renders from; TemplateProblem if neither place has it."""
     try:
-        return template_environment().select_template(
-            list(letter_template_names(school_id, letter))
-        )
+        return chosen_template(letter_template_names(school_id, letter))
     except TemplateError as exc:
         raise TemplateProblem(f"no letter template: {exc}") from exc
 

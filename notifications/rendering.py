@@ -75,9 +75,14 @@ class RenderedEmail:
 
 @cache
 def template_environment() -> Environment:
-    """The one jinja2 environment for every template: HTML autoescaped, unknown keys fail."""
+    """The one jinja2 environment for every template: HTML autoescaped, unknown keys fail.
+
+    Templates are the project's own files, read once per process (no auto_reload): checking
+    each one's modification time on every render was an eighth of raising a DSL alert. An
+    edited template is used from the next start of the process."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
+        auto_reload=False,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         trim_blocks=True,
@@ -183,9 +188,17 @@ def _check(school_id: str, message: str, context: Mapping[str, object]) -> None:
         )
 
 
+@cache
+def chosen_template(names: tuple[str, ...]) -> Template:
+    """The first of `names` that exists (a school's own, then the default), chosen once per
+    process: jinja2 looks for a missing school template on disk every time it is asked.
+    TemplateError if none does."""
+    return template_environment().select_template(list(names))
+
+
 def _pick(*names: str) -> Template:
     try:
-        return template_environment().select_template(list(names))
+        return chosen_template(names)
     except TemplateError as exc:
         raise TemplateProblem(f"no template: {exc}") from exc
 

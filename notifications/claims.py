@@ -313,6 +313,24 @@ def claimed_rows(session: Session, token: str, ids: list[int]) -> list[OutboxMes
     return list(session.scalars(query))
 
 
+def left_by_a_dead_run(session: Session, now: datetime, school_id: str | None) -> bool:
+    """Whether any row (of `school_id`, if given) is still `sending` under a claim older than
+    the claim's window: what `recover_abandoned` and `notifications.reconcile` look for. One
+    statement on every drain, so the usual answer (none) costs one round trip, not four.
+    The read's transaction is ended here, so a claim after it is its transaction's first
+    statement (on SQLite, that is what takes the write lock before reading)."""
+    stale = (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - CLAIM_LEASE)
+        .limit(1)
+    )
+    if school_id is not None:
+        stale = stale.where(OUTBOX.c.school_id == school_id)
+    found = session.execute(stale).first() is not None
+    session.commit()
+    return found
+
+
 def recover_abandoned(
     session: Session,
     now: datetime,

@@ -26,6 +26,7 @@ from notifications.claims import (
     FailureHook,
     claim_batch,
     claimed_rows,
+    left_by_a_dead_run,
     outgoing,
     recover_abandoned,
     settle,
@@ -188,11 +189,13 @@ async def drain_outbox(
     """Send everything due now (only `template`'s messages if given), claim by claim, until a
     claim has taken all that was ready. Each claim costs two commits however many it holds:
     the claim with its start mark, then its answers settled."""
-    result = recover_abandoned(session, clock.now(), on_failure, school_id)
-    result.returned = 0  # the last run's leftovers are counted there, not here
-    found = await reconcile_lost(session, channels, clock.now(), school_id)
-    result.sent, result.unknown = result.sent + found.sent, result.unknown + found.unknown
-    result.reconciled = found.reconciled
+    result = DispatchResult()
+    if left_by_a_dead_run(session, clock.now(), school_id):
+        result = recover_abandoned(session, clock.now(), on_failure, school_id)
+        result.returned = 0  # the last run's leftovers are counted there, not here
+        found = await reconcile_lost(session, channels, clock.now(), school_id)
+        result.sent, result.unknown = result.sent + found.sent, result.unknown + found.unknown
+        result.reconciled = found.reconciled
     gate = ClaimGate()
     while True:
         token, messages = claim_batch(session, clock.now(), school_id, template=template)
@@ -222,7 +225,12 @@ async def drain_outbox(
         gate.store_answers(session, unstarted, clock.now())
         rows = claimed_rows(session, token, [id_of(m) for m in messages])
         settle(session, rows, clock.now(), on_failure, result)
-        sent = {m.provider_id: m for m in rows if m.status == "sent" and m.provider_id}
+        # Only Twilio reports deliveries (to a webhook that may beat this commit).
+        sent = {
+            m.provider_id: m
+            for m in rows
+            if m.channel == "sms" and m.status == "sent" and m.provider_id
+        }
         if sent:
             apply_early_reports(session, sent, clock.now(), on_failure)
         session.commit()

@@ -45,15 +45,30 @@ _CREATE_PREFIX = "Unable to create record: "
 CLOCK_SLACK = timedelta(minutes=5)
 # More messages than this to one number since the send started would be a fault of its own.
 LIST_LIMIT = 200
+# Where the SDK sends unless the channel is given another base URL (a test's fake).
+TWILIO_API = "https://api.twilio.com"
 # The longest a 429's Retry-After is honoured for: the chase's steps are minutes apart.
 MAX_RETRY_AFTER = timedelta(minutes=10)
 
 
 class _QuietHttpClient(TwilioHttpClient):
     """Twilio's client logs every request's URL and headers at INFO; keep that at DEBUG. It
-    also keeps the last answer's Retry-After, which the SDK's exceptions do not carry."""
+    also keeps the last answer's Retry-After, which the SDK's exceptions do not carry, and
+    reads the environment's proxy and CA settings once, for the API's address."""
 
     retry_after: timedelta | None = None
+
+    def __init__(self, api_url: str, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        session = self.session
+        assert session is not None  # pool_connections (the default) makes one
+        # requests reads HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE from os.environ on
+        # every request, scanning the whole environment each time: a quarter of a text's CPU.
+        # Every request here goes to one address, so the answer is the same each time.
+        settings = session.merge_environment_settings(api_url, {}, None, None, None)
+        self.proxy = settings["proxies"]
+        session.verify = settings["verify"]
+        session.trust_env = False
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         self.retry_after = None
@@ -203,7 +218,7 @@ class TwilioSmsChannel:
     def _client(self) -> Client:
         client: Client | None = getattr(self._local, "client", None)
         if client is None:
-            http_client = _QuietHttpClient(timeout=self.timeout_s)
+            http_client = _QuietHttpClient(self.base_url or TWILIO_API, self.timeout_s)
             # environment={} so TWILIO_EDGE/TWILIO_REGION in os.environ cannot rewrite the
             # host (they would send test traffic to a real Twilio edge).
             client = Client(

@@ -172,6 +172,33 @@ def test_sms_refused_connection_is_transient() -> None:
     assert outcome.error is not None and "refused" in outcome.error.lower()
 
 
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_sms_goes_through_the_environments_proxy_unless_no_proxy_names_the_api(
+    twilio_fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch, bypassed: bool
+) -> None:
+    # The channel reads the proxy settings once, when its client is made, not per request:
+    # a school behind a proxy still sends through it, and NO_PROXY still exempts an address.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")  # no proxy listens
+    if bypassed:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        twilio_fake.expect(body_contains="not in school", count=1)
+    channel = TwilioSmsChannel(twilio_fake.account_sid, twilio_fake.auth_token,
+                               twilio_fake.from_number, base_url=twilio_fake.base_url)  # fmt: skip
+
+    [outcome] = send(channel, [sms()])
+
+    if bypassed:
+        assert outcome.delivery is Delivery.SENT
+    else:
+        # Refused: the fake listens, so only the proxy's closed port can have refused it.
+        assert outcome.delivery is Delivery.TRANSIENT
+        assert outcome.error is not None and "refused" in outcome.error.lower()
+        assert twilio_fake.messages == []
+
+
 def test_sms_unreachable_api_fails_the_batch_fast() -> None:
     channel = TwilioSmsChannel(
         "AC" + "0" * 32,

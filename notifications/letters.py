@@ -21,12 +21,7 @@ from notifications.letter_words import (
     weeks_words,
     year_group_words,
 )
-from notifications.rendering import (
-    DEFAULT,
-    TEMPLATES,
-    TemplateProblem,
-    chosen_template,
-)
+from notifications.rendering import DEFAULT, TEMPLATES, TemplateProblem, chosen_template
 from school.codes import CODES
 from school.law import NATIONAL_THRESHOLD_SESSIONS, NATIONAL_THRESHOLD_WEEKS
 from school.statistics import PupilStatistics

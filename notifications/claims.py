@@ -28,6 +28,7 @@ from sqlmodel import Session, col
 from notifications.message import ChannelName, Delivery, OutgoingMessage, SendOutcome
 from notifications.models import OutboxMessage
 from school import checkpoints
+from school.database import id_of
 
 log = logging.getLogger(__name__)
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -87,6 +88,11 @@ def stable_message_id(message: OutboxMessage) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
+def of_school(query: Any, school_id: str | None) -> Any:
+    """`query` narrowed to one school's outbox rows, or left whole for None (every school)."""
+    return query if school_id is None else query.where(OUTBOX.c.school_id == school_id)
+
+
 def claim_batch(
     session: Session,
     now: datetime,
@@ -104,8 +110,7 @@ def claim_batch(
         .order_by(OUTBOX.c.id)
         .limit(limit)
     )
-    if school_id is not None:
-        ready = ready.where(OUTBOX.c.school_id == school_id)
+    ready = of_school(ready, school_id)
     if template is not None:
         ready = ready.where(OUTBOX.c.template == template)
     ids = take_rows(
@@ -294,8 +299,8 @@ def settle(
         session.add(message)
 
 
-def claimed_rows(session: Session, token: str, ids: list[int]) -> list[OutboxMessage]:
-    """The rows of `ids` the claim `token` still holds, read afresh (its senders wrote to them
+def claimed_rows(session: Session, token: str, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+    """The `claimed` rows the claim `token` still holds, read afresh (its senders wrote to them
     on other connections). By id as well as token: the token has no index of its own, and a
     scan for it reads the whole outbox. Without the messages' words: settling a row never
     reads them, and they are most of its bytes (an alert email's text and HTML are 2-3 KB,
@@ -304,7 +309,10 @@ def claimed_rows(session: Session, token: str, ids: list[int]) -> list[OutboxMes
     query = (
         select(OutboxMessage)
         .options(*(defer(cast(Any, column)) for column in (OutboxMessage.text, OutboxMessage.html)))
-        .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claim_token) == token)
+        .where(
+            col(OutboxMessage.id).in_([id_of(m) for m in claimed]),
+            col(OutboxMessage.claim_token) == token,
+        )
         .order_by(col(OutboxMessage.id))
         .execution_options(populate_existing=True)
     )
@@ -319,13 +327,10 @@ def left_by_a_dead_run(session: Session, now: datetime, school_id: str | None) -
     statement on every drain, so the usual answer (none) costs one round trip, not four.
     The read's transaction is ended here, so a claim after it is its transaction's first
     statement (on SQLite, that is what takes the write lock before reading)."""
-    stale = (
-        select(OUTBOX.c.id)
-        .where(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - CLAIM_LEASE)
-        .limit(1)
+    stale = select(OUTBOX.c.id).where(
+        OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - CLAIM_LEASE
     )
-    if school_id is not None:
-        stale = stale.where(OUTBOX.c.school_id == school_id)
+    stale = of_school(stale, school_id).limit(1)
     found = session.execute(stale).first() is not None
     session.commit()
     return found
@@ -350,8 +355,7 @@ def recover_abandoned(
         claimed_at < now - CLAIM_LEASE,
         answered_or_unstarted,
     )
-    if school_id is not None:
-        abandoned = abandoned.where(col(OutboxMessage.school_id) == school_id)
+    abandoned = of_school(abandoned, school_id)
     if session.get_bind().dialect.name == "postgresql":
         abandoned = abandoned.with_for_update(skip_locked=True)
     rows = list(session.scalars(abandoned.order_by(col(OutboxMessage.id))))

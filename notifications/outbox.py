@@ -37,7 +37,7 @@ from notifications.models import DeliveryReport, OutboxMessage
 from notifications.reconcile import look_for_timeouts, reconcile_lost
 from school import checkpoints
 from school.clock import Clock
-from school.database import id_of, insert_ignoring_duplicates
+from school.database import insert_ignoring_duplicates
 
 __all__ = [
     "LEASE",
@@ -223,7 +223,7 @@ async def drain_outbox(
         await look_for_timeouts(session, messages, channels, gate)
         checkpoints.reached("dispatch.sent")
         gate.store_answers(session, unstarted, clock.now())
-        rows = claimed_rows(session, token, [id_of(m) for m in messages])
+        rows = claimed_rows(session, token, messages)
         settle(session, rows, clock.now(), on_failure, result)
         # Only Twilio reports deliveries (to a webhook that may beat this commit).
         sent = {

@@ -30,12 +30,12 @@ from notifications.claims import (
     DispatchResult,
     claimed_rows,
     committed_claim,
+    of_school,
     outgoing,
     take_rows,
 )
 from notifications.message import Channel, Delivery, LostSend, SendOutcome, Sighting
 from notifications.models import OutboxMessage
-from school.database import id_of
 
 log = logging.getLogger(__name__)
 NO_WAY_TO_ASK = "this channel cannot be asked whether it got the message"
@@ -54,9 +54,7 @@ def take_lost(
         OUTBOX.c.outcome.is_(None),
         OUTBOX.c.claimed_at < now - LEASE,
     )
-    if school_id is not None:
-        lost = lost.where(OUTBOX.c.school_id == school_id)
-    ids = take_rows(session, lost, claim_token=token, claimed_at=now)
+    ids = take_rows(session, of_school(lost, school_id), claim_token=token, claimed_at=now)
     return token, committed_claim(session, ids)
 
 
@@ -134,9 +132,7 @@ async def reconcile_lost(
         return result
     sightings = await ask_providers(rows, channels)
     # Read afresh under the token (locked on PostgreSQL): only rows still ours are changed.
-    record_sightings(
-        session, claimed_rows(session, token, [id_of(r) for r in rows]), sightings, now, result
-    )
+    record_sightings(session, claimed_rows(session, token, rows), sightings, now, result)
     session.commit()
     if result.unknown:
         log.warning(

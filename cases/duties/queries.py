@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -24,7 +24,7 @@ from cases.models import LaDuty
 from chase.models import ReportedAbsence
 from school.database import id_of
 from school.law import DELETION_GROUND_SCHOOL_DAYS
-from school.models import Contact
+from school.models import NOT_PRESENT, Contact
 from school.roll import on_roll
 from school.statistics import Period
 from school.tables import MARKS, PUPILS, SCHOOL_DAYS
@@ -93,6 +93,13 @@ def absence_runs(review: Review) -> Any:
     def sessions_coded(codes: Iterable[str]) -> ColumnElement[int]:
         return cast(func.sum(case((mark.code.in_(sorted(codes)), 1), else_=0)), Integer)
 
+    # Only a pupil not seen on the last school day can have a run ending on it: the year's
+    # marks are read for those pupils alone (a twentieth of the roll, or fewer). The partial
+    # index of marks other than present holds the last day's candidates.
+    last_day = review.calendar.days[review.period.last_school_day_index].date
+    not_seen_on_last_day = select(mark.pupil_id).where(
+        text(NOT_PRESENT), mark.date == last_day, mark.code.not_in(sorted(SEEN_CODES))
+    )
     absent_days = (
         select(
             mark.pupil_id,
@@ -109,7 +116,11 @@ def absence_runs(review: Review) -> Any:
             ).label("island"),
         )
         .select_from(marks_on_school_days())
-        .where(on_roll(review.school_id, review.as_of), mark.date <= review.as_of)
+        .where(
+            on_roll(review.school_id, review.as_of),
+            mark.date <= review.as_of,
+            mark.pupil_id.in_(not_seen_on_last_day),
+        )
         .group_by(mark.pupil_id, day.day_index, day.date, day.sessions)
         .having(and_(func.count() == day.sessions, sessions_coded(SEEN_CODES) == 0))
         .cte("absent_days")

@@ -59,6 +59,7 @@ from bench.chase_common import (
     step_floor,
     twilio_fake_main,
 )
+from bench.process_common import floor_over_goal
 from chase.every_school import AHEAD, SENDERS
 from chase.models import DslAlert, StaffTask, WelfareCheck, WelfareCheckEvent
 from notifications.message import Channel, OutgoingMessage, SendGate, SendOutcome
@@ -748,6 +749,8 @@ def print_run(run: Run, expected: Expected) -> None:
             figures = (f"{built:>9.2f}{stage.seconds / built:>9.2f}{prebuilt:>19.2f}"
                        f"{stage.seconds / prebuilt:>7.2f}")  # fmt: skip
         print(f"  {stage.label:<26}{stage.seconds:>8.2f}{figures}  {verdict(met)}")
+        if note := floor_over_goal(built, TARGET_LA_STEP_S) if built else "":
+            print(f"  {stage.label}:{note}")
     for stage in run.stages:
         if stage.hhmm in run.floor_cpu and "again" not in stage.label:
             ours = sum(float(r["cpu"]) for r in stage.results)

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -631,6 +633,40 @@ def test_no_settings_means_local_outboxes(tmp_path: Path) -> None:
     assert channels["sms"].path == tmp_path / "sms.jsonl"
     assert channels["email"].path == tmp_path / "email.jsonl"
     assert (channels["sms"].name, channels["email"].name) == ("sms", "email")
+
+
+@pytest.mark.parametrize(
+    ("settings", "loaded"),
+    [
+        ({}, set()),
+        (
+            {
+                "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+                "TWILIO_AUTH_TOKEN": "t",
+                "TWILIO_FROM_NUMBER": "+447700900000",
+            },
+            {"twilio", "requests"},
+        ),
+        ({"SMTP_HOST": "127.0.0.1", "SMTP_FROM": "a@school.example"}, {"aiosmtplib"}),
+    ],
+    ids=["local outboxes", "twilio", "smtp"],
+)
+def test_a_provider_is_loaded_only_when_its_settings_name_it(
+    tmp_path: Path, settings: dict[str, str], loaded: set[str]
+) -> None:
+    """The demo and a review on the local outboxes start without the twilio SDK, requests and
+    aiosmtplib (70 ms); a configured provider loads its own."""
+    code = (
+        "import sys, json, pathlib\n"
+        "from notifications.channels import channels_from_settings\n"
+        f"channels_from_settings(json.loads({json.dumps(json.dumps(settings))}), "
+        f"pathlib.Path({str(tmp_path)!r}))\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'twilio', 'requests', 'aiosmtplib'})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(json.loads(done.stdout)) == loaded
 
 
 def test_settings_pick_twilio_and_smtp(

@@ -321,16 +321,18 @@ def claimed_rows(session: Session, token: str, claimed: list[OutboxMessage]) -> 
     return list(session.scalars(query))
 
 
+def _held_past_the_claim(now: datetime) -> Any:
+    """A row still `sending` under a claim older than the claim's window: its run died."""
+    return and_(OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - CLAIM_LEASE)
+
+
 def left_by_a_dead_run(session: Session, now: datetime, school_id: str | None) -> bool:
     """Whether any row (of `school_id`, if given) is still `sending` under a claim older than
     the claim's window: what `recover_abandoned` and `notifications.reconcile` look for. One
     statement on every drain, so the usual answer (none) costs one round trip, not four.
     The read's transaction is ended here, so a claim after it is its transaction's first
     statement (on SQLite, that is what takes the write lock before reading)."""
-    stale = select(OUTBOX.c.id).where(
-        OUTBOX.c.status == "sending", OUTBOX.c.claimed_at < now - CLAIM_LEASE
-    )
-    stale = of_school(stale, school_id).limit(1)
+    stale = of_school(select(OUTBOX.c.id).where(_held_past_the_claim(now)), school_id).limit(1)
     found = session.execute(stale).first() is not None
     session.commit()
     return found
@@ -346,15 +348,10 @@ def recover_abandoned(
     the claim's lease is over: never started, back to pending; answered, decided from the
     answer. A send started with no answer is left for `notifications.reconcile`, which asks
     the provider."""
-    claimed_at = col(OutboxMessage.claimed_at)
     answered_or_unstarted = col(OutboxMessage.outcome).is_not(None) | col(
         OutboxMessage.send_started_at
     ).is_(None)
-    abandoned = select(OutboxMessage).where(
-        col(OutboxMessage.status) == "sending",
-        claimed_at < now - CLAIM_LEASE,
-        answered_or_unstarted,
-    )
+    abandoned = select(OutboxMessage).where(_held_past_the_claim(now), answered_or_unstarted)
     abandoned = of_school(abandoned, school_id)
     if session.get_bind().dialect.name == "postgresql":
         abandoned = abandoned.with_for_update(skip_locked=True)

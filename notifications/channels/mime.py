@@ -12,11 +12,6 @@ from email.utils import formataddr, formatdate, parseaddr
 from io import BytesIO
 from typing import Any
 
-# The stdlib's compat32 classes (email.mime) rather than EmailMessage: the same message, a
-# third of the cost (EmailMessage parses every header it is given back into objects and
-# encodes bodies in pure Python). compat32 checks less, so what it leaves out is checked
-# here: no header may carry a line break, and every non-ASCII word is RFC 2047 encoded.
-
 
 class _ShortLinesAsGiven(Compat32):
     """compat32, except that a header line already short and plain (printable ASCII within
@@ -25,15 +20,16 @@ class _ShortLinesAsGiven(Compat32):
 
     def fold_binary(self, name: str, value: Any) -> bytes:
         limit = self.max_line_length or 0
-        if isinstance(value, str) and len(name) + 2 + len(value) <= limit and _plain(value):
+        plain = isinstance(value, str) and value.isascii() and value.isprintable()
+        if plain and len(name) + 2 + len(value) <= limit:
             return f"{name}: {value}{self.linesep}".encode("ascii")
         return super().fold_binary(name, value)
 
 
-def _plain(value: str) -> bool:
-    return value.isascii() and value.isprintable()
-
-
+# The stdlib's compat32 classes (email.mime) rather than EmailMessage: the same message, a
+# third of the cost (EmailMessage parses every header it is given back into objects and
+# encodes bodies in pure Python). compat32 checks less, so what it leaves out is checked
+# here: no header may carry a line break, and every non-ASCII word is RFC 2047 encoded.
 _CRLF = _ShortLinesAsGiven(linesep="\r\n")
 _UTF8 = Charset("utf-8")  # base64 bodies: binascii does it in C
 _ASCII = Charset("us-ascii")  # 7bit bodies, readable as they are sent

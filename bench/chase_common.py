@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import queue
 import re
 import resource
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -533,29 +530,31 @@ class TwilioAccount:
     from_number: str
 
 
-def twilio_floor(account: TwilioAccount, texts: Sequence[FloorText], concurrency: int) -> float:
-    """Seconds to send every text with the twilio SDK from `concurrency` threads, a client (and
-    so a kept-alive connection) each, made before the clock starts: the channel's own shape."""
-    from twilio.http.http_client import TwilioHttpClient
+async def twilio_floor(
+    account: TwilioAccount, texts: Sequence[FloorText], concurrency: int
+) -> float:
+    """Seconds to send every text with the twilio SDK's own async client (aiohttp), at most
+    `concurrency` in flight, the client made before the clock starts: the channel's shape."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.rest import Client
 
-    clients: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    for _ in range(concurrency):
-        client = Client(account.account_sid, account.auth_token,
-                        http_client=TwilioHttpClient(timeout=10), environment={})  # fmt: skip
-        client.api.base_url = account.base_url.rstrip("/")
-        clients.put(client)
-    local = threading.local()
+    http_client = AsyncTwilioHttpClient(timeout=10)
+    client = Client(account.account_sid, account.auth_token, http_client=http_client,
+                    environment={})  # fmt: skip
+    client.api.base_url = account.base_url.rstrip("/")
+    in_flight = asyncio.Semaphore(concurrency)
 
-    def send(text: FloorText) -> None:
-        if not hasattr(local, "client"):
-            local.client = clients.get_nowait()
-        local.client.messages.create(to=text.to, from_=account.from_number, body=text.text)
+    async def send(text: FloorText) -> None:
+        async with in_flight:
+            await client.messages.create_async(to=text.to, from_=account.from_number,
+                                               body=text.text)  # fmt: skip
 
-    start = perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(send, texts))
-    return perf_counter() - start
+    try:
+        start = perf_counter()
+        await asyncio.gather(*(send(text) for text in texts))
+        return perf_counter() - start
+    finally:
+        await http_client.close()
 
 
 async def step_floor(
@@ -567,13 +566,13 @@ async def step_floor(
     prebuilt: bool,
 ) -> float:
     """Seconds to send a step's emails and texts straight to the fakes, both at once as the
-    engine's channels do: emails on `smtp`'s (host, port, connections), texts on threads. Each
-    part is timed from its own start (pre-built emails after their bytes are made); the step
-    takes as long as the slower part."""
+    engine's channels do: emails on `smtp`'s (host, port, connections), texts `concurrency` at
+    a time, on one event loop. Each part is timed from its own start (pre-built emails after
+    their bytes are made); the step takes as long as the slower part."""
     host, port, connections = smtp
     jobs = []
     if emails:
         jobs.append(smtp_floor(host, port, emails, connections, prebuilt))
     if texts:
-        jobs.append(asyncio.to_thread(twilio_floor, account, texts, concurrency))
+        jobs.append(twilio_floor(account, texts, concurrency))
     return max(await asyncio.gather(*jobs), default=0.0)

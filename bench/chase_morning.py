@@ -7,7 +7,7 @@ and the fake Twilio each run in a process of their own. Times are wall-clock fro
 the workers are told "it is now HH:MM" until every tick has returned and the fakes have counted
 every message. The floor of each step is the same messages (read back from the outbox) sent
 straight to the same fakes in a worker process: emails with aiosmtplib on the same number of
-connections, texts with the twilio SDK from the same number of threads, both at once.
+connections, texts with the twilio SDK's async client as many at a time, both at once.
 
     .venv/bin/python -m bench.chase_morning                      # 200 x 1,000, 1 and 2 workers
     .venv/bin/python -m bench.chase_morning --schools 20 --workers 1
@@ -125,7 +125,7 @@ class TimedChannel:
 class PhaseTimes:
     """Wall time in each stage of `chase_tick`, and the CPU of the thread running it (the
     stage's own Python, the database's time excluded), by wrapping the names chase.service
-    calls. drain_outbox's CPU includes its email coroutines; the Twilio threads are not in it.
+    calls. drain_outbox's CPU includes its email and text coroutines.
 
     Only the bench process is touched: the module attributes are replaced in memory."""
 
@@ -415,7 +415,7 @@ class Run:
     # everyone else's load, CPU seconds much less.
     floor_cpu: dict[str, float] = field(default_factory=dict)
     floor_connections: int = 0
-    floor_threads: int = 0
+    floor_in_flight: int = 0
     problems: list[str] = field(default_factory=list)
     load: list[float] = field(default_factory=list)  # 1-minute load average before, after
 
@@ -621,7 +621,7 @@ def run_morning(
             verify_stage(engine, stage, expected, run.problems)
         verify_fakes(engine, fakes, expected, run.problems)
         run.floor_connections = SMTP_CONNECTIONS * count
-        run.floor_threads = TWILIO_CONCURRENCY * count
+        run.floor_in_flight = TWILIO_CONCURRENCY * count
         for stage, sms, email in plan:
             if stage.hhmm in STEP_TEMPLATES and "again" not in stage.label:
                 run.floors[stage.hhmm] = _floor(
@@ -645,7 +645,7 @@ def _floor(
         for _ in range(repeat):
             fakes.reset()
             floor = workers.first("floor", STEP_TEMPLATES[stage.hhmm], run.floor_connections,
-                                  run.floor_threads, prebuilt)  # fmt: skip
+                                  run.floor_in_flight, prebuilt)  # fmt: skip
             taken = (fakes.twilio.call("count"), fakes.smtp.call("count"))
             if taken != (sms, email) or (floor["texts"], floor["emails"]) != (sms, email):
                 run.problems.append(
@@ -733,7 +733,8 @@ def print_run(run: Run, expected: Expected) -> None:
         )
     print(
         f"\nfloor: each step's messages straight to the fakes (aiosmtplib on "
-        f"{run.floor_connections} connections, the twilio SDK on {run.floor_threads} threads, "
+        f"{run.floor_connections} connections, the twilio SDK's async client "
+        f"{run.floor_in_flight} at a time, "
         "both at once), one worker process, after the morning"
     )
     print(f"  {'stage':<26}{'ours s':>8}{'floor s':>9}{'x floor':>9}{'send-only floor s':>19}"

@@ -18,6 +18,7 @@ from aiosmtplib import (
 )
 
 from notifications.channels.mime import email_bytes, mailbox
+from notifications.channels.per_loop import PerLoop
 from notifications.message import (
     CLAIM_LOST,
     ChannelName,
@@ -47,24 +48,19 @@ IDLE_LIMIT_S = 30.0
 
 class _Pool:
     """Connections kept between batches (at most `size`) on the event loop that opened them:
-    aiosmtplib ties a connection to its loop. When that loop shuts down (asyncio.run cancels
-    its remaining tasks), a keeper task says QUIT on each, so none is left half open."""
+    aiosmtplib ties a connection to its loop, whose shutdown says QUIT on each (PerLoop)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._keeper: asyncio.Task[None] | None = None
-        self._idle: list[tuple[float, aiosmtplib.SMTP]] = []
+        self._idle: PerLoop[list[tuple[float, aiosmtplib.SMTP]]] = PerLoop(
+            list, _quit_all, _close_all, name="smtp-pool-keeper"
+        )
 
     def take(self) -> aiosmtplib.SMTP | None:
         """A connection an earlier batch left open on this loop, or None."""
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._idle = []  # another loop's (its keeper closed them): unusable here
-            self._loop = loop
-            self._keeper = loop.create_task(self._keep(), name="smtp-pool-keeper")
-        while self._idle:
-            since, client = self._idle.pop()
+        idle = self._idle.get()
+        while idle:
+            since, client = idle.pop()
             if client.is_connected and time.monotonic() - since < IDLE_LIMIT_S:
                 return client
             client.close()
@@ -72,28 +68,27 @@ class _Pool:
 
     def give_back(self, client: aiosmtplib.SMTP) -> bool:
         """Keep a healthy connection for the next batch; False if the pool is full."""
-        if not client.is_connected or len(self._idle) >= self.size:
+        idle = self._idle.get()
+        if not client.is_connected or len(idle) >= self.size:
             return False
-        self._idle.append((time.monotonic(), client))
+        idle.append((time.monotonic(), client))
         return True
 
-    async def _keep(self) -> None:
-        try:
-            await asyncio.Event().wait()  # until the loop's owner cancels it at shutdown
-        finally:
-            idle, self._idle = self._idle, []
-            for _, client in idle:
-                await _quit(client)
-
     def drop(self) -> None:
-        """Close the kept connections now (the keeper says QUIT if its loop still runs)."""
-        keeper, self._keeper, self._loop = self._keeper, None, None
-        if keeper is not None and not keeper.done() and not keeper.get_loop().is_closed():
-            keeper.cancel()
-            return
-        idle, self._idle = self._idle, []
-        for _, client in idle:
-            client.close()
+        """Close the kept connections now (with QUIT if their loop still runs)."""
+        self._idle.drop()
+
+
+async def _quit_all(idle: list[tuple[float, aiosmtplib.SMTP]]) -> None:
+    kept, idle[:] = list(idle), []
+    for _, client in kept:
+        await _quit(client)
+
+
+def _close_all(idle: list[tuple[float, aiosmtplib.SMTP]]) -> None:
+    kept, idle[:] = list(idle), []
+    for _, client in kept:
+        client.close()
 
 
 class _Batch:

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -69,8 +70,11 @@ class FakeTwilio:
         account_sid: str = DEFAULT_ACCOUNT_SID,
         auth_token: str = DEFAULT_AUTH_TOKEN,
         from_number: str = DEFAULT_FROM_NUMBER,
+        *,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.account_sid = account_sid
+        self.tls = tls  # a server context: HTTPS, as the real API, for the certificate tests
         self.auth_token = auth_token
         self.from_number = from_number
         self._lock = threading.Lock()
@@ -91,6 +95,8 @@ class FakeTwilio:
         self._stopping.clear()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -123,7 +129,8 @@ class FakeTwilio:
     @property
     def base_url(self) -> str:
         """Give this to TwilioSmsChannel(base_url=...) or TWILIO_API_BASE_URL."""
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def settings(self) -> dict[str, str]:
         """Environment variables that point channels_from_settings at this fake."""
@@ -432,10 +439,13 @@ def _as_response(reply: Reply) -> tuple[int, bytes]:
 
 @contextmanager
 def running_twilio_fake(
-    account_sid: str = DEFAULT_ACCOUNT_SID, auth_token: str = DEFAULT_AUTH_TOKEN
+    account_sid: str = DEFAULT_ACCOUNT_SID,
+    auth_token: str = DEFAULT_AUTH_TOKEN,
+    *,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[FakeTwilio]:
     """A started fake that, on a clean exit, fails if anything unexpected happened."""
-    fake = FakeTwilio(account_sid, auth_token).start()
+    fake = FakeTwilio(account_sid, auth_token, tls=tls).start()
     try:
         yield fake
     finally:

@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import socket
+import ssl
 import subprocess
 import sys
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
-import requests
-from urllib3 import HTTPConnectionPool
-from urllib3.connection import HTTPConnection
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
-)
+from aiohttp.client_reqrep import ConnectionKey
 
 from notifications.channels import (
     LocalOutboxChannel,
@@ -34,6 +28,7 @@ from notifications.channels import (
 from notifications.channels.twilio_sms import request_never_left
 from notifications.message import Channel, Delivery, OutgoingMessage, SendOutcome
 from school.clock import FixedClock
+from tests.fakes.certificates import loopback_certificate
 from tests.fakes.gate import RecordingGate
 from tests.fakes.smtp import FakeSmtpServer
 from tests.fakes.twilio_api import FakeTwilio, running_twilio_fake
@@ -218,38 +213,55 @@ def test_sms_unreachable_api_fails_the_batch_fast() -> None:
     assert time.monotonic() - started < 1.5
 
 
-_POOL = HTTPConnectionPool("127.0.0.1")
-_CONN = HTTPConnection("127.0.0.1")
-
-
-def _wrapped(reason: Exception) -> MaxRetryError:
-    return MaxRetryError(_POOL, "/", reason)
+_KEY = ConnectionKey("api.twilio.com", 443, True, True, None, None, None)
 
 
 @pytest.mark.parametrize(
     ("error", "never_left"),
     [
-        (requests.exceptions.ConnectTimeout(_wrapped(ConnectTimeoutError())), True),
-        (requests.ConnectionError(_wrapped(NewConnectionError(_CONN, "refused"))), True),
-        (
-            requests.ConnectionError(
-                _wrapped(NameResolutionError("api.twilio.com", _CONN, socket.gaierror()))
-            ),
-            True,
-        ),
-        (requests.ReadTimeout(ReadTimeoutError(_POOL, "/", "read timed out")), False),
-        (
-            requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError())),
-            False,
-        ),
-        (requests.exceptions.ChunkedEncodingError(ProtocolError("broken")), False),
+        (aiohttp.ClientConnectorError(_KEY, ConnectionRefusedError(111, "refused")), True),
+        (aiohttp.ClientConnectorDNSError(_KEY, OSError(-2, "Name or service not known")), True),
+        (aiohttp.ClientProxyConnectionError(_KEY, ConnectionRefusedError(111, "refused")), True),
+        (aiohttp.ClientConnectorCertificateError(_KEY, ssl.SSLCertVerificationError()), True),
+        (aiohttp.ConnectionTimeoutError("Connection timeout to host"), True),
+        (aiohttp.SocketTimeoutError("Timeout on reading data from socket"), False),
+        (TimeoutError(), False),
+        (aiohttp.ServerDisconnectedError(), False),
+        (aiohttp.ClientOSError(104, "Connection reset by peer"), False),
+        (aiohttp.ClientPayloadError("Response payload is not completed"), False),
     ],
-    ids=["connect-timeout", "refused", "dns", "read-timeout", "reset", "chunked"],
-)
+    ids=["refused", "dns", "proxy-refused", "certificate", "connect-timeout", "read-timeout",
+         "timeout", "disconnected", "reset", "payload"],
+)  # fmt: skip
 def test_which_transport_errors_mean_the_request_never_left(
-    error: requests.RequestException, never_left: bool
+    error: aiohttp.ClientError | TimeoutError, never_left: bool
 ) -> None:
     assert request_never_left(error) is never_left
+
+
+def test_sms_connect_timeout_is_transient_and_names_it() -> None:
+    # A listener whose queue is full: the kernel drops the next SYN, so connecting hangs until
+    # the channel's connect timeout, which proves nothing was sent.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        for _ in range(4):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        channel = TwilioSmsChannel("AC" + "0" * 32, "token", "+447700900000",
+                                   base_url=f"http://127.0.0.1:{port}", timeout_s=0.3)  # fmt: skip
+        try:
+            [outcome] = send(channel, [sms()])
+        finally:
+            for filler in fillers:
+                filler.close()
+
+    assert outcome.delivery is Delivery.TRANSIENT, outcome
+    assert outcome.error is not None and outcome.error.startswith("twilio not reached")
 
 
 def test_sms_reply_lost_after_sending_is_unknown(twilio_fake: FakeTwilio) -> None:
@@ -285,6 +297,83 @@ def test_sms_connections_are_kept_across_batches(twilio_fake: FakeTwilio) -> Non
     assert {o.delivery for o in outcomes} == {Delivery.SENT}
     assert len(twilio_fake.messages) == 30
     assert 1 <= len({m.peer_port for m in twilio_fake.messages}) <= 2
+
+
+def test_sms_connections_close_with_their_event_loop_and_open_again_on_the_next(
+    twilio_fake: FakeTwilio,
+) -> None:
+    # The command line runs one asyncio.run a school with one channel: each loop's
+    # connections are closed as it shuts down (no "Unclosed client session"), and the next
+    # loop opens its own.
+    twilio_fake.expect(body_contains="not in school", count=2)
+    channel = twilio_channel(twilio_fake)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first = send(channel, [sms(key="k1")])
+        second = send(channel, [sms(key="k2")])
+        channel.close()
+        del channel
+        gc.collect()
+
+    assert [o.delivery for o in first + second] == [Delivery.SENT, Delivery.SENT]
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert len({m.peer_port for m in twilio_fake.messages}) == 2  # a connection each loop
+
+
+def test_sms_channel_closed_inside_its_loop_is_usable_again(twilio_fake: FakeTwilio) -> None:
+    twilio_fake.expect(body_contains="not in school", count=2)
+    channel = twilio_channel(twilio_fake)
+
+    async def close_between() -> list[SendOutcome]:
+        first = await channel.send_many([sms(key="k1")], RecordingGate())
+        channel.close()
+        await asyncio.sleep(0)  # the keeper closes the connections on this loop
+        return first + await channel.send_many([sms(key="k2")], RecordingGate())
+
+    outcomes = asyncio.run(close_between())
+
+    assert [o.delivery for o in outcomes] == [Delivery.SENT, Delivery.SENT]
+
+
+def _trusting(monkeypatch: pytest.MonkeyPatch, bundle: str | None) -> None:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    if bundle is not None:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+
+
+def test_sms_over_https_trusts_the_bundle_requests_ca_bundle_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A school whose traffic passes a TLS-inspecting proxy names its CA in REQUESTS_CA_BUNDLE.
+    certificate, server = loopback_certificate(tmp_path)
+    _trusting(monkeypatch, str(certificate))
+    with running_twilio_fake(tls=server) as fake:
+        fake.expect(to=MUM)
+        assert fake.base_url.startswith("https:")
+
+        [outcome] = send(twilio_channel(fake), [sms()])
+
+    assert outcome.delivery is Delivery.SENT
+
+
+@pytest.mark.parametrize("bundle", [None, "missing"])
+def test_sms_over_https_to_an_untrusted_or_unreadable_bundle_never_leaves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundle: str | None
+) -> None:
+    # Untrusted: the handshake fails before a byte of the request is sent. A bundle that
+    # cannot be read: nothing is sent at all. Either way the text waits for the school's IT.
+    _, server = loopback_certificate(tmp_path)
+    _trusting(monkeypatch, None if bundle is None else str(tmp_path / "no-such-bundle.pem"))
+    with running_twilio_fake(tls=server) as fake:
+        outcomes = send(twilio_channel(fake), [sms(), sms(to=DAD, key="k2")])
+
+        assert fake.messages == []
+    for outcome in outcomes:
+        assert outcome.delivery is Delivery.TRANSIENT, outcome
+        assert outcome.error is not None and outcome.error.startswith("twilio not reached")
+    expected = "certificate" if bundle is None else "no-such-bundle"
+    assert expected in str(outcomes[0].error).lower()
 
 
 def test_sms_batch_keeps_order_and_isolates_failures(twilio_fake: FakeTwilio) -> None:

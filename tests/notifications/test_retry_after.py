@@ -10,7 +10,9 @@ import pytest
 from notifications.channels.twilio_sms import MAX_RETRY_AFTER, retry_after
 from notifications.message import Delivery
 from tests.fakes.twilio_api import FakeTwilio
-from tests.notifications.test_channels import MUM, send, sms, twilio_channel
+from tests.notifications.test_channels import DAD, MUM, send, sms, twilio_channel
+
+GRAN = "+447700900789"
 
 
 def test_a_429_carries_twilios_retry_after(twilio_fake: FakeTwilio) -> None:
@@ -20,6 +22,25 @@ def test_a_429_carries_twilios_retry_after(twilio_fake: FakeTwilio) -> None:
 
     assert outcome.delivery is Delivery.TRANSIENT
     assert outcome.retry_after == timedelta(seconds=45)
+
+
+def test_each_429_keeps_its_own_retry_after_when_sent_together(twilio_fake: FakeTwilio) -> None:
+    # The sends of a batch are in flight at once: one text's wait must not become another's.
+    waits = {MUM: "45", DAD: "120"}
+    for number, header in waits.items():
+        twilio_fake.fail(number, status=429, retry_after=header)
+    twilio_fake.expect(to=GRAN)
+
+    outcomes = send(
+        twilio_channel(twilio_fake), [sms(), sms(to=DAD, key="k2"), sms(to=GRAN, key="k3")]
+    )
+
+    assert [o.retry_after for o in outcomes] == [
+        timedelta(seconds=45),
+        timedelta(seconds=120),
+        None,
+    ]
+    assert [o.delivery for o in outcomes] == [Delivery.TRANSIENT, Delivery.TRANSIENT, Delivery.SENT]
 
 
 def test_a_500_has_no_retry_after_of_its_own(twilio_fake: FakeTwilio) -> None:

@@ -21,7 +21,7 @@ from chase.register_guard import chased_windows, check_registers
 from school import checkpoints
 from school.clock import Clock
 from school.codes import CODES
-from school.database import id_of, insert_ignoring_duplicates
+from school.database import id_of, insert_ignoring_duplicates_returning
 from school.pupil_flags import PUPIL_FLAGS
 from school.roll import on_roll
 from school.tables import MARKS, PUPILS
@@ -72,7 +72,7 @@ def open_checks(session: Session, morning: SchoolMorning, clock: Clock) -> int:
                     "version": 0,
                 }
             )
-        created = insert_ignoring_duplicates(
+        created = insert_ignoring_duplicates_returning(
             session, CHECKS, rows, ["pupil_id", "date", "session"], returning=CHECKS.c.id
         )
         if created:

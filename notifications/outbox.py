@@ -98,11 +98,7 @@ def enqueue(session: Session, envelopes: list[Envelope], now: datetime) -> int:
         }
         for e in envelopes
     ]
-    return len(
-        insert_ignoring_duplicates(
-            session, OUTBOX, rows, ["idempotency_key"], returning=OUTBOX.c.id
-        )
-    )
+    return insert_ignoring_duplicates(session, OUTBOX, rows, ["idempotency_key"])
 
 
 def withdraw_unsent(session: Session, check_id: int, why: str) -> int:

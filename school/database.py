@@ -121,28 +121,41 @@ def session_for(engine: Engine) -> Session:
 
 
 def insert_ignoring_duplicates(
-    session: Session,
-    table: Any,
-    rows: list[dict[str, Any]],
-    unique: list[str],
-    returning: Any = None,
-) -> list[Any]:
-    """Insert rows, silently skipping any that would break the given unique key.
+    session: Session, table: Any, rows: list[dict[str, Any]], unique: list[str]
+) -> int:
+    """Insert rows, silently skipping any that would break the given unique key; returns how
+    many were new.
 
     This is how a second run, or a second worker, can repeat an insert without doing it twice.
-    Returns the `returning` column of the rows actually inserted (in no particular order).
-    The rows go as one executemany, which SQLAlchemy sends as multi-row INSERTs of a statement
-    compiled once and cached: building one VALUES clause per call cost 25 ms of compiling.
+    The rows go as one executemany of a one-row statement: psycopg pipelines it, prepared
+    once, where a multi-row INSERT is a new statement for psycopg to parse at every size
+    (1,000 outbox rows: 25 ms against 60-85 ms of CPU, and a quarter of the wall time).
     """
     if not rows:
+        return 0
+    statement = _skipping_duplicates(session, table, unique)
+    # The count is read before SQLAlchemy closes the cursor, which forgets it.
+    inserted = session.execute(statement.execution_options(preserve_rowcount=True), rows)
+    return int(inserted.rowcount)  # type: ignore[attr-defined]
+
+
+def insert_ignoring_duplicates_returning(
+    session: Session, table: Any, rows: list[dict[str, Any]], unique: list[str], returning: Any
+) -> list[Any]:
+    """As insert_ignoring_duplicates, returning the `returning` column of the rows actually
+    inserted (in no particular order). These go as multi-row INSERTs of a statement compiled
+    once and cached (SQLAlchemy's insertmanyvalues): building one VALUES clause per call cost
+    25 ms of compiling."""
+    if not rows:
         return []
+    statement = _skipping_duplicates(session, table, unique)
+    return [r[0] for r in session.execute(statement.returning(returning), rows)]
+
+
+def _skipping_duplicates(session: Session, table: Any, unique: list[str]) -> Any:
     dialect = session.get_bind().dialect.name
     dialect_insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=unique)
-    if returning is None:
-        session.execute(statement, rows)
-        return []
-    return [r[0] for r in session.execute(statement.returning(returning), rows)]
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=unique)
 
 
 def id_of(row: Any) -> int:

@@ -13,7 +13,7 @@ from cases.duties.queries import DUTIES, expectations, pupils
 from cases.duties.rules import next_school_day
 from cases.models import LaDuty
 from school.clock import Clock
-from school.database import insert_ignoring_duplicates
+from school.database import insert_ignoring_duplicates_returning
 from school.schools import LoadedSchool
 from school.statistics import period_for, statistics_for
 
@@ -45,7 +45,7 @@ def insert_new(session: Session, rows: list[dict[str, Any]]) -> list[LaDuty]:
 
     A second run, or a second worker, raises nothing twice. Does not commit.
     """
-    created = insert_ignoring_duplicates(
+    created = insert_ignoring_duplicates_returning(
         session, DUTIES, rows, ["pupil_id", "kind", "trigger_key"], returning=DUTIES.c.id
     )
     if not created:

@@ -81,9 +81,7 @@ def finish_letter_pdfs(
             {"letter_id": letter_id, "rendered_at": clock.now(), "pdf": pdf}
             for letter_id, pdf in zip(ids, pdfs, strict=True)
         ]
-        added = insert_ignoring_duplicates(session, LETTER_PDFS, rows, ["letter_id"],
-                                           returning=LETTER_PDFS.c.letter_id)  # fmt: skip
-        stored += len(added)
+        stored += insert_ignoring_duplicates(session, LETTER_PDFS, rows, ["letter_id"])
         session.commit()
         done += len(ids)
         if progress is not None:

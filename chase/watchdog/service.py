@@ -20,7 +20,7 @@ from notifications.outbox import Envelope, drain_outbox, enqueue
 from notifications.rendering import TemplateProblem, render_email, render_sms
 from school import checkpoints
 from school.clock import SCHOOL_TIME_ZONE, Clock
-from school.database import insert_ignoring_duplicates, session_for
+from school.database import insert_ignoring_duplicates_returning, session_for
 from school.policy import Person
 from school.schools import LoadedSchool
 
@@ -131,7 +131,7 @@ def _raise(
          "message_id": p.message_id, "reason": p.reason, "raised_at": now, "told": told}
         for p in problems
     ]  # fmt: skip
-    ids = insert_ignoring_duplicates(
+    ids = insert_ignoring_duplicates_returning(
         session, ALERTS, rows, ["school_id", "problem_key"], returning=ALERTS.c.id
     )
     if not ids:

@@ -155,3 +155,15 @@ def test_a_schools_drain_settles_its_own_abandoned_claims_and_no_other_schools(
     assert _drain(session, clock, sms).sent == 1  # its own, back to pending and sent
     assert sms.sent == {"t1": 1}
     assert _statuses(session) == ["sent", "sending"]  # the other school's drain settles it
+
+
+def test_enqueue_counts_only_the_messages_it_added(
+    session: Session, school: str, clock: FixedClock
+) -> None:
+    # A second run of the same step adds nothing: the count is what the outbox took.
+    assert enqueue(session, [_text(n) for n in range(5)], clock.now()) == 5
+    assert enqueue(session, [_text(n) for n in range(3, 8)], clock.now()) == 3
+    assert enqueue(session, [_text(9), _text(9)], clock.now()) == 1
+    assert enqueue(session, [], clock.now()) == 0
+    session.commit()
+    assert len(_statuses(session)) == 9

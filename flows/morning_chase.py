@@ -30,7 +30,7 @@ Summary = dict[str, str | int | bool]
 
 @contextmanager
 def configured_channels(engine: Engine) -> Iterator[Mapping[str, Channel]]:
-    """The configured channels for one task, closed after it (Twilio keeps worker threads)."""
+    """The configured channels for one task, closed after it (each keeps connections open)."""
     channels = channels_from_settings(os.environ, default_outbox_dir(engine.url, os.environ))
     try:
         yield channels

@@ -65,10 +65,13 @@ class _Route:
     @classmethod
     def from_environment(cls, api_url: str) -> _Route:
         """HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE read as the SDK's requests reads them
-        (README promises those names), once: every request goes to the same address."""
+        (README promises those names), once: every request goes to the same address. The
+        proxy's user and password go on the CONNECT for the API's tunnel (aiohttp sends
+        proxy_headers there; Twilio's API is HTTPS only)."""
         import requests  # the SDK imports it anyway; its rules are the ones documented
 
-        settings = requests.Session().merge_environment_settings(api_url, {}, None, None, None)
+        with requests.Session() as environment:
+            settings = environment.merge_environment_settings(api_url, {}, None, None, None)
         chosen = requests.utils.select_proxy(api_url, settings["proxies"])
         proxy = URL(chosen) if chosen else None
         proxy_headers = None
@@ -416,13 +419,18 @@ def request_never_left(exc: aiohttp.ClientError | TimeoutError) -> bool:
 
     aiohttp raises ClientConnectorError (and its kinds: refused, unreachable, DNS, a proxy
     that cannot be reached, a TLS handshake or certificate that fails) only from opening the
-    connection, and ConnectionTimeoutError only from waiting for one or opening it: both before
-    a byte of the request is written. Everything else - SocketTimeoutError (no answer in
-    time), ServerDisconnectedError, a reset (ClientOSError), a broken payload, a proxy that
-    refuses the tunnel after reading it - can happen after Twilio read the request and
-    created the message, so it is not "never left".
+    connection, ConnectionTimeoutError only from waiting for one or opening it, and
+    ClientHttpProxyError only when the proxy refuses the tunnel (CONNECT) to the API: all
+    before a byte of the request is written. Everything else - SocketTimeoutError (no answer
+    in time), ServerDisconnectedError, a reset (ClientOSError), a broken payload - can happen
+    after Twilio read the request and created the message, so it is not "never left".
     """
-    return isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    never_left = (
+        aiohttp.ClientConnectorError,
+        aiohttp.ConnectionTimeoutError,
+        aiohttp.ClientHttpProxyError,
+    )
+    return isinstance(exc, never_left)
 
 
 def _transport_outcome(exc: BaseException, never_left: bool) -> SendOutcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import gc
 import json
 import logging
@@ -10,10 +11,13 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import aiohttp
 import pytest
@@ -196,6 +200,50 @@ def test_sms_goes_through_the_environments_proxy_unless_no_proxy_names_the_api(
         assert twilio_fake.messages == []
 
 
+class _RefusingProxy(BaseHTTPRequestHandler):
+    """A proxy that notes each tunnel it is asked for and refuses it (407)."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_CONNECT(self) -> None:
+        self.seen.append((self.path, self.headers.get("Proxy-Authorization")))
+        self.send_response(407)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_sms_asks_the_proxy_for_a_tunnel_with_the_credentials_in_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An LA's proxy that asks who is calling: user and password in HTTPS_PROXY, as requests
+    # takes them, go as Proxy-Authorization on the CONNECT. A tunnel refused means nothing
+    # reached Twilio: the text is retried, never flagged as perhaps sent.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    _RefusingProxy.seen = []
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://school:p%40ss@127.0.0.1:{proxy.server_port}")
+        channel = TwilioSmsChannel("AC" + "0" * 32, "token", "+447700900000",
+                                   base_url="https://twilio.invalid")  # fmt: skip
+
+        [outcome] = send(channel, [sms()])
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+    assert _RefusingProxy.seen == [
+        ("twilio.invalid:443", "Basic " + base64.b64encode(b"school:p@ss").decode())
+    ]
+    assert outcome.delivery is Delivery.TRANSIENT, outcome
+    assert outcome.error is not None and "407" in outcome.error
+
+
 def test_sms_unreachable_api_fails_the_batch_fast() -> None:
     channel = TwilioSmsChannel(
         "AC" + "0" * 32,
@@ -229,9 +277,10 @@ _KEY = ConnectionKey("api.twilio.com", 443, True, True, None, None, None)
         (aiohttp.ServerDisconnectedError(), False),
         (aiohttp.ClientOSError(104, "Connection reset by peer"), False),
         (aiohttp.ClientPayloadError("Response payload is not completed"), False),
+        (aiohttp.ClientHttpProxyError(None, (), status=407), True),
     ],
     ids=["refused", "dns", "proxy-refused", "certificate", "connect-timeout", "read-timeout",
-         "timeout", "disconnected", "reset", "payload"],
+         "timeout", "disconnected", "reset", "payload", "tunnel-refused"],
 )  # fmt: skip
 def test_which_transport_errors_mean_the_request_never_left(
     error: aiohttp.ClientError | TimeoutError, never_left: bool

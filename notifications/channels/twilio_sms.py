@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import ssl
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException, TwilioServiceException
-from twilio.http import AsyncHttpClient
-from twilio.http.response import Response
 from twilio.rest import Client
-from yarl import URL
 
 from notifications.channels.per_loop import PerLoop
+from notifications.channels.twilio_http import RETRY_AFTER, AioHttpClient, Route
 from notifications.message import (
     CLAIM_LOST,
     ChannelName,
@@ -47,106 +41,6 @@ CLOCK_SLACK = timedelta(minutes=5)
 LIST_LIMIT = 200
 # Where the SDK sends unless the channel is given another base URL (a test's fake).
 TWILIO_API = "https://api.twilio.com"
-# The longest a 429's Retry-After is honoured for: the chase's steps are minutes apart.
-MAX_RETRY_AFTER = timedelta(minutes=10)
-# A 429's Retry-After, for the send that got it: the SDK's exceptions carry no headers, and
-# each send is its own task, so a context variable keeps one send's wait from another's.
-_RETRY_AFTER: ContextVar[timedelta | None] = ContextVar("twilio_retry_after", default=None)
-
-
-@dataclass(frozen=True)
-class _Route:
-    """How requests reach the API: the environment's proxy and CA settings, read once."""
-
-    proxy: URL | None
-    proxy_headers: dict[str, str] | None
-    tls: ssl.SSLContext | bool
-
-    @classmethod
-    def from_environment(cls, api_url: str) -> _Route:
-        """HTTPS_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE read as the SDK's requests reads them
-        (README promises those names), once: every request goes to the same address. The
-        proxy's user and password go on the CONNECT for the API's tunnel (aiohttp sends
-        proxy_headers there; Twilio's API is HTTPS only)."""
-        import requests  # the SDK imports it anyway; its rules are the ones documented
-
-        with requests.Session() as environment:
-            settings = environment.merge_environment_settings(api_url, {}, None, None, None)
-        chosen = requests.utils.select_proxy(api_url, settings["proxies"])
-        proxy = URL(chosen) if chosen else None
-        proxy_headers = None
-        if proxy is not None and proxy.user:
-            login = aiohttp.encode_basic_auth(proxy.user, proxy.password or "")
-            proxy_headers = {"Proxy-Authorization": login}
-            proxy = proxy.with_user(None)
-        tls: ssl.SSLContext | bool = True
-        verify = settings["verify"]
-        if api_url.startswith("https:") and verify is not False:
-            bundle = verify if isinstance(verify, str) else requests.certs.where()
-            try:
-                if os.path.isdir(bundle):
-                    tls = ssl.create_default_context(capath=bundle)
-                else:
-                    tls = ssl.create_default_context(cafile=bundle)
-            except OSError as exc:  # ssl.SSLError too: a file with no certificate in it
-                raise ValueError(
-                    f"the CA bundle {bundle} cannot be read: {exc.strerror or exc}"
-                ) from None
-        return cls(proxy, proxy_headers, tls)
-
-
-class _AioHttpClient(AsyncHttpClient):
-    """The SDK's requests on one event loop's aiohttp session: logs at DEBUG (the SDK's own
-    client logs every request's URL and headers at INFO), goes by the environment's route, and
-    keeps a 429's Retry-After for the send that got it."""
-
-    def __init__(
-        self, session: aiohttp.ClientSession, route: _Route, timeout: aiohttp.ClientTimeout
-    ) -> None:
-        super().__init__(log, is_async=True)
-        self._session = session
-        self._route = route
-        self._timeout = timeout
-        self._authorization: tuple[tuple[str, str], str] | None = None
-
-    async def request(
-        self,
-        method: str,
-        uri: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        log.debug("twilio request %s %s", method, uri)
-        headers = dict(headers or {})
-        if auth:
-            headers["Authorization"] = self._basic(auth)
-        async with self._session.request(
-            method,
-            uri,
-            params=params,  # type: ignore[arg-type]
-            data=data,
-            headers=headers,
-            timeout=self._timeout,
-            allow_redirects=allow_redirects,
-            proxy=self._route.proxy,
-            proxy_headers=self._route.proxy_headers,
-            ssl=self._route.tls,
-        ) as answer:
-            text = await answer.text()
-        log.debug("twilio response %s", answer.status)
-        if answer.status == 429:
-            _RETRY_AFTER.set(retry_after(answer.headers.get("Retry-After")))
-        return Response(answer.status, text, answer.headers)
-
-    def _basic(self, auth: tuple[str, str]) -> str:
-        """The Authorization header for the account's credentials, encoded once."""
-        if self._authorization is None or self._authorization[0] != auth:
-            self._authorization = (auth, aiohttp.encode_basic_auth(*auth))
-        return self._authorization[1]
 
 
 @dataclass(frozen=True)
@@ -207,7 +101,7 @@ class TwilioSmsChannel:
         self.base_url = base_url
         self.concurrency = concurrency
         self.timeout_s = timeout_s
-        self._route: _Route | None = None
+        self._route: Route | None = None
         self._connections: PerLoop[_Connections] = PerLoop(
             self._connect, _close, _abandon, name="twilio-connections"
         )
@@ -282,13 +176,13 @@ class TwilioSmsChannel:
         """The running loop's connections: at most `concurrency`, kept alive between batches."""
         api_url = self.base_url or TWILIO_API
         if self._route is None:
-            self._route = _Route.from_environment(api_url)
+            self._route = Route.from_environment(api_url)
         session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.concurrency),
             # Environment settings are the route's, read once, not looked up per request.
             trust_env=False,
         )
-        http_client = _AioHttpClient(
+        http_client = AioHttpClient(
             session,
             self._route,
             # connect: waiting for a connection and opening it, before a byte is sent (a
@@ -329,12 +223,12 @@ class TwilioSmsChannel:
         if not gate.start(message):
             return CLAIM_LOST
         never_left = False
-        _RETRY_AFTER.set(None)
+        RETRY_AFTER.set(None)
         try:
             outcome = await self._create(client, message)
         except (TwilioRestException, TwilioServiceException) as exc:
             outcome = classify_twilio_error(exc)
-            wait = _RETRY_AFTER.get()
+            wait = RETRY_AFTER.get()
             if wait is not None and outcome.delivery is Delivery.TRANSIENT:
                 outcome = replace(outcome, retry_after=wait)
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -367,25 +261,6 @@ async def _close(connections: _Connections) -> None:
 def _abandon(connections: _Connections) -> None:
     """Its loop closed without shutting down: the sockets went with it; nothing to say."""
     connections.session.detach()
-
-
-def retry_after(value: str | None) -> timedelta | None:
-    """A Retry-After header (seconds, or an HTTP date) as a wait, capped at MAX_RETRY_AFTER so
-    a wrong header cannot park a parent's message past the morning; None if absent or bad."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        wait = timedelta(seconds=int(text))
-    else:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        wait = max(timedelta(0), when - datetime.now(UTC))
-    return min(wait, MAX_RETRY_AFTER)
 
 
 def classify_twilio_error(exc: TwilioRestException | TwilioServiceException) -> SendOutcome:

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from notifications.channels.twilio_sms import MAX_RETRY_AFTER, retry_after
+from notifications.channels.twilio_http import MAX_RETRY_AFTER, retry_after
 from notifications.message import Delivery
 from tests.fakes.twilio_api import FakeTwilio
 from tests.notifications.test_channels import DAD, MUM, send, sms, twilio_channel

@@ -117,9 +117,8 @@ class TwilioSmsChannel:
             return []
         connections = self._open_connections()
         if isinstance(connections, str):
-            return [
-                SendOutcome(Delivery.TRANSIENT, error=f"twilio not reached: {connections}")
-            ] * len(messages)
+            held_back = SendOutcome(Delivery.TRANSIENT, error=f"twilio not reached: {connections}")
+            return [held_back] * len(messages)
         batch = _Batch(limit=self.concurrency)
         return list(
             await asyncio.gather(*(self._send_gated(connections, m, batch, gate) for m in messages))
@@ -132,9 +131,8 @@ class TwilioSmsChannel:
             return []
         connections = self._open_connections()
         if isinstance(connections, str):
-            return [Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {connections}")] * len(
-                lost
-            )
+            not_asked = Sighting(Delivery.UNKNOWN, error=f"twilio not asked: {connections}")
+            return [not_asked] * len(lost)
         return list(await asyncio.gather(*(self._sighting(connections, one) for one in lost)))
 
     async def _sighting(self, connections: _Connections, lost: LostSend) -> Sighting:

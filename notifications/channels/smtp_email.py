@@ -80,14 +80,12 @@ class _Pool:
 
 
 async def _quit_all(idle: list[tuple[float, aiosmtplib.SMTP]]) -> None:
-    kept, idle[:] = list(idle), []
-    for _, client in kept:
+    for _, client in list(idle):
         await _quit(client)
 
 
 def _close_all(idle: list[tuple[float, aiosmtplib.SMTP]]) -> None:
-    kept, idle[:] = list(idle), []
-    for _, client in kept:
+    for _, client in idle:
         client.close()
 
 

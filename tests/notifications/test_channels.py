@@ -17,7 +17,7 @@ import warnings
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -80,6 +80,18 @@ def twilio_channel(
         base_url=fake.base_url,
         timeout_s=timeout_s,
     )
+
+
+def channel_to(base_url: str, **options: Any) -> TwilioSmsChannel:
+    """A Twilio channel with made-up credentials, for an address that is not the fake."""
+    return TwilioSmsChannel("AC" + "0" * 32, "token", "+447700900000", base_url=base_url,
+                            **options)  # fmt: skip
+
+
+def no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 def smtp_channel(
@@ -163,9 +175,7 @@ def test_sms_invalid_number_is_permanent_without_scripting(twilio_fake: FakeTwil
 
 
 def test_sms_refused_connection_is_transient() -> None:
-    channel = TwilioSmsChannel(
-        "AC" + "0" * 32, "token", "+447700900000", base_url=f"http://127.0.0.1:{closed_port()}"
-    )
+    channel = channel_to(f"http://127.0.0.1:{closed_port()}")
 
     [outcome] = send(channel, [sms()])
 
@@ -179,9 +189,7 @@ def test_sms_goes_through_the_environments_proxy_unless_no_proxy_names_the_api(
 ) -> None:
     # The channel reads the proxy settings once, when its client is made, not per request:
     # a school behind a proxy still sends through it, and NO_PROXY still exempts an address.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    no_proxy_settings(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")  # no proxy listens
     if bypassed:
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
@@ -221,16 +229,13 @@ def test_sms_asks_the_proxy_for_a_tunnel_with_the_credentials_in_its_address(
     # An LA's proxy that asks who is calling: user and password in HTTPS_PROXY, as requests
     # takes them, go as Proxy-Authorization on the CONNECT. A tunnel refused means nothing
     # reached Twilio: the text is retried, never flagged as perhaps sent.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    no_proxy_settings(monkeypatch)
     _RefusingProxy.seen = []
     proxy = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingProxy)
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
         monkeypatch.setenv("HTTPS_PROXY", f"http://school:p%40ss@127.0.0.1:{proxy.server_port}")
-        channel = TwilioSmsChannel("AC" + "0" * 32, "token", "+447700900000",
-                                   base_url="https://twilio.invalid")  # fmt: skip
+        channel = channel_to("https://twilio.invalid")
 
         [outcome] = send(channel, [sms()])
     finally:
@@ -245,13 +250,7 @@ def test_sms_asks_the_proxy_for_a_tunnel_with_the_credentials_in_its_address(
 
 
 def test_sms_unreachable_api_fails_the_batch_fast() -> None:
-    channel = TwilioSmsChannel(
-        "AC" + "0" * 32,
-        "token",
-        "+447700900000",
-        base_url=f"http://127.0.0.1:{closed_port()}",
-        concurrency=2,
-    )
+    channel = channel_to(f"http://127.0.0.1:{closed_port()}", concurrency=2)
     started = time.monotonic()
 
     outcomes = send(channel, [sms(key=f"k{i}") for i in range(50)])
@@ -301,8 +300,7 @@ def test_sms_connect_timeout_is_transient_and_names_it() -> None:
             filler.setblocking(False)
             filler.connect_ex(("127.0.0.1", port))
             fillers.append(filler)
-        channel = TwilioSmsChannel("AC" + "0" * 32, "token", "+447700900000",
-                                   base_url=f"http://127.0.0.1:{port}", timeout_s=0.3)  # fmt: skip
+        channel = channel_to(f"http://127.0.0.1:{port}", timeout_s=0.3)
         try:
             [outcome] = send(channel, [sms()])
         finally:
